@@ -1,1 +1,328 @@
-// placeholder: filled in by the activation family
+// Pointwise activations and dropout, forward and backward side by side.
+//
+// Shapes: x, y, dx, dy, mask are flat (N,) vectors (any tensor, read as its elements).
+// Forward kernels overwrite y and may run in place (y == x). Backward kernels take the saved
+// forward OUTPUT y (not x: ReLU, sigmoid and tanh derivatives are functions of y) and
+// accumulate: dx += dy * f'(.). Dropout's mask already holds 0 or 1/(1-p) (made by the TS
+// layer), so forward is y = x*mask and backward dx += dy*mask.
+//
+// Sigmoid and tanh use one exp approximation, in SIMD and scalar form: Cody-Waite range
+// reduction t = n*ln2 + r (|r| <= ln2/2, ln2 split in a short high part and a correction so
+// n*ln2_hi is exact) and the Cephes expf minimax polynomial for expm1(r) (about 1 ulp). Both
+// only ever evaluate exp of a non-positive argument, the form that cannot overflow:
+//   sigmoid(x) = (x >= 0 ? 1 : z) / (1 + z),       z = exp(-|x|)
+//   tanh(x)    = sign(x) * -e / (2 + e),           e = expm1(-2|x|)
+// expm1 keeps tanh accurate near 0, where (1 - z)/(1 + z) would cancel.
+import { madd, ldf, stf, ldv, stv } from './common';
+
+// ln2 = LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so n*LN2_HI is exact for |n| < 2^15.
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const LOG2E: f32 = 1.44269504088896341;
+// Cephes expf: expm1(r) ~= r + r^2 * (P5 + r*(P4 + r*(P3 + r*(P2 + r*(P1 + r*P0)))))
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+// exp(-104) is below half the smallest subnormal: every sigmoid input past it gives 0 or 1.
+const SIG_MIN: f32 = -104;
+// tanh(9) rounds to 1 in f32; clamping -2|x| at -40 keeps 2^n a normal number.
+const TANH_MIN: f32 = -40;
+
+// ---- vector and scalar exp pieces -------------------------------------------------------
+
+/** expm1(r) for |r| <= ln2/2 (a little more is fine). */
+// @ts-ignore: decorator
+@inline function expm1Small4(r: v128): v128 {
+  let p = madd(f32x4.splat(P0), r, f32x4.splat(P1));
+  p = madd(p, r, f32x4.splat(P2));
+  p = madd(p, r, f32x4.splat(P3));
+  p = madd(p, r, f32x4.splat(P4));
+  p = madd(p, r, f32x4.splat(P5));
+  return madd(f32x4.mul(r, r), p, r);
+}
+
+// @ts-ignore: decorator
+@inline function expm1Small1(r: f32): f32 {
+  let p = P0 * r + P1;
+  p = p * r + P2;
+  p = p * r + P3;
+  p = p * r + P4;
+  p = p * r + P5;
+  return (r * r) * p + r;
+}
+
+/** 2^n for integer lanes n in [-126, 127], built in the exponent field. */
+// @ts-ignore: decorator
+@inline function pow2i4(n: v128): v128 {
+  return i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+}
+
+/** exp(t) for t in [SIG_MIN, 0]; 2^n is applied in two halves so subnormal results come out right. */
+// @ts-ignore: decorator
+@inline function expNeg4(t: v128): v128 {
+  const nf = f32x4.nearest(f32x4.mul(t, f32x4.splat(LOG2E)));
+  let r = madd(nf, f32x4.splat(-LN2_HI), t);
+  r = madd(nf, f32x4.splat(-LN2_LO), r);
+  const e = f32x4.add(expm1Small4(r), f32x4.splat(1));
+  const n = i32x4.trunc_sat_f32x4_s(nf);
+  const n1 = i32x4.shr_s(n, 1);
+  const n2 = i32x4.sub(n, n1);
+  return f32x4.mul(f32x4.mul(e, pow2i4(n1)), pow2i4(n2));
+}
+
+// @ts-ignore: decorator
+@inline function expNeg1(t: f32): f32 {
+  const nf = nearest<f32>(t * LOG2E);
+  let r = nf * -LN2_HI + t;
+  r = nf * -LN2_LO + r;
+  const e = expm1Small1(r) + 1;
+  const n = <i32>nf;
+  const n1 = n >> 1;
+  const n2 = n - n1;
+  return e * reinterpret<f32>((n1 + 127) << 23) * reinterpret<f32>((n2 + 127) << 23);
+}
+
+/** expm1(t) for t in [TANH_MIN, 0]: (2^n - 1) + 2^n*expm1(r), exact scaling, one rounding. */
+// @ts-ignore: decorator
+@inline function expm1Neg4(t: v128): v128 {
+  const nf = f32x4.nearest(f32x4.mul(t, f32x4.splat(LOG2E)));
+  let r = madd(nf, f32x4.splat(-LN2_HI), t);
+  r = madd(nf, f32x4.splat(-LN2_LO), r);
+  const q = expm1Small4(r);
+  const s = pow2i4(i32x4.trunc_sat_f32x4_s(nf));
+  return madd(s, q, f32x4.sub(s, f32x4.splat(1)));
+}
+
+// @ts-ignore: decorator
+@inline function expm1Neg1(t: f32): f32 {
+  const nf = nearest<f32>(t * LOG2E);
+  let r = nf * -LN2_HI + t;
+  r = nf * -LN2_LO + r;
+  const q = expm1Small1(r);
+  const s = reinterpret<f32>((<i32>nf + 127) << 23);
+  return s * q + (s - 1);
+}
+
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128): v128 {
+  const t = f32x4.pmax(f32x4.neg(f32x4.abs(x)), f32x4.splat(SIG_MIN));
+  const z = expNeg4(t);
+  const one = f32x4.splat(1);
+  const num = v128.bitselect(one, z, f32x4.ge(x, f32x4.splat(0)));
+  return f32x4.div(num, f32x4.add(one, z));
+}
+
+// @ts-ignore: decorator
+@inline function sigmoid1(x: f32): f32 {
+  let t = -Mathf.abs(x);
+  if (t < SIG_MIN) t = SIG_MIN;
+  const z = expNeg1(t);
+  return (x >= 0 ? <f32>1 : z) / (1 + z);
+}
+
+// @ts-ignore: decorator
+@inline function tanh4(x: v128): v128 {
+  const t = f32x4.pmax(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)), f32x4.splat(TANH_MIN));
+  const e = expm1Neg4(t);
+  // e <= 0, so |e| = -e, and abs keeps tanh(+0) = +0
+  const a = f32x4.div(f32x4.abs(e), f32x4.add(f32x4.splat(2), e));
+  return v128.or(a, v128.and(x, f32x4.splat(-0.0)));
+}
+
+// @ts-ignore: decorator
+@inline function tanh1(x: f32): f32 {
+  let t = Mathf.abs(x) * -2;
+  if (t < TANH_MIN) t = TANH_MIN;
+  const e = expm1Neg1(t);
+  return copysign<f32>(Mathf.abs(e) / (2 + e), x);
+}
+
+// ---- ReLU ---------------------------------------------------------------------------------
+
+/**
+ * y = max(x, 0). pmax lowers to one x86 maxps (STYLE 6); NaN and -0 pass through as x.
+ * May run in place (y == x). Called by the ReLU layer.
+ */
+export function relu_forward(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const a = f32x4.pmax(ldv(x, i), z), b = f32x4.pmax(ldv(x, i + 4), z);
+    const c = f32x4.pmax(ldv(x, i + 8), z), d = f32x4.pmax(ldv(x, i + 12), z);
+    stv(y, i, a); stv(y, i + 4, b); stv(y, i + 8, c); stv(y, i + 12, d);
+  }
+  for (; i + 4 <= n; i += 4) stv(y, i, f32x4.pmax(ldv(x, i), z));
+  for (; i < n; i++) {
+    const v = ldf(x, i);
+    stf(y, i, v < 0 ? <f32>0 : v);
+  }
+}
+
+/** Scalar twin of relu_forward (same pmax semantics: x < 0 ? 0 : x). */
+export function relu_forward_scalar(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) {
+    const v = ldf(x, i);
+    stf(y, i, v < 0 ? <f32>0 : v);
+  }
+}
+
+/** dx += dy where y > 0 (y is the forward output). Called by the ReLU layer's backward. */
+export function relu_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  const z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const g0 = v128.and(ldv(dy, i), f32x4.gt(ldv(y, i), z));
+    const g1 = v128.and(ldv(dy, i + 4), f32x4.gt(ldv(y, i + 4), z));
+    stv(dx, i, f32x4.add(ldv(dx, i), g0));
+    stv(dx, i + 4, f32x4.add(ldv(dx, i + 4), g1));
+  }
+  for (; i + 4 <= n; i += 4) {
+    stv(dx, i, f32x4.add(ldv(dx, i), v128.and(ldv(dy, i), f32x4.gt(ldv(y, i), z))));
+  }
+  for (; i < n; i++) stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? ldf(dy, i) : <f32>0));
+}
+
+/** Scalar twin of relu_backward. */
+export function relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? ldf(dy, i) : <f32>0));
+}
+
+// ---- sigmoid ------------------------------------------------------------------------------
+
+/**
+ * y = 1 / (1 + exp(-x)), stable for any x (exp of -|x| only). About 2 ulp; 0 and 1 at the
+ * extremes, never NaN for finite x. May run in place. Called by the Sigmoid layer.
+ */
+export function sigmoid_forward(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  let i = 0;
+  // two independent vectors per round: the polynomial is a dependent chain
+  for (; i + 8 <= n; i += 8) {
+    const a = sigmoid4(ldv(x, i)), b = sigmoid4(ldv(x, i + 4));
+    stv(y, i, a); stv(y, i + 4, b);
+  }
+  for (; i + 4 <= n; i += 4) stv(y, i, sigmoid4(ldv(x, i)));
+  for (; i < n; i++) stf(y, i, sigmoid1(ldf(x, i)));
+}
+
+/** Scalar twin of sigmoid_forward (same approximation, lane by lane). */
+export function sigmoid_forward_scalar(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(y, i, sigmoid1(ldf(x, i)));
+}
+
+/** dx += dy * y * (1 - y) (y is the forward output). Called by the Sigmoid layer's backward. */
+export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = ldv(y, i);
+    stv(dx, i, madd(ldv(dy, i), f32x4.mul(v, f32x4.sub(one, v)), ldv(dx, i)));
+  }
+  for (; i < n; i++) {
+    const v = ldf(y, i);
+    stf(dx, i, ldf(dy, i) * (v * (1 - v)) + ldf(dx, i));
+  }
+}
+
+/** Scalar twin of sigmoid_backward. */
+export function sigmoid_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) {
+    const v = ldf(y, i);
+    stf(dx, i, ldf(dy, i) * (v * (1 - v)) + ldf(dx, i));
+  }
+}
+
+// ---- tanh ---------------------------------------------------------------------------------
+
+/**
+ * y = tanh(x) through expm1 (accurate near 0, stable for any x: exactly +-1 past |x| ~ 9).
+ * May run in place. Called by the Tanh layer.
+ */
+export function tanh_forward(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = tanh4(ldv(x, i)), b = tanh4(ldv(x, i + 4));
+    stv(y, i, a); stv(y, i + 4, b);
+  }
+  for (; i + 4 <= n; i += 4) stv(y, i, tanh4(ldv(x, i)));
+  for (; i < n; i++) stf(y, i, tanh1(ldf(x, i)));
+}
+
+/** Scalar twin of tanh_forward (same approximation, lane by lane). */
+export function tanh_forward_scalar(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(y, i, tanh1(ldf(x, i)));
+}
+
+/** dx += dy * (1 - y*y) (y is the forward output). Called by the Tanh layer's backward. */
+export function tanh_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = ldv(y, i);
+    stv(dx, i, madd(ldv(dy, i), f32x4.sub(one, f32x4.mul(v, v)), ldv(dx, i)));
+  }
+  for (; i < n; i++) {
+    const v = ldf(y, i);
+    stf(dx, i, ldf(dy, i) * (1 - v * v) + ldf(dx, i));
+  }
+}
+
+/** Scalar twin of tanh_backward. */
+export function tanh_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) {
+    const v = ldf(y, i);
+    stf(dx, i, ldf(dy, i) * (1 - v * v) + ldf(dx, i));
+  }
+}
+
+// ---- dropout ------------------------------------------------------------------------------
+
+/**
+ * y = x * mask, mask holding 0 or 1/(1-p) (inverted dropout: no rescale at eval time).
+ * May run in place. Called by the Dropout layer in training mode.
+ */
+export function dropout_forward(y: usize, x: usize, mask: usize, n: i32): void {
+  assert(n >= 0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = f32x4.mul(ldv(x, i), ldv(mask, i));
+    const b = f32x4.mul(ldv(x, i + 4), ldv(mask, i + 4));
+    stv(y, i, a); stv(y, i + 4, b);
+  }
+  for (; i + 4 <= n; i += 4) stv(y, i, f32x4.mul(ldv(x, i), ldv(mask, i)));
+  for (; i < n; i++) stf(y, i, ldf(x, i) * ldf(mask, i));
+}
+
+/** Scalar twin of dropout_forward. */
+export function dropout_forward_scalar(y: usize, x: usize, mask: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(y, i, ldf(x, i) * ldf(mask, i));
+}
+
+/** dx += dy * mask (the forward's mask). Called by the Dropout layer's backward. */
+export function dropout_backward(dx: usize, dy: usize, mask: usize, n: i32): void {
+  assert(n >= 0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) stv(dx, i, madd(ldv(dy, i), ldv(mask, i), ldv(dx, i)));
+  for (; i < n; i++) stf(dx, i, ldf(dy, i) * ldf(mask, i) + ldf(dx, i));
+}
+
+/** Scalar twin of dropout_backward. */
+export function dropout_backward_scalar(dx: usize, dy: usize, mask: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(dx, i, ldf(dy, i) * ldf(mask, i) + ldf(dx, i));
+}

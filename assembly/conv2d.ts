@@ -1,1 +1,577 @@
-// placeholder: filled in by the conv2d family
+// 2-D convolution over NCHW activations, as im2col + GEMM (forward, backward-data,
+// backward-filter) and the bias pair. Layouts (llm.c notation):
+//   x is (N,C,H,W)   weight is (OC,C,KH,KW)   bias is (OC)   y is (N,OC,OH,OW)
+//   OH = (H + 2*PH - KH) / SH + 1, OW likewise (floor); zero padding PH/PW on each side.
+// The column matrix of one image is col (K,P) with K = C*KH*KW (row r = (ci*KH + ki)*KW + kj)
+// and P = OH*OW (column j = oy*OW + ox): col[r, j] = x[ci, oy*SH - PH + ki, ox*SW - PW + kj], or 0
+// in the padding. With it the three passes are GEMMs:
+//   forward          y (OC,P)    = W (OC,K) . col (K,P)          gemm_nn, then + bias
+//   backward-data    dcol (K,P)  = W^T (K,OC) . dy (OC,P)        gemm_tn, then col2im adds into dx
+//   backward-filter  dW (OC,K)  += dy (OC,P) . col^T (P,K)       gemm_nt, beta = 1, per image
+// Forward and backward-data put the columns of G images side by side (N = G*P >= GROUP_N) so
+// small images still make long GEMMs; that costs a copy of y (or dy) between the NCHW layout
+// and (OC, G*P), small next to the GEMM. Backward-filter gains nothing from it (its GEMM's
+// depth is P, and slicing a longer depth repacks just as much), so it runs one image at a
+// time into dW. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i.
+// Forward kernels overwrite y; backward kernels accumulate (+=) into dx, dW and db.
+// Scratch (conv2d_scratch_floats): columns (K, G*P), the (OC, G*P) product or gathered dy,
+// then the GEMM's own scratch, each 16-float aligned.
+import { ldf, stf, ldv, stv } from './common';
+import { gemm_nn, gemm_nt, gemm_tn, gemm_scratch_floats } from './gemm';
+
+// ---------------------------------------------------------------------------------------------
+// Geometry helpers
+
+// @ts-ignore: decorator
+@inline function outSize(size: i32, k: i32, s: i32, p: i32): i32 {
+  return (size + 2 * p - k) / s + 1;
+}
+
+/** First output index o >= 0 whose input index o*s - p + k is >= 0 (ceil((p - k) / s)). */
+// @ts-ignore: decorator
+@inline function firstValid(k: i32, s: i32, p: i32): i32 {
+  const d = p - k;
+  return d <= 0 ? 0 : (d + s - 1) / s;
+}
+
+/** One past the last output index (clamped to `out`) whose input index o*s - p + k is < size. */
+// @ts-ignore: decorator
+@inline function endValid(size: i32, k: i32, s: i32, p: i32, out: i32): i32 {
+  const d = size - 1 + p - k;
+  if (d < 0) return 0;
+  const e = d / s + 1;
+  return e < out ? e : out;
+}
+
+/** A 1x1 kernel, stride 1, no padding: the input image is its own column matrix. */
+// @ts-ignore: decorator
+@inline function isPointwise(kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): bool {
+  return (kh | kw | sh | sw) == 1 && (ph | pw) == 0;
+}
+
+// @ts-ignore: decorator
+@inline function align16(n: i32): i32 {
+  return (n + 15) & ~15;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Row moves used by im2col / col2im (spans are short: OW is 10 for LeNet's conv2)
+
+// @ts-ignore: decorator
+@inline function zeroSpan(dst: usize, len: i32): void {
+  const z = f32x4.splat(0);
+  let t = 0;
+  for (; t + 4 <= len; t += 4) stv(dst, t, z);
+  for (; t < len; t++) stf(dst, t, 0);
+}
+
+/** dst[t] = src[t], t < len. Spans of 4 or more end with one overlapping vector, not a scalar tail. */
+// @ts-ignore: decorator
+@inline function copySpan(dst: usize, src: usize, len: i32): void {
+  if (len >= 4) {
+    let t = 0;
+    for (; t + 4 <= len; t += 4) stv(dst, t, ldv(src, t));
+    if (t < len) stv(dst, len - 4, ldv(src, len - 4));
+  } else {
+    for (let t = 0; t < len; t++) stf(dst, t, ldf(src, t));
+  }
+}
+
+/** dst[t] = src[2t], t < len. The vector loop stops where its second load would pass src[2(len-1)]. */
+// @ts-ignore: decorator
+@inline function copySpan2(dst: usize, src: usize, len: i32): void {
+  let t = 0;
+  for (; t + 5 <= len; t += 4) {
+    const a = ldv(src, 2 * t);
+    const b = ldv(src, 2 * t + 4);
+    stv(dst, t, f32x4.shuffle(a, b, 0, 2, 4, 6));
+  }
+  for (; t < len; t++) stf(dst, t, ldf(src, 2 * t));
+}
+
+/** dst[t*s] += src[t], t < len. */
+// @ts-ignore: decorator
+@inline function addSpan(dst: usize, src: usize, len: i32, s: i32): void {
+  if (s == 1) {
+    let t = 0;
+    for (; t + 4 <= len; t += 4) stv(dst, t, f32x4.add(ldv(dst, t), ldv(src, t)));
+    for (; t < len; t++) stf(dst, t, ldf(dst, t) + ldf(src, t));
+  } else {
+    let d = dst;
+    const step = <usize>s << 2;
+    for (let t = 0; t < len; t++) {
+      store<f32>(d, load<f32>(d) + ldf(src, t));
+      d += step;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// im2col / col2im for one image
+
+/**
+ * Writes the column matrix of one image x (C,H,W) into col (K, P) with row stride ldcol
+ * (>= P). Divisions happen once per (ci, ki, kj) row, never per element; stride-1 rows are
+ * vector copies and stride-2 rows vector gathers (shuffles of two loads).
+ */
+function im2col(col: usize, ldcol: i32, x: usize, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
+  const hw = h * w;
+  let row = col;
+  const rowStep = <usize>ldcol << 2;
+  for (let ci = 0; ci < c; ci++) {
+    const xc = x + (<usize>(ci * hw) << 2);
+    for (let ki = 0; ki < kh; ki++) {
+      const oy0 = firstValid(ki, sh, ph);
+      const oy1 = max(oy0, endValid(h, ki, sh, ph, oh));
+      for (let kj = 0; kj < kw; kj++) {
+        const ox0 = firstValid(kj, sw, pw);
+        const ox1 = max(ox0, endValid(w, kj, sw, pw, ow));
+        const len = ox1 - ox0;
+        zeroSpan(row, oy0 * ow);
+        let dst = row + (<usize>(oy0 * ow) << 2);
+        let src = xc + (<usize>((oy0 * sh - ph + ki) * w + ox0 * sw - pw + kj) << 2);
+        const dstStep = <usize>ow << 2;
+        const srcStep = <usize>(sh * w) << 2;
+        if (ox0 == 0 && ox1 == ow) {
+          // no horizontal padding on this row (every valid conv): pure copies
+          if (sw == 1) {
+            for (let oy = oy0; oy < oy1; oy++) { copySpan(dst, src, len); dst += dstStep; src += srcStep; }
+          } else if (sw == 2) {
+            for (let oy = oy0; oy < oy1; oy++) { copySpan2(dst, src, len); dst += dstStep; src += srcStep; }
+          } else {
+            for (let oy = oy0; oy < oy1; oy++) { copyStrided(dst, src, len, sw); dst += dstStep; src += srcStep; }
+          }
+        } else {
+          const tail = dst + (<usize>ox1 << 2);
+          const mid = dst + (<usize>ox0 << 2);
+          for (let oy = oy0; oy < oy1; oy++) {
+            const o = <usize>(oy - oy0) * dstStep;
+            for (let t = 0; t < ox0; t++) stf(dst + o, t, 0);
+            if (sw == 1) copySpan(mid + o, src, len);
+            else if (sw == 2) copySpan2(mid + o, src, len);
+            else copyStrided(mid + o, src, len, sw);
+            for (let t = 0; t < ow - ox1; t++) stf(tail + o, t, 0);
+            src += srcStep;
+          }
+        }
+        zeroSpan(row + (<usize>(oy1 * ow) << 2), (oh - oy1) * ow);
+        row += rowStep;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function copyStrided(dst: usize, src: usize, len: i32, s: i32): void {
+  let p = src;
+  const step = <usize>s << 2;
+  for (let t = 0; t < len; t++) {
+    stf(dst, t, load<f32>(p));
+    p += step;
+  }
+}
+
+/**
+ * Adds the column matrix dcol (K,P) (row stride ldcol) back onto one image dx (C,H,W): each
+ * column entry goes to the input pixel it was read from; padding entries are dropped.
+ */
+function col2im(dx: usize, dcol: usize, ldcol: i32, c: i32, h: i32, w: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
+  const hw = h * w;
+  let row = dcol;
+  const rowStep = <usize>ldcol << 2;
+  const srcStep = <usize>ow << 2;
+  const dstStep = <usize>(sh * w) << 2;
+  for (let ci = 0; ci < c; ci++) {
+    const xc = dx + (<usize>(ci * hw) << 2);
+    for (let ki = 0; ki < kh; ki++) {
+      const oy0 = firstValid(ki, sh, ph);
+      const oy1 = max(oy0, endValid(h, ki, sh, ph, oh));
+      for (let kj = 0; kj < kw; kj++) {
+        const ox0 = firstValid(kj, sw, pw);
+        const ox1 = max(ox0, endValid(w, kj, sw, pw, ow));
+        const len = ox1 - ox0;
+        let src = row + (<usize>(oy0 * ow + ox0) << 2);
+        let dst = xc + (<usize>((oy0 * sh - ph + ki) * w + ox0 * sw - pw + kj) << 2);
+        for (let oy = oy0; oy < oy1; oy++) {
+          addSpan(dst, src, len, sw);
+          src += srcStep;
+          dst += dstStep;
+        }
+        row += rowStep;
+      }
+    }
+  }
+}
+
+/** dst[t] = src[t] + bo, t < len. */
+// @ts-ignore: decorator
+@inline function copyBiasSpan(dst: usize, src: usize, len: i32, bo: f32): void {
+  const v = f32x4.splat(bo);
+  let t = 0;
+  for (; t + 4 <= len; t += 4) stv(dst, t, f32x4.add(ldv(src, t), v));
+  for (; t < len; t++) stf(dst, t, ldf(src, t) + bo);
+}
+
+/** y[o, :] += b[o] over hw elements per channel, for oc channels. */
+// @ts-ignore: decorator
+@inline function biasAddImage(y: usize, b: usize, oc: i32, hw: i32): void {
+  let p = y;
+  for (let o = 0; o < oc; o++) {
+    const bo = ldf(b, o);
+    const v = f32x4.splat(bo);
+    let t = 0;
+    for (; t + 4 <= hw; t += 4) stv(p, t, f32x4.add(ldv(p, t), v));
+    for (; t < hw; t++) stf(p, t, ldf(p, t) + bo);
+    p += <usize>hw << 2;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scratch
+
+/**
+ * Output columns a forward / backward-data GEMM should reach by batching images. A GEMM of
+ * N = 100 columns (LeNet's conv2, one image) spends a visible share on per-call work (packing
+ * W again, the 4-column edge panel): batching measured ~5% faster forward and ~7% faster
+ * backward-data there, flat from 200 to 800 columns. The batch's columns leave L2, but each
+ * column element feeds OC multiply-adds, so re-reading them from L3 costs little.
+ */
+const GROUP_N: i32 = 512;
+/** Cap on one batch's column matrix, in floats (16 MiB). */
+const GROUP_COL_CAP: i32 = 4 << 20;
+
+/** Images whose columns share one GEMM (forward, backward-data). */
+function imagesPerGemm(n: i32, k: i32, p: i32, pointwise: bool): i32 {
+  if (pointwise || p >= GROUP_N) return 1;
+  let g = (GROUP_N + p - 1) / p;
+  if (g > n) g = n;
+  const cap = max(1, GROUP_COL_CAP / max(1, k * p));
+  return g < cap ? g : cap;
+}
+
+/**
+ * Floats of scratch that conv2d_forward, conv2d_backward_data and conv2d_backward_filter need
+ * for this geometry (one size serves all three). Called by the TS wrappers before each pass.
+ */
+export function conv2d_scratch_floats(n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): i32 {
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const g = imagesPerGemm(n, k, p, isPointwise(kh, kw, sh, sw, ph, pw));
+  const col = align16(k * p * g);
+  const prod = g > 1 ? align16(oc * p * g) : 0;
+  // forward (OC, G*P, K), backward-filter (OC, K, P), backward-data (K, G*P, OC)
+  const gemm = max(gemm_scratch_floats(oc, p * g, k), max(gemm_scratch_floats(oc, k, p), gemm_scratch_floats(k, p * g, oc)));
+  return col + prod + align16(gemm);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forward
+
+/**
+ * y (N,OC,OH,OW) = conv(x (N,C,H,W), w (OC,C,KH,KW)) + b (OC); b == 0 means no bias.
+ * Overwrites y. Per batch of G images: im2col, one gemm_nn (M=OC, N=G*OH*OW, K=C*KH*KW),
+ * then the product goes to NCHW with the bias added on the way.
+ * Called by conv2dForward (src/core/kernels/conv2d.ts).
+ */
+export function conv2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  assert(n > 0 && c > 0 && h > 0 && w_ > 0 && oc > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0);
+  assert(kh <= h + 2 * ph && kw <= w_ + 2 * pw);
+  assert(scratch != 0);
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  const gmax = imagesPerGemm(n, k, p, direct);
+  const col = scratch;
+  const prod = col + (<usize>align16(k * p * gmax) << 2);
+  const prodFloats: i32 = gmax > 1 ? align16(oc * p * gmax) : 0;
+  const gs = prod + (<usize>prodFloats << 2);
+  const xStep = <usize>(c * h * w_) << 2;
+  const yStep = <usize>(oc * p) << 2;
+  const pBytes = <usize>p << 2;
+  let xi = x;
+  let yi = y;
+  for (let i = 0; i < n; ) {
+    const g = min(gmax, n - i);
+    if (g == 1) {
+      let src = xi;
+      if (!direct) {
+        im2col(col, p, xi, c, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+        src = col;
+      }
+      gemm_nn(yi, w, src, gs, oc, p, k, k, p, p, 1, 0);
+      // while y_i is still in cache
+      if (b != 0) biasAddImage(yi, b, oc, p);
+    } else {
+      // columns of g images side by side: col (K, g*P), then prod (OC, g*P) -> y (g, OC, P)
+      const ng = g * p;
+      for (let t = 0; t < g; t++) im2col(col + <usize>t * pBytes, ng, xi + <usize>t * xStep, c, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+      gemm_nn(prod, w, col, gs, oc, ng, k, k, ng, ng, 1, 0);
+      let src = prod;
+      for (let o = 0; o < oc; o++) {
+        const bo: f32 = b != 0 ? ldf(b, o) : 0;
+        let dst = yi + <usize>o * pBytes;
+        for (let t = 0; t < g; t++) {
+          copyBiasSpan(dst, src, p, bo);
+          src += pBytes;
+          dst += yStep;
+        }
+      }
+    }
+    i += g;
+    xi += <usize>g * xStep;
+    yi += <usize>g * yStep;
+  }
+}
+
+/** Scalar twin of conv2d_forward: a direct convolution, no scratch used (the test oracle). */
+export function conv2d_forward_scalar(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  assert(n > 0 && c > 0 && h > 0 && w_ > 0 && oc > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0);
+  assert(kh <= h + 2 * ph && kw <= w_ + 2 * pw);
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < oc; o++) {
+      const bo: f32 = b != 0 ? ldf(b, o) : 0;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let s: f32 = 0;
+          for (let ci = 0; ci < c; ci++) {
+            for (let ki = 0; ki < kh; ki++) {
+              const iy = oy * sh - ph + ki;
+              if (iy < 0 || iy >= h) continue;
+              for (let kj = 0; kj < kw; kj++) {
+                const ix = ox * sw - pw + kj;
+                if (ix < 0 || ix >= w_) continue;
+                s += ldf(x, ((i * c + ci) * h + iy) * w_ + ix) * ldf(w, ((o * c + ci) * kh + ki) * kw + kj);
+              }
+            }
+          }
+          stf(y, ((i * oc + o) * oh + oy) * ow + ox, s + bo);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward-data
+
+/**
+ * dx (N,C,H,W) += conv^T(dy (N,OC,OH,OW), w (OC,C,KH,KW)). Per batch of G images: dy gathered
+ * to (OC, G*OH*OW), one gemm_tn (M=C*KH*KW, N=G*OH*OW, K=OC) into the column area, then col2im
+ * adds each image's columns onto its dx_i.
+ * Called by conv2dBackwardData.
+ */
+export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  assert(n > 0 && c > 0 && h > 0 && w_ > 0 && oc > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0);
+  assert(kh <= h + 2 * ph && kw <= w_ + 2 * pw);
+  assert(scratch != 0);
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  const gmax = imagesPerGemm(n, k, p, direct);
+  const col = scratch;
+  const dyg = col + (<usize>align16(k * p * gmax) << 2);
+  const dygFloats: i32 = gmax > 1 ? align16(oc * p * gmax) : 0;
+  const gs = dyg + (<usize>dygFloats << 2);
+  const xStep = <usize>(c * h * w_) << 2;
+  const yStep = <usize>(oc * p) << 2;
+  const pBytes = <usize>p << 2;
+  let dxi = dx;
+  let dyi = dy;
+  for (let i = 0; i < n; ) {
+    const g = min(gmax, n - i);
+    if (direct) {
+      gemm_tn(dxi, w, dyi, gs, k, p, oc, k, p, p, 1, 1);
+    } else if (g == 1) {
+      gemm_tn(col, w, dyi, gs, k, p, oc, k, p, p, 1, 0);
+      col2im(dxi, col, p, c, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+    } else {
+      // dy of g images side by side: dyg (OC, g*P), then dcol (K, g*P), then col2im per image
+      const ng = g * p;
+      let dst = dyg;
+      for (let o = 0; o < oc; o++) {
+        let src = dyi + <usize>o * pBytes;
+        for (let t = 0; t < g; t++) {
+          copySpan(dst, src, p);
+          dst += pBytes;
+          src += yStep;
+        }
+      }
+      gemm_tn(col, w, dyg, gs, k, ng, oc, k, ng, ng, 1, 0);
+      for (let t = 0; t < g; t++) col2im(dxi + <usize>t * xStep, col + <usize>t * pBytes, ng, c, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+    }
+    i += g;
+    dxi += <usize>g * xStep;
+    dyi += <usize>g * yStep;
+  }
+}
+
+/** Scalar twin of conv2d_backward_data: direct scatter of each dy entry, no scratch used. */
+export function conv2d_backward_data_scalar(dx: usize, dy: usize, w: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  assert(n > 0 && c > 0 && h > 0 && w_ > 0 && oc > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0);
+  assert(kh <= h + 2 * ph && kw <= w_ + 2 * pw);
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < oc; o++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const g = ldf(dy, ((i * oc + o) * oh + oy) * ow + ox);
+          for (let ci = 0; ci < c; ci++) {
+            for (let ki = 0; ki < kh; ki++) {
+              const iy = oy * sh - ph + ki;
+              if (iy < 0 || iy >= h) continue;
+              for (let kj = 0; kj < kw; kj++) {
+                const ix = ox * sw - pw + kj;
+                if (ix < 0 || ix >= w_) continue;
+                const j = ((i * c + ci) * h + iy) * w_ + ix;
+                stf(dx, j, ldf(dx, j) + g * ldf(w, ((o * c + ci) * kh + ki) * kw + kj));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backward-filter
+
+/**
+ * dw (OC,C,KH,KW) += sum over images of dy_i (OC,P) . col_i^T: per image im2col, then one
+ * gemm_nt (M=OC, N=C*KH*KW, K=OH*OW) with beta = 1. Called by conv2dBackwardFilter.
+ */
+export function conv2d_backward_filter(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  assert(n > 0 && c > 0 && h > 0 && w_ > 0 && oc > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0);
+  assert(kh <= h + 2 * ph && kw <= w_ + 2 * pw);
+  assert(scratch != 0);
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  const col = scratch;
+  const gs = scratch + (<usize>align16(k * p) << 2);
+  const xStep = <usize>(c * h * w_) << 2;
+  const yStep = <usize>(oc * p) << 2;
+  let xi = x;
+  let dyi = dy;
+  for (let i = 0; i < n; i++) {
+    let src = xi;
+    if (!direct) {
+      im2col(col, p, xi, c, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+      src = col;
+    }
+    gemm_nt(dw, dyi, src, gs, oc, k, p, p, p, k, 1, 1);
+    xi += xStep;
+    dyi += yStep;
+  }
+}
+
+/** Scalar twin of conv2d_backward_filter: direct correlation of dy with x, no scratch used. */
+export function conv2d_backward_filter_scalar(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32): void {
+  assert(n > 0 && c > 0 && h > 0 && w_ > 0 && oc > 0 && kh > 0 && kw > 0 && sh > 0 && sw > 0 && ph >= 0 && pw >= 0);
+  assert(kh <= h + 2 * ph && kw <= w_ + 2 * pw);
+  const oh = outSize(h, kh, sh, ph);
+  const ow = outSize(w_, kw, sw, pw);
+  for (let o = 0; o < oc; o++) {
+    for (let ci = 0; ci < c; ci++) {
+      for (let ki = 0; ki < kh; ki++) {
+        for (let kj = 0; kj < kw; kj++) {
+          let s: f32 = 0;
+          for (let i = 0; i < n; i++) {
+            for (let oy = 0; oy < oh; oy++) {
+              const iy = oy * sh - ph + ki;
+              if (iy < 0 || iy >= h) continue;
+              for (let ox = 0; ox < ow; ox++) {
+                const ix = ox * sw - pw + kj;
+                if (ix < 0 || ix >= w_) continue;
+                s += ldf(dy, ((i * oc + o) * oh + oy) * ow + ox) * ldf(x, ((i * c + ci) * h + iy) * w_ + ix);
+              }
+            }
+          }
+          const j = ((o * c + ci) * kh + ki) * kw + kj;
+          stf(dw, j, ldf(dw, j) + s);
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bias pair
+
+/**
+ * y (N,OC,HW) += b (OC), broadcast over images and pixels. Overwrites nothing else; used by
+ * conv2d_forward (per image) and callable alone after a bias-free forward. Called by
+ * conv2dBiasForward.
+ */
+export function conv2d_bias_forward(y: usize, b: usize, n: i32, oc: i32, hw: i32): void {
+  assert(n > 0 && oc > 0 && hw > 0);
+  const step = <usize>(oc * hw) << 2;
+  let yi = y;
+  for (let i = 0; i < n; i++) {
+    biasAddImage(yi, b, oc, hw);
+    yi += step;
+  }
+}
+
+/** Scalar twin of conv2d_bias_forward. */
+export function conv2d_bias_forward_scalar(y: usize, b: usize, n: i32, oc: i32, hw: i32): void {
+  assert(n > 0 && oc > 0 && hw > 0);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < oc; o++) {
+      const bo = ldf(b, o);
+      const base = (i * oc + o) * hw;
+      for (let t = 0; t < hw; t++) stf(y, base + t, ldf(y, base + t) + bo);
+    }
+  }
+}
+
+/**
+ * db (OC) += sum of dy (N,OC,HW) over images and pixels. Four-lane partial sums per channel
+ * (and per image), reduced once. Called by conv2dBackwardBias.
+ */
+export function conv2d_backward_bias(db: usize, dy: usize, n: i32, oc: i32, hw: i32): void {
+  assert(n > 0 && oc > 0 && hw > 0);
+  let p = dy;
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < oc; o++) {
+      let a0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let t = 0;
+      // two accumulators: the add latency, not the loads, bounds one
+      for (; t + 8 <= hw; t += 8) {
+        a0 = f32x4.add(a0, ldv(p, t));
+        a1 = f32x4.add(a1, ldv(p, t + 4));
+      }
+      for (; t + 4 <= hw; t += 4) a0 = f32x4.add(a0, ldv(p, t));
+      const a = f32x4.add(a0, a1);
+      let s: f32 = f32x4.extract_lane(a, 0) + f32x4.extract_lane(a, 1) + (f32x4.extract_lane(a, 2) + f32x4.extract_lane(a, 3));
+      for (; t < hw; t++) s += ldf(p, t);
+      stf(db, o, ldf(db, o) + s);
+      p += <usize>hw << 2;
+    }
+  }
+}
+
+/** Scalar twin of conv2d_backward_bias. */
+export function conv2d_backward_bias_scalar(db: usize, dy: usize, n: i32, oc: i32, hw: i32): void {
+  assert(n > 0 && oc > 0 && hw > 0);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < oc; o++) {
+      let s: f32 = 0;
+      const base = (i * oc + o) * hw;
+      for (let t = 0; t < hw; t++) s += ldf(dy, base + t);
+      stf(db, o, ldf(db, o) + s);
+    }
+  }
+}

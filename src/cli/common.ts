@@ -1,6 +1,11 @@
 // What every command-line entry shares: flag parsing with clear one-line errors, --help, and
 // exit codes (0 done, 1 failed while working, 2 bad usage or input).
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
+
+export { InputError };
 
 export class UsageError extends Error {}
 
@@ -41,6 +46,8 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: string[], s
     return values as Flags<S>;
   } catch (e) {
     if (e instanceof UsageError) throw e;
+    const ambiguous = /Option '(--[\w-]+)' argument is ambiguous/.exec((e as Error).message);
+    if (ambiguous) throw new UsageError(`${ambiguous[1]} takes a value; for one that starts with '-', write ${ambiguous[1]}=VALUE`);
     // node's messages are long and mention parseArgs; keep the part a user needs
     const msg = (e as Error).message.split('. ')[0].replace(/^Unknown option/, 'unknown flag');
     throw new UsageError(msg);
@@ -87,5 +94,11 @@ export async function runCli(name: string, help: string, argv: string[], main: (
   }
 }
 
-/** Bad input data (a malformed file, a checkpoint of the wrong shape): exit code 2, no usage hint. */
-export class InputError extends Error {}
+/** Whether the module at `url` is the program node was asked to run (an npm `bin` is a symlink: compare real paths). */
+export function isMain(url: string): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(url));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,129 @@
+// npm run bench:train — training images/s of the reference LeNet for 1..N workers at batch 64
+// and 256, for the plain and the relaxed-SIMD builds, measured in one run together with each
+// build's single-thread f32x4 multiply-add peak. FLOPs per image come from the op table.
+// Prints a table and writes JSON (default bench/results/train.json).
+import '../src/cli/relaxed_simd.js';
+import { availableParallelism } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadCoreSync, type Flavor, type Core } from '../src/core/load.js';
+import { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
+import { permutation } from '../src/data/batches.js';
+import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { BoundModel } from '../src/train/model.js';
+import { LocalEngine, type Dataset, type GradEngine, type StepOptions } from '../src/train/engine.js';
+import { PoolEngine } from '../src/train/pool.js';
+import { makeOptimizer } from '../src/optim/index.js';
+import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
+
+const FLAGS = {
+  'max-workers': { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'measure 1..N workers' },
+  batches: { type: 'string', arg: 'LIST', default: '64,256', help: 'batch sizes, comma separated' },
+  flavors: { type: 'string', arg: 'LIST', default: 'simd,relaxed', help: 'kernel builds, comma separated' },
+  'chunk-size': { type: 'string', arg: 'N', default: '32', help: 'examples per worker chunk (as train:mnist)' },
+  seconds: { type: 'string', arg: 'S', default: '4', help: 'timed seconds per configuration (after warm-up)' },
+  json: { type: 'string', arg: 'FILE', default: 'bench/results/train.json', help: 'where to write the results' },
+} as const;
+
+const HELP = helpText('npm run bench:train -- [options]', 'Training throughput of the reference LeNet by worker count, batch size and kernel build.', FLAGS);
+
+/** Single-thread f32x4 madd peak of this build, GFLOP/s (best of several tiered-up calls). */
+function peak(core: Core): number {
+  const iters = 2_000_000;
+  let best = 0;
+  for (let i = 0; i < 8; i++) {
+    const t = performance.now();
+    core.exports.peak_madd(iters, 1);
+    const s = (performance.now() - t) / 1000;
+    if (i >= 2) best = Math.max(best, (iters * 12 * 8) / s / 1e9);
+  }
+  return best;
+}
+
+/** Training FLOPs per image, summed from the op table over one recorded step. */
+function flopsPerImage(core: Core): number {
+  const m = new BoundModel(core, lenet(), MNIST_SHAPE);
+  const images = new Float32Array(784);
+  const labels = new Uint8Array(1);
+  let total = 0;
+  const tape = m.tape;
+  const orig = tape.backward.bind(tape);
+  tape.backward = (loss, seed) => {
+    const f = tape.flops();
+    total = f.forward + f.backward;
+    orig(loss, seed);
+  };
+  m.gradChunk(images, labels, [0], 1, { seed: 0 });
+  m.free();
+  return total;
+}
+
+async function measure(flavor: Flavor, batch: number, workers: number, chunk: number, seconds: number, data: Dataset) {
+  const core = loadCoreSync({ flavor });
+  const model = new BoundModel(core, lenet(), MNIST_SHAPE);
+  model.params.init(1);
+  const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
+  const opts: StepOptions = { shift: 0, fillValue: (0 - MNIST_MEAN) / MNIST_STD, seed: 1 };
+  const engine: GradEngine = workers === 1 ? new LocalEngine(model, data, chunk, opts) : new PoolEngine(core, model, data, { workers, chunkSize: chunk, batchSize: batch }, opts);
+  const perm = permutation(data.n, 1, 0);
+  let step = 0;
+  const next = async () => {
+    const start = (step * batch) % (data.n - batch);
+    await engine.minibatch(perm.subarray(start, start + batch), step);
+    opt.step(0.01);
+    step++;
+  };
+  // warm-up: V8 tiers WASM functions up between calls; workers start lazily
+  const tw = performance.now();
+  while (performance.now() - tw < 1500 || step < 6) await next();
+  const t0 = performance.now();
+  let images = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    await next();
+    images += batch;
+  }
+  const ips = images / ((performance.now() - t0) / 1000);
+  await engine.close();
+  opt.free();
+  model.free();
+  return ips;
+}
+
+async function main(argv: string[]) {
+  const f = parseFlags(argv, FLAGS);
+  const maxWorkers = num('max-workers', f['max-workers'], { int: true, min: 1 });
+  const batches = (f.batches ?? '').split(',').map((b) => num('batches', b, { int: true, min: 1 }));
+  const flavors = (f.flavors ?? '').split(',') as Flavor[];
+  const chunk = num('chunk-size', f['chunk-size'], { int: true, min: 1 });
+  const seconds = num('seconds', f.seconds, { gt: 0 });
+  const { train } = loadMnist({});
+  const images = new Float32Array(new SharedArrayBuffer(train.images.length * 4));
+  const data: Dataset = { images: normalizeImages(train.images, images), labels: train.labels, n: train.n };
+  const rows: Record<string, unknown>[] = [];
+  const fpi = flopsPerImage(loadCoreSync({ flavor: 'simd' }));
+  console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores`);
+  for (const flavor of flavors) {
+    const pk = peak(loadCoreSync({ flavor }));
+    console.log(`\n${flavor} build: single-thread f32x4 madd peak ${pk.toFixed(1)} GFLOP/s`);
+    console.log('batch  workers  images/s  speed-up  GFLOP/s  of peak (workers x 1-core peak)');
+    for (const batch of batches) {
+      let base = 0;
+      for (let w = 1; w <= maxWorkers; w++) {
+        const ips = await measure(flavor, batch, w, chunk, seconds, data);
+        if (w === 1) base = ips;
+        const gflops = (ips * fpi) / 1e9;
+        const row = { flavor, batch, workers: w, images_per_sec: ips, speedup: ips / base, gflops, peak_gflops_per_core: pk, fraction_of_peak: gflops / (pk * w) };
+        rows.push(row);
+        console.log(
+          `${String(batch).padStart(5)}  ${String(w).padStart(7)}  ${ips.toFixed(0).padStart(8)}  ${(ips / base).toFixed(2).padStart(7)}x  ${gflops.toFixed(1).padStart(7)}  ${(100 * row.fraction_of_peak).toFixed(1).padStart(6)}%`,
+        );
+      }
+    }
+  }
+  const out = resolve(f.json ?? 'bench/results/train.json');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, flops_per_image: fpi, rows }, null, 2) + '\n');
+  console.log(`\nwrote ${out}`);
+}
+
+await runCli('bench:train', HELP, process.argv.slice(2), main);

@@ -1,0 +1,109 @@
+// Typed, validating wrappers over the activation family (assembly/activation.ts): pointwise
+// over flat f32 vectors. Forward overwrites y and may run in place (y == x); backward reads the
+// forward OUTPUT y (or dropout's mask) and accumulates (+=) into dx. `n` defaults to the
+// output's length. Buffers are the same (same start) or disjoint, never shifted windows.
+import type { Core } from '../load.js';
+import type { Buf } from '../heap.js';
+import * as check from '../check.js';
+import { count, sameOrDisjoint, type KernelOpts } from './elementwise.js';
+
+
+type Forward = (y: number, x: number, n: number) => void;
+type Backward = (dx: number, dy: number, y: number, n: number) => void;
+type Masked = (out: number, a: number, mask: number, n: number) => void;
+
+/** The activation family's WASM exports. */
+export interface ActivationExports {
+  relu_forward: Forward;
+  relu_forward_scalar: Forward;
+  relu_backward: Backward;
+  relu_backward_scalar: Backward;
+  sigmoid_forward: Forward;
+  sigmoid_forward_scalar: Forward;
+  sigmoid_backward: Backward;
+  sigmoid_backward_scalar: Backward;
+  tanh_forward: Forward;
+  tanh_forward_scalar: Forward;
+  tanh_backward: Backward;
+  tanh_backward_scalar: Backward;
+  dropout_forward: Masked;
+  dropout_forward_scalar: Masked;
+  dropout_backward: Masked;
+  dropout_backward_scalar: Masked;
+}
+
+type Name = 'relu_forward' | 'relu_backward' | 'sigmoid_forward' | 'sigmoid_backward' | 'tanh_forward' | 'tanh_backward';
+
+function fn<K extends keyof ActivationExports>(core: Core, name: K, opts?: KernelOpts): ActivationExports[K] {
+  const f = core.fns<ActivationExports>();
+  return (opts?.scalar ? f[`${name}_scalar` as K] : f[name]) as ActivationExports[K];
+}
+
+function forward(op: string, name: Name, core: Core, y: Buf, x: Buf, n: number | undefined, opts?: KernelOpts): void {
+  const m = count(op, 'y', y, n);
+  check.buf(op, 'y', y, m);
+  check.buf(op, 'x', x, m);
+  sameOrDisjoint(op, m, ['y', y], ['x', x]);
+  (fn(core, name, opts) as Forward)(y.ptr, x.ptr, m);
+}
+
+/** (dx, dy, third): the three buffers of every backward kernel; `third` is y or the mask. */
+function backward(
+  op: string, name: Name | 'dropout_backward', core: Core,
+  dx: Buf, dy: Buf, third: Buf, thirdName: string, n: number | undefined, opts?: KernelOpts,
+): void {
+  const m = count(op, 'dx', dx, n);
+  check.buf(op, 'dx', dx, m);
+  check.buf(op, 'dy', dy, m);
+  check.buf(op, thirdName, third, m);
+  sameOrDisjoint(op, m, ['dx', dx], ['dy', dy]);
+  sameOrDisjoint(op, m, ['dx', dx], [thirdName, third]);
+  (fn(core, name, opts) as Backward)(dx.ptr, dy.ptr, third.ptr, m);
+}
+
+/** y = max(x, 0). */
+export function reluForward(core: Core, y: Buf, x: Buf, n?: number, opts?: KernelOpts): void {
+  forward('reluForward', 'relu_forward', core, y, x, n, opts);
+}
+
+/** dx += dy where y > 0 (y: the forward output). */
+export function reluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
+  backward('reluBackward', 'relu_backward', core, dx, dy, y, 'y', n, opts);
+}
+
+/** y = 1 / (1 + exp(-x)), stable for any x. */
+export function sigmoidForward(core: Core, y: Buf, x: Buf, n?: number, opts?: KernelOpts): void {
+  forward('sigmoidForward', 'sigmoid_forward', core, y, x, n, opts);
+}
+
+/** dx += dy * y * (1 - y) (y: the forward output). */
+export function sigmoidBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
+  backward('sigmoidBackward', 'sigmoid_backward', core, dx, dy, y, 'y', n, opts);
+}
+
+/** y = tanh(x). */
+export function tanhForward(core: Core, y: Buf, x: Buf, n?: number, opts?: KernelOpts): void {
+  forward('tanhForward', 'tanh_forward', core, y, x, n, opts);
+}
+
+/** dx += dy * (1 - y*y) (y: the forward output). */
+export function tanhBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
+  backward('tanhBackward', 'tanh_backward', core, dx, dy, y, 'y', n, opts);
+}
+
+/** y = x * mask; the mask holds 0 or 1/(1-p) (made by the Dropout layer). */
+export function dropoutForward(core: Core, y: Buf, x: Buf, mask: Buf, n?: number, opts?: KernelOpts): void {
+  const op = 'dropoutForward';
+  const m = count(op, 'y', y, n);
+  check.buf(op, 'y', y, m);
+  check.buf(op, 'x', x, m);
+  check.buf(op, 'mask', mask, m);
+  sameOrDisjoint(op, m, ['y', y], ['x', x]);
+  sameOrDisjoint(op, m, ['y', y], ['mask', mask]);
+  fn(core, 'dropout_forward', opts)(y.ptr, x.ptr, mask.ptr, m);
+}
+
+/** dx += dy * mask (the forward's mask). */
+export function dropoutBackward(core: Core, dx: Buf, dy: Buf, mask: Buf, n?: number, opts?: KernelOpts): void {
+  backward('dropoutBackward', 'dropout_backward', core, dx, dy, mask, 'mask', n, opts);
+}

@@ -1,0 +1,104 @@
+// Typed, validating wrappers over the linear family (assembly/linear.ts), PyTorch layout:
+// x [m, inF], weight [outF, inF], bias [outF], y [m, outF]. linearForward overwrites y; the
+// backward wrappers accumulate (+=) into dx, dw and db.
+import type { Core } from '../load.js';
+import type { Buf } from '../heap.js';
+import * as check from '../check.js';
+import type { KernelOpts } from './elementwise.js';
+
+/** Rows (batch), input features, output features. */
+export interface LinearDims {
+  m: number;
+  inF: number;
+  outF: number;
+}
+
+/** (y, x, w, b, scratch, m, in_f, out_f); b = 0: no bias */
+type ForwardFn = (y: number, x: number, w: number, b: number, scratch: number, m: number, inF: number, outF: number) => void;
+/** (out, in1, in2, scratch, m, in_f, out_f) */
+type BackwardFn = (out: number, a: number, b: number, scratch: number, m: number, inF: number, outF: number) => void;
+/** (db, dy, m, out_f) */
+type BiasFn = (db: number, dy: number, m: number, outF: number) => void;
+
+/** The linear family's WASM exports. */
+export interface LinearExports {
+  linear_forward: ForwardFn;
+  linear_forward_scalar: ForwardFn;
+  linear_backward_data: BackwardFn;
+  linear_backward_data_scalar: BackwardFn;
+  linear_backward_weight: BackwardFn;
+  linear_backward_weight_scalar: BackwardFn;
+  linear_backward_bias: BiasFn;
+  linear_backward_bias_scalar: BiasFn;
+  linear_scratch_floats(m: number, inF: number, outF: number): number;
+}
+
+function dimsOk(op: string, d: LinearDims): void {
+  if (d == null) throw new Error(`${op}: dims {m, inF, outF} are missing`);
+  check.int(op, 'm', d.m);
+  check.int(op, 'inF', d.inF);
+  check.int(op, 'outF', d.outF);
+}
+
+function fns(core: Core): LinearExports {
+  return core.fns<LinearExports>();
+}
+
+function scratch(core: Core, d: LinearDims): Buf {
+  return core.scratch(fns(core).linear_scratch_floats(d.m, d.inF, d.outF));
+}
+
+/** y [m, outF] = x [m, inF] w^T + b (w [outF, inF], b [outF] or null). Overwrites y. */
+export function linearForward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, d: LinearDims, opts: KernelOpts = {}): void {
+  const op = 'linearForward';
+  dimsOk(op, d);
+  check.buf(op, 'x', x, d.m * d.inF);
+  check.buf(op, 'w', w, d.outF * d.inF);
+  if (b !== null) check.buf(op, 'b', b, d.outF);
+  check.buf(op, 'y', y, d.m * d.outF);
+  check.disjoint(op, ['y', y], ['x', x]);
+  check.disjoint(op, ['y', y], ['w', w]);
+  if (b !== null) check.disjoint(op, ['y', y], ['b', b]);
+  const s = scratch(core, d);
+  const f = fns(core);
+  (opts.scalar ? f.linear_forward_scalar : f.linear_forward)(y.ptr, x.ptr, w.ptr, b === null ? 0 : b.ptr, s.ptr, d.m, d.inF, d.outF);
+}
+
+/** dx [m, inF] += dy [m, outF] w [outF, inF]. */
+export function linearBackwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts: KernelOpts = {}): void {
+  const op = 'linearBackwardData';
+  dimsOk(op, d);
+  check.buf(op, 'dy', dy, d.m * d.outF);
+  check.buf(op, 'w', w, d.outF * d.inF);
+  check.buf(op, 'dx', dx, d.m * d.inF);
+  check.disjoint(op, ['dx', dx], ['dy', dy]);
+  check.disjoint(op, ['dx', dx], ['w', w]);
+  const s = scratch(core, d);
+  const f = fns(core);
+  (opts.scalar ? f.linear_backward_data_scalar : f.linear_backward_data)(dx.ptr, dy.ptr, w.ptr, s.ptr, d.m, d.inF, d.outF);
+}
+
+/** dw [outF, inF] += dy [m, outF]^T x [m, inF]. */
+export function linearBackwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts: KernelOpts = {}): void {
+  const op = 'linearBackwardWeight';
+  dimsOk(op, d);
+  check.buf(op, 'dy', dy, d.m * d.outF);
+  check.buf(op, 'x', x, d.m * d.inF);
+  check.buf(op, 'dw', dw, d.outF * d.inF);
+  check.disjoint(op, ['dw', dw], ['dy', dy]);
+  check.disjoint(op, ['dw', dw], ['x', x]);
+  const s = scratch(core, d);
+  const f = fns(core);
+  (opts.scalar ? f.linear_backward_weight_scalar : f.linear_backward_weight)(dw.ptr, dy.ptr, x.ptr, s.ptr, d.m, d.inF, d.outF);
+}
+
+/** db [outF] += column sums of dy [m, outF]. (d.inF is not used but must be valid.) */
+export function linearBackwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts: KernelOpts = {}): void {
+  const op = 'linearBackwardBias';
+  dimsOk(op, d);
+  check.buf(op, 'dy', dy, d.m * d.outF);
+  check.buf(op, 'db', db, d.outF);
+  check.disjoint(op, ['db', db], ['dy', dy]);
+  const f = fns(core);
+  (opts.scalar ? f.linear_backward_bias_scalar : f.linear_backward_bias)(db.ptr, dy.ptr, d.m, d.outF);
+}

@@ -1,0 +1,97 @@
+// Tensor: a shape over an f32 (or i32) buffer in the core's WASM memory, with an optional
+// gradient buffer of the same size. Data lives in WASM memory so kernels read it in place;
+// `.data` is a fresh Float32Array view each time (memory growth detaches old views).
+import type { Core } from './core/load.js';
+import type { Buf, DType } from './core/heap.js';
+
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function shapeStr(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+export class Tensor {
+  grad: Buf | null = null;
+  /** set by ops: true when a gradient must flow back into this tensor */
+  requiresGrad: boolean;
+  /** a reshape of another tensor: shares its data and its gradient */
+  readonly base: Tensor | null;
+  private disposed = false;
+
+  constructor(
+    readonly core: Core,
+    readonly buf: Buf,
+    readonly shape: Shape,
+    opts: { requiresGrad?: boolean; base?: Tensor | null; owned?: boolean } = {},
+  ) {
+    if (sizeOf(shape) !== buf.length) {
+      throw new Error(`Tensor: shape ${shapeStr(shape)} holds ${sizeOf(shape)} elements, buffer holds ${buf.length}`);
+    }
+    this.requiresGrad = opts.requiresGrad ?? false;
+    this.base = opts.base ?? null;
+    this.owned = opts.owned ?? this.base === null;
+  }
+
+  readonly owned: boolean;
+
+  /** A zero-filled tensor. */
+  static zeros(core: Core, shape: Shape, dtype: DType = 'f32'): Tensor {
+    return new Tensor(core, core.heap.alloc(sizeOf(shape), dtype), shape);
+  }
+
+  /** A tensor holding a copy of `values`. */
+  static from(core: Core, values: ArrayLike<number>, shape: Shape, dtype: DType = 'f32'): Tensor {
+    if (values.length !== sizeOf(shape)) {
+      throw new Error(`Tensor.from: ${values.length} values do not fill shape ${shapeStr(shape)}`);
+    }
+    return new Tensor(core, core.heap.from(values, dtype), shape);
+  }
+
+  get size(): number {
+    return this.buf.length;
+  }
+
+  get dtype(): DType {
+    return this.buf.dtype;
+  }
+
+  /** A fresh view of the data (do not keep it across calls that allocate). */
+  get data(): Float32Array {
+    return this.buf.view();
+  }
+
+  /** A copy of the gradient, or null when none was computed. */
+  gradArray(): Float32Array | null {
+    return this.grad ? Float32Array.from(this.grad.view()) : null;
+  }
+
+  /** The gradient buffer, allocated (zeroed) on first use; a reshape shares its base's. */
+  ensureGrad(): Buf {
+    if (!this.grad) {
+      this.grad = this.base ? this.base.ensureGrad() : this.core.heap.alloc(this.size);
+      this.ownsGrad = !this.base;
+    }
+    return this.grad;
+  }
+
+  private ownsGrad = false;
+
+  /** Frees the data (if this tensor owns it) and the gradient (if it owns one). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.owned && this.buf.alive) this.buf.free();
+    if (this.grad && this.ownsGrad && this.grad.alive && this.grad.owner === this.grad.ptr) this.grad.free();
+    this.grad = null;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}

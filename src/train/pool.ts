@@ -1,0 +1,153 @@
+// The data-parallel gradient engine: a Piscina pool of workers (workers/grad_worker.ts), each
+// with its own WASM instance. Per step the main thread publishes the parameters to shared
+// memory, sends one small message per chunk (indices only), then reduces the chunk slots in
+// chunk order with the same sum_k kernel the local engine uses, so any worker count gives the
+// same bits. A chunk whose worker throws or dies is recomputed once on a fresh worker; a
+// second failure stops training with a clear error.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Core } from '../core/load.js';
+import type { Buf } from '../core/heap.js';
+import type { BoundModel, ChunkResult } from './model.js';
+import { chunkRanges, reduceSlots, type Dataset, type GradEngine, type StepOptions } from './engine.js';
+import type { WorkerInit, ChunkTask } from '../../workers/grad_worker.js';
+
+export interface PoolConfig {
+  workers: number;
+  chunkSize: number;
+  batchSize: number;
+}
+
+function workerFile(): string {
+  for (const rel of ['../../workers/grad_worker.js', '../../dist/workers/grad_worker.js']) {
+    const url = new URL(rel, import.meta.url);
+    if (existsSync(url)) return fileURLToPath(url);
+  }
+  throw new Error("the gradient worker (dist/workers/grad_worker.js) is missing; run 'npm run build'");
+}
+
+function shared(bytes: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(Math.max(4, bytes));
+}
+
+/** Faults to inject, for tests: IRUKA_TEST_FAULTS='[{"step":3,"chunk":1,"mode":"exit","times":1}]'. */
+function faultsFromEnv(): WorkerInit['faults'] {
+  const raw = process.env.IRUKA_TEST_FAULTS;
+  if (!raw) return undefined;
+  const list = JSON.parse(raw) as Omit<NonNullable<WorkerInit['faults']>[number], 'counter'>[];
+  return list.map((f) => ({ ...f, counter: shared(4) }));
+}
+
+export class PoolEngine implements GradEngine {
+  private readonly pool: Piscina;
+  private readonly params: Float32Array;
+  private readonly slots: Float32Array;
+  private readonly idx: Uint32Array;
+  private version = 0;
+  private wasmSlots: Buf | null = null;
+  /** retries so far (tests and logs read it) */
+  retries = 0;
+
+  constructor(
+    private readonly core: Core,
+    private readonly model: BoundModel,
+    data: Dataset,
+    private readonly cfg: PoolConfig,
+    opts: StepOptions,
+    private readonly log: (line: string) => void = () => {},
+  ) {
+    const P = model.params.size;
+    const maxChunks = Math.ceil(cfg.batchSize / cfg.chunkSize);
+    // the training set goes to shared memory once; if the caller already made it shared, no copy
+    const images = data.images.buffer instanceof SharedArrayBuffer ? data.images : copyShared(data.images);
+    const labels = new Uint8Array(shared(data.labels.length));
+    labels.set(data.labels);
+    const init: WorkerInit = {
+      flavor: core.flavor,
+      images: images.buffer as SharedArrayBuffer,
+      labels: labels.buffer as SharedArrayBuffer,
+      params: shared(P * 4),
+      slots: shared(maxChunks * P * 4),
+      idx: shared(cfg.batchSize * 4),
+      shift: opts.shift,
+      fillValue: opts.fillValue,
+      seed: opts.seed,
+      faults: faultsFromEnv(),
+    };
+    this.params = new Float32Array(init.params);
+    this.slots = new Float32Array(init.slots);
+    this.idx = new Uint32Array(init.idx);
+    this.pool = new Piscina({
+      filename: workerFile(),
+      minThreads: cfg.workers,
+      maxThreads: cfg.workers,
+      idleTimeout: 60_000,
+      workerData: init,
+    });
+  }
+
+  async minibatch(idx: Uint32Array, step: number): Promise<ChunkResult> {
+    if (idx.length > this.idx.length) throw new Error(`minibatch of ${idx.length} exceeds the pool's batch size ${this.idx.length}`);
+    this.idx.set(idx);
+    this.params.set(this.model.params.data.view());
+    this.version++;
+    const ranges = chunkRanges(idx.length, this.cfg.chunkSize);
+    const results = await Promise.all(
+      ranges.map(([start, end], k) => this.run({ step, k, start, end, batch: idx.length, version: this.version })),
+    );
+    const P = this.model.params.size;
+    const K = ranges.length;
+    if (!this.wasmSlots || this.wasmSlots.length < K * P) {
+      this.wasmSlots?.free();
+      this.wasmSlots = this.core.heap.alloc(K * P);
+    }
+    this.wasmSlots.view().set(this.slots.subarray(0, K * P));
+    reduceSlots(this.model, this.wasmSlots, K);
+    let lossSum = 0;
+    let correct = 0;
+    for (const r of results) {
+      lossSum += r.lossSum;
+      correct += r.correct;
+    }
+    return { lossSum, correct };
+  }
+
+  private async run(task: ChunkTask): Promise<ChunkResult> {
+    try {
+      return await this.pool.run(task);
+    } catch (first) {
+      this.retries++;
+      this.log(`worker failed on step ${task.step}, chunk ${task.k} (${(first as Error).message}); recomputing it on a fresh worker`);
+      try {
+        return await this.pool.run(task);
+      } catch (second) {
+        throw new Error(`step ${task.step}, chunk ${task.k} failed twice (${(second as Error).message}); stopping`);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.wasmSlots?.free();
+    this.wasmSlots = null;
+    await this.pool.destroy();
+  }
+}
+
+function copyShared(a: Float32Array): Float32Array {
+  const out = new Float32Array(shared(a.length * 4));
+  out.set(a);
+  return out;
+}
+
+/** The trainer's hook (TrainIO.makePoolEngine). */
+export async function makePoolEngine(args: {
+  core: Core;
+  model: BoundModel;
+  cfg: { workers: number; chunkSize: number; batchSize: number };
+  opts: StepOptions;
+  data: Dataset;
+  log?: (line: string) => void;
+}): Promise<GradEngine> {
+  return new PoolEngine(args.core, args.model, args.data, args.cfg, args.opts, args.log ?? ((l) => process.stderr.write(l + '\n')));
+}

@@ -1,0 +1,279 @@
+// The training loop: minibatches in a seeded order per epoch, gradients from an engine (this
+// thread, or a worker pool), one optimizer step per minibatch in WASM, evaluation and a
+// checkpoint after each epoch (and every N steps), metrics.jsonl, a clean stop on Ctrl-C and
+// on a loss that turns NaN/Inf (the last good checkpoint is kept).
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCoreSync, type Flavor, type Core } from '../core/load.js';
+import { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
+import { permutation } from '../data/batches.js';
+import { lenet, MNIST_SHAPE } from '../nn/lenet.js';
+import { makeOptimizer, lrAt, type OptimizerName, type ScheduleKind, type Optimizer } from '../optim/index.js';
+import { saveCheckpoint, loadCheckpoint, type CheckpointMeta } from '../io/checkpoint.js';
+import { BoundModel } from './model.js';
+import type { InitScheme } from '../nn/params.js';
+import { InputError, asInput } from '../errors.js';
+import { LocalEngine, type Dataset, type GradEngine, type StepOptions } from './engine.js';
+import { Progress, fmtTime } from './progress.js';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** examples per gradient chunk: the unit of work for workers, fixed for determinism */
+  chunkSize: number;
+  lr: number;
+  schedule: ScheduleKind;
+  warmupEpochs: number;
+  /** step/exp decay factor and the step schedule's period in epochs */
+  gamma: number;
+  stepEpochs: number;
+  optimizer: OptimizerName;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  seed: number;
+  /** random translation of training images by up to ±shift pixels */
+  shift: number;
+  /** weight initialisation scheme */
+  init: InitScheme;
+  limitTrain?: number;
+  limitTest?: number;
+  dataDir?: string;
+  out: string;
+  resume?: string;
+  checkpointEvery: number;
+  workers: number;
+  flavor: Flavor | 'auto';
+  plots: boolean;
+  evalBatch: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  lr: number;
+  train_loss: number;
+  train_acc: number;
+  test_loss: number;
+  test_acc: number;
+  seconds: number;
+  images_per_sec: number;
+}
+
+export interface TrainResult {
+  metrics: EpochMetrics[];
+  testLoss: number;
+  testAcc: number;
+  checkpoint: string;
+  /** the run stopped early on Ctrl-C */
+  interrupted: boolean;
+  seconds: number;
+}
+
+export interface TrainIO {
+  log(line: string): void;
+  progressOut?: NodeJS.WriteStream;
+  /** builds a worker-pool engine (src/train/pool.ts); absent or workers=1: this thread */
+  makePoolEngine?: (args: { core: Core; model: BoundModel; cfg: TrainConfig; opts: StepOptions; data: Dataset }) => Promise<GradEngine>;
+  /** set to true (e.g. by a SIGINT handler) to stop after the current step */
+  stop?: { requested: boolean };
+  /** behave as if stop were requested once this many steps are done (tests) */
+  stopAtStep?: number;
+}
+
+/** The settings that must match between a run and its resumption. */
+const RESUME_KEYS: (keyof TrainConfig)[] = ['batchSize', 'chunkSize', 'optimizer', 'seed', 'shift', 'limitTrain', 'init'];
+
+export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult> {
+  const t0 = Date.now();
+  const core = loadCoreSync({ flavor: cfg.flavor });
+  const { train: tr, test: te } = asInput(() => loadMnist({ dataDir: cfg.dataDir, limitTrain: cfg.limitTrain, limitTest: cfg.limitTest }));
+  // in shared memory, so a worker pool reads it without a copy
+  const trainImages = new Float32Array(new SharedArrayBuffer(tr.images.length * 4));
+  const trainSet: Dataset = { images: normalizeImages(tr.images, trainImages), labels: tr.labels, n: tr.n };
+  const testSet: Dataset = { images: normalizeImages(te.images), labels: te.labels, n: te.n };
+  io.log(`MNIST: ${tr.n} training and ${te.n} test images; kernels: ${core.flavor} build`);
+
+  const net = lenet(cfg.init);
+  const model = new BoundModel(core, net, MNIST_SHAPE);
+  io.log(net.summary([1, ...MNIST_SHAPE]));
+  model.params.init(cfg.seed);
+  const optimizer = makeOptimizer(core, model.params.data, model.params.grad, {
+    name: cfg.optimizer,
+    momentum: cfg.momentum,
+    nesterov: cfg.nesterov,
+    weightDecay: cfg.weightDecay,
+  });
+
+  mkdirSync(cfg.out, { recursive: true });
+  const ckptPath = join(cfg.out, 'checkpoint.safetensors');
+  const metricsPath = join(cfg.out, 'metrics.jsonl');
+  const stepsPerEpoch = Math.ceil(trainSet.n / cfg.batchSize);
+  const schedule = {
+    kind: cfg.schedule,
+    lr: cfg.lr,
+    totalSteps: stepsPerEpoch * cfg.epochs,
+    stepsPerEpoch,
+    gamma: cfg.gamma,
+    stepEpochs: cfg.stepEpochs,
+    warmupSteps: Math.round(cfg.warmupEpochs * stepsPerEpoch),
+  };
+
+  let epoch = 0;
+  let step = 0;
+  let stepInEpoch = 0;
+  let partial = { lossSum: 0, correct: 0, seen: 0 };
+  const metrics: EpochMetrics[] = [];
+  if (cfg.resume) {
+    const meta = asInput(() => loadCheckpoint(cfg.resume!, model.params, optimizer));
+    for (const k of RESUME_KEYS) {
+      if (meta.flags[k] !== undefined && meta.flags[k] !== cfg[k]) {
+        throw new InputError(`--resume: the checkpoint was trained with ${k}=${JSON.stringify(meta.flags[k])}, this run has ${JSON.stringify(cfg[k])}; resume with the same settings`);
+      }
+    }
+    ({ epoch, step, stepInEpoch } = meta);
+    partial = meta.partial ?? partial;
+    if (existsSync(metricsPath)) {
+      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics).filter((m) => m.epoch <= epoch);
+      metrics.push(...kept);
+    }
+    io.log(`Resumed from ${cfg.resume}: epoch ${epoch + 1}, step ${step} (${stepInEpoch}/${stepsPerEpoch} into the epoch)`);
+  }
+  writeFileSync(metricsPath, metrics.map((m) => JSON.stringify(m) + '\n').join(''));
+
+  const stepOpts: StepOptions = { shift: cfg.shift, fillValue: (0 - MNIST_MEAN) / MNIST_STD, seed: cfg.seed };
+  const engine: GradEngine =
+    cfg.workers > 1 && io.makePoolEngine
+      ? await io.makePoolEngine({ core, model, cfg, opts: stepOpts, data: trainSet })
+      : new LocalEngine(model, trainSet, cfg.chunkSize, stepOpts);
+  if (cfg.workers > 1 && io.makePoolEngine) io.log(`Workers: ${cfg.workers} (chunks of ${cfg.chunkSize})`);
+
+  const save = (extra: Partial<CheckpointMeta> = {}) =>
+    saveCheckpoint(ckptPath, model.params, optimizer, {
+      epoch,
+      step,
+      stepInEpoch,
+      seed: cfg.seed,
+      optimizer: optimizer.name,
+      flags: { ...cfg },
+      metrics: metrics.length ? { ...metrics[metrics.length - 1] } : {},
+      partial,
+      ...extra,
+    });
+
+  let interrupted = false;
+  try {
+    while (epoch < cfg.epochs) {
+      const perm = permutation(trainSet.n, cfg.seed, epoch);
+      const progress = new Progress(`Epoch ${epoch + 1}/${cfg.epochs}`, io.progressOut ?? process.stdout);
+      const tEpoch = Date.now();
+      let seenThisRun = 0;
+      while (stepInEpoch < stepsPerEpoch) {
+        const idx = perm.subarray(stepInEpoch * cfg.batchSize, Math.min(trainSet.n, (stepInEpoch + 1) * cfg.batchSize));
+        const lr = lrAt(schedule, step);
+        const r = await engine.minibatch(idx, step);
+        if (!Number.isFinite(r.lossSum)) {
+          progress.finish();
+          throw new Error(
+            `training loss became ${r.lossSum} at epoch ${epoch + 1}, step ${step}; stopped without updating the weights. ` +
+              `The last good checkpoint is ${existsSync(ckptPath) ? ckptPath : '(none written yet)'}; try a lower --lr`,
+          );
+        }
+        optimizer.step(lr);
+        step++;
+        stepInEpoch++;
+        partial.lossSum += r.lossSum;
+        partial.correct += r.correct;
+        partial.seen += idx.length;
+        seenThisRun += idx.length;
+        progress.update({
+          done: partial.seen,
+          total: trainSet.n,
+          imagesPerSec: (seenThisRun * 1000) / Math.max(1, Date.now() - tEpoch),
+          loss: partial.lossSum / partial.seen,
+          acc: partial.correct / partial.seen,
+        });
+        if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0) save();
+        if (io.stop && step === io.stopAtStep) io.stop.requested = true;
+        // the local engine never leaves the microtask queue: let signal handlers and I/O run
+        await new Promise<void>((r) => setImmediate(r));
+        if (io.stop?.requested) break;
+      }
+      progress.finish();
+      if (io.stop?.requested && stepInEpoch < stepsPerEpoch) {
+        save();
+        interrupted = true;
+        break;
+      }
+      const seconds = (Date.now() - tEpoch) / 1000;
+      const ev = model.evaluate(testSet.images, testSet.labels, testSet.n, cfg.evalBatch);
+      const m: EpochMetrics = {
+        epoch: epoch + 1,
+        step,
+        lr: lrAt(schedule, Math.max(0, step - 1)),
+        train_loss: partial.lossSum / partial.seen,
+        train_acc: partial.correct / partial.seen,
+        test_loss: ev.lossSum / testSet.n,
+        test_acc: ev.correct / testSet.n,
+        seconds,
+        images_per_sec: seenThisRun / seconds,
+      };
+      if (!Number.isFinite(m.test_loss)) {
+        throw new Error(`test loss became ${m.test_loss} after epoch ${epoch + 1}; the last good checkpoint ${ckptPath} was kept`);
+      }
+      metrics.push(m);
+      appendFileSync(metricsPath, JSON.stringify(m) + '\n');
+      io.log(
+        `Epoch ${m.epoch}/${cfg.epochs}: train loss ${m.train_loss.toFixed(4)} acc ${m.train_acc.toFixed(4)} | ` +
+          `test loss ${m.test_loss.toFixed(4)} acc ${m.test_acc.toFixed(4)} | lr ${m.lr.toPrecision(3)} | ${Math.round(m.images_per_sec)} img/s, ${fmtTime(seconds)}`,
+      );
+      epoch++;
+      stepInEpoch = 0;
+      partial = { lossSum: 0, correct: 0, seen: 0 };
+      save();
+      if (io.stop?.requested) {
+        interrupted = epoch < cfg.epochs;
+        break;
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+
+  const last = metrics[metrics.length - 1];
+  const result: TrainResult = {
+    metrics,
+    testLoss: last?.test_loss ?? NaN,
+    testAcc: last?.test_acc ?? NaN,
+    checkpoint: ckptPath,
+    interrupted,
+    seconds: (Date.now() - t0) / 1000,
+  };
+  if (cfg.plots && !interrupted) await renderPlots(cfg, model, testSet, metrics, io);
+  model.free();
+  optimizer.free();
+  return result;
+}
+
+async function renderPlots(cfg: TrainConfig, model: BoundModel, test: Dataset, metrics: EpochMetrics[], io: TrainIO): Promise<void> {
+  const render = await import('../render/index.js');
+  const preds = new Uint8Array(test.n);
+  model.evaluate(test.images, test.labels, test.n, cfg.evalBatch, preds);
+  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  const wrong: { image: Uint8Array; label: number; pred: number }[] = [];
+  for (let i = 0; i < test.n; i++) {
+    confusion[test.labels[i]][preds[i]]++;
+    if (preds[i] !== test.labels[i] && wrong.length < 100) {
+      const img = new Uint8Array(784);
+      for (let j = 0; j < 784; j++) img[j] = Math.max(0, Math.min(255, Math.round((test.images[i * 784 + j] * MNIST_STD + MNIST_MEAN) * 255)));
+      wrong.push({ image: img, label: test.labels[i], pred: preds[i] });
+    }
+  }
+  const files = [join(cfg.out, 'curves.png'), join(cfg.out, 'confusion.png'), join(cfg.out, 'misclassified.png')];
+  await render.renderCurves(metrics, files[0]);
+  await render.renderConfusion(confusion, files[1]);
+  await render.renderMisclassified(wrong, files[2]);
+  io.log(`Plots: ${files.join(', ')}`);
+}
+
+export type { Optimizer };

@@ -1,0 +1,247 @@
+// The activation family (assembly/activation.ts) against the f64 references
+// (src/ref/activation.ts), on every flavour, on the SIMD kernels and their `_scalar` twins.
+// Tolerances: relu and dropout forward exact (one f32 multiply at most); sigmoid and tanh
+// forward 2e-6 truly relative (expectClose scale 1e-30: each element against itself; the exp
+// approximation is a few ulp); backward 1e-6 relative to the operands' size (expectClose scale
+// 1: dx0, dy, y and the mask are O(1), and dx0 + a gradient term can cancel to near zero).
+import { describe, it, expect } from 'vitest';
+import { core, FLAVORS, randn, rng, expectClose } from '../helpers/index.js';
+import type { Core, Flavor } from '../../src/core/load.js';
+import type { Buf } from '../../src/core/heap.js';
+import {
+  reluForward,
+  reluBackward,
+  sigmoidForward,
+  sigmoidBackward,
+  tanhForward,
+  tanhBackward,
+  dropoutForward,
+  dropoutBackward,
+} from '../../src/core/kernels/activation.js';
+import {
+  reluForwardRef,
+  reluBackwardRef,
+  sigmoidForwardRef,
+  sigmoidBackwardRef,
+  tanhForwardRef,
+  tanhBackwardRef,
+  dropoutForwardRef,
+  dropoutBackwardRef,
+  dropoutMaskRef,
+} from '../../src/ref/activation.js';
+
+const SIZES = [1, 3, 5, 7, 17, 1023, 100003];
+const RTOL_EXP = 2e-6;
+const RTOL_BWD = 1e-6;
+/** backward errors are judged against the O(1) operands, not the (possibly cancelled) sum */
+const SCALE_BWD = 1;
+
+type Fwd = (c: Core, y: Buf, x: Buf, n?: number, o?: { scalar?: boolean }) => void;
+type Bwd = (c: Core, dx: Buf, dy: Buf, y: Buf, n?: number, o?: { scalar?: boolean }) => void;
+
+interface Act {
+  name: string;
+  fwd: Fwd;
+  bwd: Bwd;
+  fwdRef: (x: Float32Array) => Float32Array;
+  bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => Float32Array;
+  /** input range */
+  lo: number;
+  hi: number;
+  rtol: number;
+  /** expectClose scale: 1e-30 judges each element against itself */
+  scale?: number;
+}
+
+const ACTS: Act[] = [
+  { name: 'relu', fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef, lo: -1, hi: 1, rtol: 0 },
+  { name: 'sigmoid', fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef, lo: -30, hi: 30, rtol: RTOL_EXP, scale: 1e-30 },
+  { name: 'tanh', fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef, lo: -5, hi: 5, rtol: RTOL_EXP, scale: 1e-30 },
+];
+
+/** Runs `body` with fresh buffers, frees them, and checks the heap is back where it started. */
+function withBufs(c: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void): void {
+  const before = c.heap.liveBytes;
+  const bufs = arrays.map((a) => c.heap.from(a));
+  try {
+    body(bufs);
+  } finally {
+    for (const b of bufs) b.free();
+  }
+  expect(c.heap.liveBytes).toBe(before);
+}
+
+function expectBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) throw new Error(`${what}: bits differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
+  }
+}
+
+for (const flavor of FLAVORS) {
+  for (const scalar of [false, true]) {
+    const path = scalar ? 'scalar' : 'simd';
+    const opts = { scalar };
+    describe(`activation ${flavor} ${path}`, () => {
+      for (const act of ACTS) {
+        for (const n of SIZES) {
+          const x = randn(n, 100 + n, act.lo, act.hi);
+          const dy = randn(n, 200 + n);
+          const dx0 = randn(n, 300 + n);
+          const yRef = act.fwdRef(x);
+
+          it(`${act.name} forward n=${n} (rtol ${act.rtol})`, () => {
+            const c = core(flavor);
+            withBufs(c, [x, new Float32Array(n).fill(3)], ([xb, y]) => {
+              act.fwd(c, y, xb, undefined, opts);
+              expectClose(y.view(), yRef, act.rtol, `${act.name} forward n=${n}`, act.scale);
+              act.fwd(c, xb, xb, undefined, opts); // in place
+              expectBits(xb.view(), y.view(), `${act.name} forward in place n=${n}`);
+            });
+          });
+
+          it(`${act.name} backward n=${n} accumulates (rtol ${RTOL_BWD})`, () => {
+            const c = core(flavor);
+            const y = Float32Array.from(yRef);
+            withBufs(c, [dx0, dy, y], ([dx, dyb, yb]) => {
+              act.bwd(c, dx, dyb, yb, undefined, opts);
+              expectClose(dx.view(), act.bwdRef(Float32Array.from(dx0), dy, y), RTOL_BWD, `${act.name} backward n=${n}`, SCALE_BWD);
+            });
+          });
+        }
+      }
+
+      for (const n of SIZES) {
+        const x = randn(n, 400 + n, -3, 3);
+        const dy = randn(n, 500 + n);
+        const dx0 = randn(n, 600 + n);
+        const mask = dropoutMaskRef(n, 0.3, rng(700 + n));
+
+        it(`dropout forward n=${n} p=0.3 (exact)`, () => {
+          const c = core(flavor);
+          withBufs(c, [x, mask, new Float32Array(n)], ([xb, m, y]) => {
+            dropoutForward(c, y, xb, m, undefined, opts);
+            expectBits(y.view(), dropoutForwardRef(x, mask), `dropout forward n=${n}`);
+            dropoutForward(c, xb, xb, m, undefined, opts); // in place
+            expectBits(xb.view(), y.view(), `dropout forward in place n=${n}`);
+          });
+        });
+
+        it(`dropout backward n=${n} p=0.3 accumulates (rtol ${RTOL_BWD})`, () => {
+          const c = core(flavor);
+          withBufs(c, [dx0, dy, mask], ([dx, dyb, m]) => {
+            dropoutBackward(c, dx, dyb, m, undefined, opts);
+            expectClose(dx.view(), dropoutBackwardRef(Float32Array.from(dx0), dy, mask), RTOL_BWD, `dropout backward n=${n}`, SCALE_BWD);
+          });
+        });
+      }
+
+      it('extremes: finite, saturated, exact at 0, signed zeros, subnormals (rtol 2e-6 / 1 subnormal ulp)', () => {
+        const c = core(flavor);
+        const xs = Float32Array.from([
+          100, -100, 1000, -1000, 88, -88, 89, -89, 104, -104, 110, -110, 9, -9, 10, -10, 20, -20,
+          1e-30, -1e-30, 1e-45, -1e-45, 0, -0, 1e-4, -1e-4, 0.3465, -0.3466, 0.5, -0.5, 3.4e38, -3.4e38,
+          Infinity, -Infinity,
+        ]);
+        withBufs(c, [xs, new Float32Array(xs.length), new Float32Array(xs.length)], ([xb, s, t]) => {
+          sigmoidForward(c, s, xb, undefined, opts);
+          tanhForward(c, t, xb, undefined, opts);
+          const sv = s.view(), tv = t.view();
+          const sr = sigmoidForwardRef(xs), tr = tanhForwardRef(xs);
+          for (let i = 0; i < xs.length; i++) {
+            const what = `x=${xs[i]}: sigmoid ${sv[i]} vs ${sr[i]}, tanh ${tv[i]} vs ${tr[i]}`;
+            expect(sv[i] >= 0 && sv[i] <= 1, what).toBe(true);
+            expect(tv[i] >= -1 && tv[i] <= 1, what).toBe(true);
+            // relative 2e-6 for normal results, one subnormal step (2^-149) below them
+            expect(Math.abs(sv[i] - sr[i]), what).toBeLessThanOrEqual(Math.max(RTOL_EXP * Math.abs(sr[i]), 1.5e-45));
+            expect(Math.abs(tv[i] - tr[i]), what).toBeLessThanOrEqual(Math.max(RTOL_EXP * Math.abs(tr[i]), 1.5e-45));
+          }
+          expect(sv[22]).toBe(0.5); // sigmoid(0)
+          expect(Object.is(tv[22], 0) && Object.is(tv[23], -0), 'tanh keeps the sign of zero').toBe(true);
+          expect([sv[0], sv[1] > 0, tv[0], tv[1]]).toEqual([1, true, 1, -1]); // +-100
+          expect([sv[32], sv[33], tv[32], tv[33]]).toEqual([1, 0, 1, -1]); // +-inf
+        });
+      });
+
+      it('NaN propagates through relu, sigmoid and tanh', () => {
+        const c = core(flavor);
+        const xs = Float32Array.from([NaN, 1, NaN, -1, NaN]);
+        withBufs(c, [xs, new Float32Array(5)], ([xb, y]) => {
+          for (const f of [reluForward, sigmoidForward, tanhForward]) {
+            f(c, y, xb, undefined, opts);
+            const v = y.view();
+            expect([Number.isNaN(v[0]), Number.isNaN(v[2]), Number.isNaN(v[4]), Number.isNaN(v[1])], f.name).toEqual([true, true, true, false]);
+          }
+        });
+      });
+    });
+  }
+}
+
+describe('activation: SIMD and scalar twins agree bit for bit where madd is not fused', () => {
+  for (const flavor of ['simd', 'debug'] as Flavor[]) {
+    for (const [name, f] of [
+      ['sigmoid', sigmoidForward],
+      ['tanh', tanhForward],
+    ] as const) {
+      it(`${name} forward ${flavor} n=4099`, () => {
+        const c = core(flavor);
+        const x = randn(4099, 77, -20, 20);
+        withBufs(c, [x, new Float32Array(x.length), new Float32Array(x.length)], ([xb, y1, y2]) => {
+          f(c, y1, xb);
+          f(c, y2, xb, undefined, { scalar: true });
+          expectBits(y1.view(), y2.view(), `${name} ${flavor}`);
+        });
+      });
+    }
+  }
+});
+
+describe('activation: accuracy sweep over [-12, 12] (2e-6 relative)', () => {
+  for (const flavor of FLAVORS) {
+    it(`sigmoid and tanh ${flavor}, 200001 points`, () => {
+      const c = core(flavor);
+      const n = 200001;
+      const x = new Float32Array(n);
+      for (let i = 0; i < n; i++) x[i] = -12 + (24 * i) / (n - 1);
+      withBufs(c, [x, new Float32Array(n)], ([xb, y]) => {
+        sigmoidForward(c, y, xb);
+        expectClose(y.view(), sigmoidForwardRef(x), RTOL_EXP, 'sigmoid sweep', 1e-30);
+        tanhForward(c, y, xb);
+        expectClose(y.view(), tanhForwardRef(x), RTOL_EXP, 'tanh sweep', 1e-30);
+      });
+    });
+  }
+});
+
+describe('activation bad input', () => {
+  const c = core('simd');
+
+  it('rejects null, freed, short and wrong-dtype buffers', () => {
+    const a = c.heap.alloc(10);
+    const b = c.heap.alloc(10);
+    const short = c.heap.alloc(9);
+    const idx = c.heap.alloc(10, 'i32');
+    expect(() => reluForward(c, null as unknown as Buf, a)).toThrow(/reluForward: y is null/);
+    expect(() => sigmoidForward(c, a, short)).toThrow(/sigmoidForward: x holds 9 elements, needs 10/);
+    expect(() => tanhBackward(c, a, b, idx)).toThrow(/tanhBackward: y must hold f32, got i32/);
+    expect(() => dropoutForward(c, a, b, short)).toThrow(/dropoutForward: mask holds 9 elements, needs 10/);
+    expect(() => reluForward(c, a, b, 0)).toThrow(/reluForward: n must be an integer >= 1, got 0/);
+    short.free();
+    expect(() => dropoutBackward(c, a, b, short)).toThrow(/dropoutBackward: mask was freed/);
+    a.free();
+    b.free();
+    idx.free();
+  });
+
+  it('rejects partly overlapping buffers (the same buffer is fine)', () => {
+    const buf = c.heap.alloc(40);
+    expect(() => tanhForward(c, buf.sub(2, 16), buf.sub(0, 16))).toThrow(/tanhForward: y and x overlap/);
+    expect(() => sigmoidBackward(c, buf.sub(0, 16), buf.sub(20, 16), buf.sub(1, 16))).toThrow(/sigmoidBackward: dx and y overlap/);
+    expect(() => reluBackward(c, buf.sub(0, 16), buf.sub(8, 16), buf.sub(24, 16))).toThrow(/reluBackward: dx and dy overlap/);
+    reluForward(c, buf, buf);
+    buf.free();
+  });
+});

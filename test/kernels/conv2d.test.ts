@@ -1,0 +1,247 @@
+// The conv2d family (assembly/conv2d.ts) against the naive f64 references (src/ref/conv2d.ts),
+// on every flavour and on both the SIMD (im2col + GEMM) path and the `_scalar` twins.
+// Tolerance, every pass: 1e-4 relative, to max(|expected|, 1% of max|expected|). The floor is
+// wider than expectClose's default 0.1% because an f32 sum of K terms of size ~1 (K = 500 for
+// LeNet's conv2 forward, 800 for its filter gradient in the large case) carries ~1e-5 absolute
+// rounding error, which is 1e-4 of an entry near 0.1 but says nothing about the kernel.
+import { describe, it, expect } from 'vitest';
+import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
+import type { Core } from '../../src/core/load.js';
+import type { Buf } from '../../src/core/heap.js';
+import {
+  conv2dForward,
+  conv2dBackwardData,
+  conv2dBackwardFilter,
+  conv2dBackwardBias,
+  conv2dBiasForward,
+  conv2dOutShape,
+  type Conv2dGeom,
+  type Conv2dExports,
+} from '../../src/core/kernels/conv2d.js';
+import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../../src/ref/conv2d.js';
+
+const RTOL = 1e-4;
+const FLOOR = 1e-2;
+
+function close(actual: Float32Array, expected: Float32Array, what: string): void {
+  let max = 0;
+  for (const e of expected) max = Math.max(max, Math.abs(e));
+  expectClose(actual, expected, RTOL, what, Math.max(max * FLOOR, 1e-30));
+}
+
+/** x [n,c,h,w], w [oc,c,kh,kw], stride [sh,sw], pad [ph,pw]. */
+function geom(x: number[], w: number[], s: [number, number] = [1, 1], p: [number, number] = [0, 0]): Conv2dGeom {
+  if (x[1] !== w[1]) throw new Error('test case: channel mismatch');
+  return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
+}
+
+function label(g: Conv2dGeom): string {
+  const pair = (a: number, b: number) => (a === b ? `${a}` : `${a},${b}`);
+  return `x=[${g.n},${g.c},${g.h},${g.w}] w=[${g.oc},${g.c},${g.kh},${g.kw}] s=${pair(g.sh, g.sw)} p=${pair(g.ph, g.pw)}`;
+}
+
+const CASES: Conv2dGeom[] = [
+  geom([1, 1, 5, 5], [1, 1, 3, 3]), // batch 1, one channel in and out
+  geom([2, 3, 7, 7], [5, 3, 3, 3], [1, 1], [1, 1]), // c=3, oc=5
+  geom([3, 5, 9, 9], [7, 5, 1, 1]), // 1x1 stride 1: x is its own column matrix
+  geom([2, 4, 6, 6], [3, 4, 1, 1], [2, 2]), // 1x1 stride 2 goes through im2col
+  geom([1, 5, 9, 9], [3, 5, 3, 3], [2, 2], [1, 1]), // 3x3 stride 2 pad 1
+  geom([2, 2, 19, 19], [3, 2, 3, 3], [2, 2], [1, 1]), // stride-2 vector gathers with padding
+  geom([2, 3, 23, 29], [5, 3, 3, 3], [2, 2]), // stride-2 vector gathers, long rows
+  geom([2, 3, 11, 13], [5, 3, 5, 5], [1, 1], [2, 2]), // 5x5 'same', prime h/w
+  geom([2, 3, 5, 7], [4, 3, 7, 9], [1, 1], [1, 1]), // kernel == padded input: one output pixel
+  geom([2, 3, 13, 11], [7, 3, 3, 2], [1, 2], [1, 0]), // non-square kernel and stride
+  geom([1, 2, 17, 19], [5, 2, 4, 3], [3, 3], [2, 1]), // stride 3: the strided gather
+  geom([1, 2, 5, 5], [3, 2, 2, 2], [1, 1], [3, 3]), // pad > kernel: all-padding output rows
+  geom([2, 1, 28, 28], [20, 1, 5, 5], [1, 1], [2, 2]), // LeNet conv1
+  geom([8, 20, 14, 14], [50, 20, 5, 5]), // LeNet conv2 (the large case)
+];
+
+/** Random inputs per case (the same on every flavour and path), and references computed once. */
+interface Data {
+  x: Float32Array;
+  w: Float32Array;
+  b: Float32Array;
+  dy: Float32Array;
+  dx0: Float32Array;
+  dw0: Float32Array;
+  db0: Float32Array;
+  y: Float32Array;
+  yNoBias: Float32Array;
+  dx: Float32Array;
+  dw: Float32Array;
+  db: Float32Array;
+}
+
+const cache = new Map<string, Data>();
+function data(g: Conv2dGeom, seed: number): Data {
+  const key = label(g);
+  let d = cache.get(key);
+  if (d) return d;
+  const [, , oh, ow] = conv2dOutShape(g);
+  const nx = g.n * g.c * g.h * g.w;
+  const nw = g.oc * g.c * g.kh * g.kw;
+  const ny = g.n * g.oc * oh * ow;
+  const x = randn(nx, seed);
+  const w = randn(nw, seed + 1);
+  const b = randn(g.oc, seed + 2);
+  const dy = randn(ny, seed + 3);
+  const dx0 = randn(nx, seed + 4);
+  const dw0 = randn(nw, seed + 5);
+  const db0 = randn(g.oc, seed + 6);
+  d = {
+    x, w, b, dy, dx0, dw0, db0,
+    y: conv2dForwardRef(x, w, b, g),
+    yNoBias: conv2dForwardRef(x, w, null, g),
+    dx: conv2dBackwardDataRef(dy, w, g, Float32Array.from(dx0)),
+    dw: conv2dBackwardFilterRef(dy, x, g, Float32Array.from(dw0)),
+    db: conv2dBackwardBiasRef(dy, g, Float32Array.from(db0)),
+  };
+  cache.set(key, d);
+  return d;
+}
+
+/**
+ * Runs `body` with fresh buffers, frees them, and checks the heap is back where it started.
+ * With `g`, the core's scratch block is sized by conv2d_scratch_floats first and a guard block
+ * placed right after it, so a kernel that writes past the scratch it asked for fails here.
+ */
+function withBufs(c: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void, g?: Conv2dGeom): void {
+  c.releaseScratch();
+  const before = c.heap.liveBytes;
+  const bufs = arrays.map((a) => c.heap.from(a));
+  let guard: Buf | null = null;
+  if (g) {
+    const floats = c.fns<Conv2dExports>().conv2d_scratch_floats(g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
+    const s = c.scratch(floats);
+    guard = c.heap.alloc(64).set(new Float32Array(64).fill(-3.5));
+    expect(guard.ptr).toBe(s.ptr + Math.ceil(s.bytes / 64) * 64);
+  }
+  try {
+    body(bufs);
+    if (guard) expect(guard.toArray().every((v) => v === -3.5), 'the kernel wrote past its scratch').toBe(true);
+  } finally {
+    for (const b of bufs) b.free();
+    if (guard) guard.free();
+    c.releaseScratch();
+  }
+  expect(c.heap.liveBytes).toBe(before);
+}
+
+for (const flavor of FLAVORS) {
+  for (const scalar of [false, true]) {
+    const path = scalar ? 'scalar' : 'simd';
+    describe(`conv2d ${flavor} ${path}`, () => {
+      const opts = { scalar };
+      CASES.forEach((g, ci) => {
+        const name = label(g);
+        const seed = 1000 + 17 * ci;
+        const guarded = scalar ? undefined : g;
+
+        it(`forward ${name} (rtol ${RTOL})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.x, d.w, d.b, new Float32Array(d.y.length).fill(7)], ([x, w, b, y]) => {
+            conv2dForward(c, y, x, w, b, g, opts);
+            close(y.view(), d.y, `forward ${name}`);
+            conv2dForward(c, y, x, w, null, g, opts); // overwrites, no bias
+            close(y.view(), d.yNoBias, `forward no bias ${name}`);
+          }, guarded);
+        });
+
+        it(`backward data ${name} accumulates (rtol ${RTOL})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.dy, d.w, d.dx0], ([dy, w, dx]) => {
+            conv2dBackwardData(c, dx, dy, w, g, opts);
+            close(dx.view(), d.dx, `backward data ${name}`);
+          }, guarded);
+        });
+
+        it(`backward filter ${name} accumulates (rtol ${RTOL})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.dy, d.x, d.dw0], ([dy, x, dw]) => {
+            conv2dBackwardFilter(c, dw, dy, x, g, opts);
+            close(dw.view(), d.dw, `backward filter ${name}`);
+          }, guarded);
+        });
+
+        it(`bias pair ${name} (rtol ${RTOL})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.dy, d.db0, d.yNoBias, d.b], ([dy, db, y, b]) => {
+            conv2dBackwardBias(c, db, dy, g, opts);
+            close(db.view(), d.db, `backward bias ${name}`);
+            conv2dBiasForward(c, y, b, g, opts);
+            close(y.view(), d.y, `bias forward ${name}`);
+          });
+        });
+      });
+    });
+  }
+}
+
+describe('conv2d bad input', () => {
+  const c = core('simd');
+  const g = geom([2, 3, 7, 7], [5, 3, 3, 3], [1, 1], [1, 1]);
+  const sizes = { x: 2 * 3 * 49, w: 5 * 3 * 9, b: 5, y: 2 * 5 * 49 };
+  const make = () => ({
+    x: c.heap.alloc(sizes.x),
+    w: c.heap.alloc(sizes.w),
+    b: c.heap.alloc(sizes.b),
+    y: c.heap.alloc(sizes.y),
+  });
+  const freeAll = (bs: Record<string, Buf>) => {
+    for (const b of Object.values(bs)) if (b.alive) b.free();
+  };
+
+  it('rejects a kernel larger than the padded input', () => {
+    const t = make();
+    const big = { ...g, kh: 10 }; // 7 + 2*1 = 9 < 10
+    expect(() => conv2dForward(c, t.y, t.x, t.w, null, big)).toThrow(/conv2dForward: kernel 10x3 is larger than the padded input 9x9/);
+    expect(() => conv2dBackwardData(c, t.x, t.y, t.w, big)).toThrow(/conv2dBackwardData: kernel 10x3 is larger/);
+    expect(() => conv2dBackwardFilter(c, t.w, t.y, t.x, big)).toThrow(/conv2dBackwardFilter: kernel 10x3 is larger/);
+    expect(() => conv2dOutShape({ ...g, kw: 12 })).toThrow(/larger than the padded input/);
+    freeAll(t);
+  });
+
+  it('rejects wrong buffer sizes', () => {
+    const t = make();
+    const small = c.heap.alloc(sizes.y - 1);
+    expect(() => conv2dForward(c, small, t.x, t.w, t.b, g)).toThrow(/conv2dForward: y holds 489 elements, needs 490/);
+    expect(() => conv2dForward(c, t.y, t.x, small.sub(0, 20), t.b, g)).toThrow(/conv2dForward: w holds 20 elements, needs 135/);
+    expect(() => conv2dForward(c, t.y, t.x, t.w, t.b.sub(0, 4), g)).toThrow(/conv2dForward: b holds 4 elements, needs 5/);
+    expect(() => conv2dBackwardData(c, t.x.sub(0, 100), t.y, t.w, g)).toThrow(/conv2dBackwardData: dx holds 100 elements, needs 294/);
+    expect(() => conv2dBackwardFilter(c, t.w, small, t.x, g)).toThrow(/conv2dBackwardFilter: dy holds 489 elements, needs 490/);
+    expect(() => conv2dBackwardBias(c, t.b.sub(0, 3), t.y, g)).toThrow(/conv2dBackwardBias: db holds 3 elements, needs 5/);
+    small.free();
+    freeAll(t);
+  });
+
+  it('rejects freed, null, overlapping and i32 buffers, and bad geometry', () => {
+    const t = make();
+    const dead = c.heap.alloc(sizes.x);
+    dead.free();
+    expect(() => conv2dForward(c, t.y, dead, t.w, t.b, g)).toThrow(/conv2dForward: x was freed/);
+    expect(() => conv2dBackwardFilter(c, t.w, t.y, dead, g)).toThrow(/conv2dBackwardFilter: x was freed/);
+    expect(() => conv2dForward(c, t.y, null as unknown as Buf, t.w, t.b, g)).toThrow(/conv2dForward: x is null/);
+    expect(() => conv2dForward(c, t.y, t.y, t.w, t.b, g)).toThrow(/conv2dForward: y and x overlap/);
+    const ints = c.heap.alloc(sizes.x, 'i32');
+    expect(() => conv2dForward(c, t.y, ints, t.w, t.b, g)).toThrow(/conv2dForward: x must hold f32, got i32/);
+    expect(() => conv2dForward(c, t.y, t.x, t.w, t.b, { ...g, h: 6.5 })).toThrow(/conv2dForward: h must be an integer >= 1, got 6.5/);
+    expect(() => conv2dForward(c, t.y, t.x, t.w, t.b, { ...g, oc: 0 })).toThrow(/conv2dForward: oc must be an integer >= 1, got 0/);
+    expect(() => conv2dForward(c, t.y, t.x, t.w, t.b, { ...g, sh: 0 })).toThrow(/conv2dForward: sh must be an integer >= 1, got 0/);
+    expect(() => conv2dForward(c, t.y, t.x, t.w, t.b, { ...g, pw: -1 })).toThrow(/conv2dForward: pw must be an integer >= 0, got -1/);
+    ints.free();
+    freeAll(t);
+  });
+
+  it('allows a null bias and reports the output shape', () => {
+    expect(conv2dOutShape(g)).toEqual([2, 5, 7, 7]);
+    expect(conv2dOutShape(geom([1, 5, 9, 9], [3, 5, 3, 3], [2, 2], [1, 1]))).toEqual([1, 3, 5, 5]);
+    const t = make();
+    expect(() => conv2dForward(c, t.y, t.x, t.w, null, g)).not.toThrow();
+    freeAll(t);
+  });
+});

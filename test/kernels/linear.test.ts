@@ -1,0 +1,122 @@
+// The linear family (assembly/linear.ts) against the naive f64 references (src/ref/linear.ts),
+// on every flavour, through the SIMD kernels and their `_scalar` twins. Shapes: batch 1, 1x1,
+// sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case.
+// Tolerance: relative 1e-5 against max(|expected|, scale), scale = the size of the f32 error
+// bound: the same expression over |x|, |w|, |b| (and |initial gradient| for the backward
+// kernels, which must accumulate: they start from non-zero gradients).
+import { describe, it, expect } from 'vitest';
+import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
+import type { Core } from '../../src/core/load.js';
+import type { Buf } from '../../src/core/heap.js';
+import {
+  linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims,
+} from '../../src/core/kernels/linear.js';
+import {
+  linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef,
+} from '../../src/ref/linear.js';
+
+const RTOL = 1e-5;
+const SHAPES: Array<[number, number, number]> = [
+  [1, 1, 1], [1, 5, 3], [2, 7, 9], [3, 17, 6], [5, 8, 8], [6, 9, 7], [7, 13, 17], [11, 31, 10],
+  [64, 500, 10], [64, 1250, 50], [37, 300, 129],
+];
+
+const abs = (x: Float32Array): Float32Array => x.map(Math.abs);
+const maxAbs = (x: Float32Array): number => x.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
+const name = (d: LinearDims) => `x=[${d.m},${d.inF}] w=[${d.outF},${d.inF}]`;
+
+/** Allocates the arrays, runs `body`, frees everything, checks the heap is back (scratch too). */
+function withBufs(cr: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void): void {
+  cr.releaseScratch();
+  const before = cr.heap.liveBytes;
+  const bufs = arrays.map((a) => cr.heap.from(a));
+  try {
+    body(bufs);
+  } finally {
+    for (const b of bufs) b.free();
+    cr.releaseScratch();
+  }
+  expect(cr.heap.liveBytes).toBe(before);
+}
+
+describe.each(FLAVORS)('linear on %s', (flavor) => {
+  for (const scalar of [false, true]) {
+    const opts = { scalar };
+    describe(scalar ? 'scalar twin' : 'simd', () => {
+      it.each(SHAPES)('forward x=[%i,%i] outF=%i, with and without bias', (m, inF, outF) => {
+        const cr = core(flavor);
+        const d = { m, inF, outF };
+        const x = randn(m * inF, 1), w = randn(outF * inF, 2), b = randn(outF, 3);
+        const y0 = new Float32Array(m * outF).fill(NaN); // overwritten, never read
+        withBufs(cr, [x, w, b, y0], ([X, W, B, Y]) => {
+          const scale = maxAbs(linearForwardRef(abs(x), abs(w), abs(b), d));
+          linearForward(cr, Y, X, W, B, d, opts);
+          expectClose(Y.toArray(), linearForwardRef(x, w, b, d), RTOL, `${name(d)} bias`, scale);
+          Y.set(y0);
+          linearForward(cr, Y, X, W, null, d, opts);
+          expectClose(Y.toArray(), linearForwardRef(x, w, null, d), RTOL, `${name(d)} no bias`, scale);
+        });
+      });
+
+      it.each(SHAPES)('backward data x=[%i,%i] outF=%i accumulates into dx', (m, inF, outF) => {
+        const cr = core(flavor);
+        const d = { m, inF, outF };
+        const dy = randn(m * outF, 4), w = randn(outF * inF, 5), dx0 = randn(m * inF, 6);
+        withBufs(cr, [dy, w, dx0], ([DY, W, DX]) => {
+          linearBackwardData(cr, DX, DY, W, d, opts);
+          const scale = maxAbs(linearBackwardDataRef(abs(dy), abs(w), d, abs(dx0)));
+          expectClose(DX.toArray(), linearBackwardDataRef(dy, w, d, Float32Array.from(dx0)), RTOL, name(d), scale);
+        });
+      });
+
+      it.each(SHAPES)('backward weight x=[%i,%i] outF=%i accumulates into dw', (m, inF, outF) => {
+        const cr = core(flavor);
+        const d = { m, inF, outF };
+        const dy = randn(m * outF, 7), x = randn(m * inF, 8), dw0 = randn(outF * inF, 9);
+        withBufs(cr, [dy, x, dw0], ([DY, X, DW]) => {
+          linearBackwardWeight(cr, DW, DY, X, d, opts);
+          const scale = maxAbs(linearBackwardWeightRef(abs(dy), abs(x), d, abs(dw0)));
+          expectClose(DW.toArray(), linearBackwardWeightRef(dy, x, d, Float32Array.from(dw0)), RTOL, name(d), scale);
+        });
+      });
+
+      it.each(SHAPES)('backward bias x=[%i,%i] outF=%i accumulates into db', (m, inF, outF) => {
+        const cr = core(flavor);
+        const d = { m, inF, outF };
+        const dy = randn(m * outF, 10), db0 = randn(outF, 11);
+        withBufs(cr, [dy, db0], ([DY, DB]) => {
+          linearBackwardBias(cr, DB, DY, d, opts);
+          const scale = maxAbs(linearBackwardBiasRef(abs(dy), d, abs(db0)));
+          expectClose(DB.toArray(), linearBackwardBiasRef(dy, d, Float32Array.from(db0)), RTOL, name(d), scale);
+        });
+      });
+    });
+  }
+});
+
+describe('linear bad input', () => {
+  const cr = core('simd');
+  const d = { m: 2, inF: 3, outF: 4 };
+  it('names the op, the argument, expected and actual', () => {
+    withBufs(cr, [new Float32Array(6), new Float32Array(12), new Float32Array(4), new Float32Array(8), new Float32Array(5)], ([x, w, b, y, small]) => {
+      expect(() => linearForward(cr, y, x, small, b, d)).toThrow(/linearForward: w holds 5 elements, needs 12/);
+      expect(() => linearForward(cr, y, x, w, small.sub(0, 3), d)).toThrow(/linearForward: b holds 3 elements, needs 4/);
+      expect(() => linearForward(cr, small, x, w, b, d)).toThrow(/linearForward: y holds 5 elements, needs 8/);
+      expect(() => linearForward(cr, y, null as never, w, b, d)).toThrow(/linearForward: x is null/);
+      expect(() => linearForward(cr, y, x, w, b, { ...d, m: 0 })).toThrow(/linearForward: m must be an integer >= 1, got 0/);
+      expect(() => linearForward(cr, y, x, w, b, { ...d, inF: 1.5 })).toThrow(/linearForward: inF must be an integer >= 1, got 1.5/);
+      expect(() => linearForward(cr, x, x, w, b, { m: 1, inF: 3, outF: 2 })).toThrow(/linearForward: y and x overlap/);
+      expect(() => linearBackwardData(cr, small, y, w, d)).toThrow(/linearBackwardData: dx holds 5 elements, needs 6/);
+      expect(() => linearBackwardData(cr, x, small, w, d)).toThrow(/linearBackwardData: dy holds 5 elements, needs 8/);
+      expect(() => linearBackwardWeight(cr, small, y, x, d)).toThrow(/linearBackwardWeight: dw holds 5 elements, needs 12/);
+      expect(() => linearBackwardWeight(cr, w, y, small.sub(0, 4), d)).toThrow(/linearBackwardWeight: x holds 4 elements, needs 6/);
+      expect(() => linearBackwardBias(cr, small.sub(0, 2), y, d)).toThrow(/linearBackwardBias: db holds 2 elements, needs 4/);
+      expect(() => linearBackwardBias(cr, b, y, { ...d, outF: NaN })).toThrow(/linearBackwardBias: outF must be an integer >= 1, got NaN/);
+    });
+    withBufs(cr, [new Float32Array(6), new Float32Array(8)], ([x, y]) => {
+      const F = cr.heap.alloc(12); // freed after x and y exist, so its block is not reused
+      F.free();
+      expect(() => linearForward(cr, y, x, F, null, d)).toThrow(/linearForward: w was freed/);
+    });
+  });
+});

@@ -1,0 +1,314 @@
+// The pool family (assembly/pool.ts) against the naive references (src/ref/pool.ts), on every
+// flavour, on the SIMD kernels (2x2 stride 2 fast path, general path otherwise) and their
+// `_scalar` twins (the general path for every shape).
+// Tolerances: max pooling forward exact (values and argmax); max pooling backward 1e-6
+// relative to the operands (expectClose scale 1: dx0 and dy are O(1); overlapping windows add
+// in f32); average pooling forward and backward 1e-6 relative to the operands (scale 1: the
+// inputs are O(1), and a window mean can cancel to near zero).
+// The fast path must give the same bits as the general path (same order of additions).
+import { describe, it, expect } from 'vitest';
+import { core, FLAVORS, randn, rng, expectClose } from '../helpers/index.js';
+import type { Core } from '../../src/core/load.js';
+import type { Buf } from '../../src/core/heap.js';
+import {
+  maxpool2dForward,
+  maxpool2dBackward,
+  avgpool2dForward,
+  avgpool2dBackward,
+  pool2dOutShape,
+} from '../../src/core/kernels/pool.js';
+import type { Geom2d } from '../../src/ops/shapes.js';
+import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../../src/ref/pool.js';
+
+const RTOL_AVG = 1e-6;
+const RTOL_BWD = 1e-6;
+/** errors are judged against the O(1) operands, not a (possibly cancelled) result */
+const SCALE = 1;
+
+/** x [n,c,h,w], kernel [kh,kw], stride [sh,sw], pad [ph,pw]. */
+function geom(x: number[], k: [number, number], s: [number, number], p: [number, number] = [0, 0]): Geom2d {
+  return { n: x[0], c: x[1], h: x[2], w: x[3], kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
+}
+
+function label(g: Geom2d): string {
+  const pair = (a: number, b: number) => (a === b ? `${a}` : `${a},${b}`);
+  return `x=[${g.n},${g.c},${g.h},${g.w}] k=${pair(g.kh, g.kw)} s=${pair(g.sh, g.sw)} p=${pair(g.ph, g.pw)}`;
+}
+
+const CASES: Geom2d[] = [
+  geom([1, 1, 1, 1], [1, 1], [1, 1]), // 1x1: identity
+  geom([1, 1, 4, 4], [2, 2], [2, 2]), // fast path, ow=2: scalar tail only
+  geom([2, 3, 8, 8], [2, 2], [2, 2]), // fast path, one vector per row
+  geom([2, 3, 9, 11], [2, 2], [2, 2]), // fast path on odd h/w (floor): ow=5, last row/col dropped
+  geom([1, 2, 19, 18], [2, 2], [2, 2]), // fast path, ow=9: two vectors + tail
+  geom([1, 1, 5, 5], [2, 2], [2, 2], [1, 1]), // 2x2 stride 2 with padding: general path
+  geom([3, 4, 6, 6], [2, 2], [1, 1]), // 2x2 stride 1: overlapping windows
+  geom([1, 2, 7, 5], [3, 3], [2, 2], [1, 1]), // 3x3 stride 2 pad 1
+  geom([2, 3, 9, 9], [3, 3], [2, 2], [1, 1]),
+  geom([2, 2, 6, 6], [3, 3], [1, 1], [1, 1]), // 3x3 'same'
+  geom([1, 3, 10, 7], [3, 2], [2, 2], [1, 1]), // 3x2 windows
+  geom([2, 2, 11, 8], [3, 2], [1, 2], [0, 1]), // 3x2 windows, mixed stride
+  geom([1, 2, 5, 5], [5, 5], [1, 1], [2, 2]), // 5x5 pad 2: pad == kernel/2
+  geom([1, 1, 3, 3], [3, 3], [1, 1]), // kernel == input: one output
+  geom([1, 3, 13, 17], [4, 3], [3, 3], [2, 1]), // stride 3
+  geom([64, 50, 10, 10], [2, 2], [2, 2]), // LeNet pool2
+  geom([64, 20, 28, 28], [2, 2], [2, 2]), // LeNet pool1 (the large case)
+];
+
+interface Data {
+  x: Float32Array;
+  dy: Float32Array;
+  dx0: Float32Array;
+  max: { y: Float32Array; argmax: Int32Array };
+  avg: Float32Array;
+  maxDx: Float32Array;
+  avgDx: Float32Array;
+}
+
+const cache = new Map<string, Data>();
+function data(g: Geom2d, seed: number): Data {
+  const key = label(g);
+  let d = cache.get(key);
+  if (d) return d;
+  const [, , oh, ow] = pool2dOutShape(g);
+  const nx = g.n * g.c * g.h * g.w;
+  const ny = g.n * g.c * oh * ow;
+  const x = randn(nx, seed);
+  const dy = randn(ny, seed + 1);
+  const dx0 = randn(nx, seed + 2);
+  const max = maxpool2dForwardRef(x, g);
+  d = {
+    x, dy, dx0, max,
+    avg: avgpool2dForwardRef(x, g),
+    maxDx: maxpool2dBackwardRef(Float32Array.from(dx0), dy, max.argmax, g),
+    avgDx: avgpool2dBackwardRef(Float32Array.from(dx0), dy, g),
+  };
+  cache.set(key, d);
+  return d;
+}
+
+/** Runs `body` with fresh buffers, frees them, and checks the heap is back where it started. */
+function withBufs(c: Core, arrays: (Float32Array | Int32Array)[], body: (bufs: Buf[]) => void): void {
+  const before = c.heap.liveBytes;
+  const bufs = arrays.map((a) => c.heap.from(a, a instanceof Int32Array ? 'i32' : 'f32'));
+  try {
+    body(bufs);
+  } finally {
+    for (const b of bufs) b.free();
+  }
+  expect(c.heap.liveBytes).toBe(before);
+}
+
+/** Identical bits (NaN, -0 and -inf included); prints the first differing index. */
+function expectBits(actual: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number }, expected: typeof actual, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) throw new Error(`${what}: differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
+  }
+}
+
+const outLen = (g: Geom2d) => pool2dOutShape(g).reduce((a, b) => a * b, 1);
+
+for (const flavor of FLAVORS) {
+  for (const scalar of [false, true]) {
+    const path = scalar ? 'scalar' : 'simd';
+    const opts = { scalar };
+    describe(`pool ${flavor} ${path}`, () => {
+      CASES.forEach((g, ci) => {
+        const name = label(g);
+        const seed = 3000 + 31 * ci;
+
+        it(`maxpool forward ${name} (exact, argmax exact)`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          const ny = outLen(g);
+          withBufs(c, [d.x, new Float32Array(ny).fill(9), new Int32Array(ny).fill(-7)], ([x, y, am]) => {
+            maxpool2dForward(c, y, am, x, g, opts);
+            expectBits(y.view(), d.max.y, `maxpool y ${name}`);
+            expectBits(am.viewI32(), d.max.argmax, `maxpool argmax ${name}`);
+          });
+        });
+
+        it(`maxpool backward ${name} accumulates (rtol ${RTOL_BWD})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.dx0, d.dy, d.max.argmax], ([dx, dy, am]) => {
+            maxpool2dBackward(c, dx, dy, am, g, opts);
+            expectClose(dx.view(), d.maxDx, RTOL_BWD, `maxpool backward ${name}`, SCALE);
+          });
+        });
+
+        it(`avgpool forward ${name} (rtol ${RTOL_AVG})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.x, new Float32Array(outLen(g)).fill(9)], ([x, y]) => {
+            avgpool2dForward(c, y, x, g, opts);
+            expectClose(y.view(), d.avg, RTOL_AVG, `avgpool forward ${name}`, SCALE);
+          });
+        });
+
+        it(`avgpool backward ${name} accumulates (rtol ${RTOL_BWD})`, () => {
+          const c = core(flavor);
+          const d = data(g, seed);
+          withBufs(c, [d.dx0, d.dy], ([dx, dy]) => {
+            avgpool2dBackward(c, dx, dy, g, opts);
+            expectClose(dx.view(), d.avgDx, RTOL_BWD, `avgpool backward ${name}`, SCALE);
+          });
+        });
+      });
+
+      it('max pooling ties: the first max in window order wins', () => {
+        const c = core(flavor);
+        for (const g of [geom([2, 3, 9, 11], [2, 2], [2, 2]), geom([1, 2, 7, 5], [3, 3], [2, 2], [1, 1]), geom([2, 2, 6, 6], [2, 2], [1, 1])]) {
+          // values from {-1, 0, 1}: most windows hold tied maxima
+          const r = rng(5);
+          const x = Float32Array.from({ length: g.n * g.c * g.h * g.w }, () => Math.floor(r() * 3) - 1);
+          const ref = maxpool2dForwardRef(x, g);
+          const ny = ref.y.length;
+          withBufs(c, [x, new Float32Array(ny), new Int32Array(ny)], ([xb, y, am]) => {
+            maxpool2dForward(c, y, am, xb, g, opts);
+            expectBits(y.view(), ref.y, `ties y ${label(g)}`);
+            expectBits(am.viewI32(), ref.argmax, `ties argmax ${label(g)}`);
+          });
+        }
+        // a constant plane: every argmax is its window's first real position
+        const g = geom([1, 1, 4, 4], [2, 2], [2, 2]);
+        withBufs(c, [new Float32Array(16).fill(2), new Float32Array(4), new Int32Array(4)], ([xb, y, am]) => {
+          maxpool2dForward(c, y, am, xb, g, opts);
+          expect(Array.from(am.viewI32())).toEqual([0, 2, 8, 10]);
+        });
+      });
+
+      it('max pooling: padding never wins, -inf and NaN inputs behave as PyTorch', () => {
+        const c = core(flavor);
+        // all-negative input with pad 1: zero padding must not win
+        const g = geom([1, 2, 7, 5], [3, 3], [2, 2], [1, 1]);
+        const x = randn(70, 11, -3, -1);
+        const ref = maxpool2dForwardRef(x, g);
+        withBufs(c, [x, new Float32Array(ref.y.length), new Int32Array(ref.y.length)], ([xb, y, am]) => {
+          maxpool2dForward(c, y, am, xb, g, opts);
+          expectBits(y.view(), ref.y, 'negative input y');
+          expectBits(am.viewI32(), ref.argmax, 'negative input argmax');
+          expect(y.view().every((v) => v < 0)).toBe(true);
+        });
+        // -inf everywhere: y = -inf, argmax = the window's first real position (never padding)
+        const gi = geom([1, 1, 3, 3], [2, 2], [2, 2], [1, 1]);
+        withBufs(c, [new Float32Array(9).fill(-Infinity), new Float32Array(4), new Int32Array(4)], ([xb, y, am]) => {
+          maxpool2dForward(c, y, am, xb, gi, opts);
+          expect(Array.from(y.view())).toEqual([-Infinity, -Infinity, -Infinity, -Infinity]);
+          expect(Array.from(am.viewI32())).toEqual([0, 1, 3, 4]);
+        });
+        // NaN wins its window, on the fast path and the general path
+        for (const gn of [geom([1, 1, 4, 8], [2, 2], [2, 2]), geom([1, 1, 4, 8], [3, 3], [1, 1], [1, 1])]) {
+          const xn = randn(32, 12);
+          xn[9] = NaN; // row 1, column 1
+          xn[22] = NaN; // row 2, column 6
+          const refn = maxpool2dForwardRef(xn, gn);
+          withBufs(c, [xn, new Float32Array(refn.y.length), new Int32Array(refn.y.length)], ([xb, y, am]) => {
+            maxpool2dForward(c, y, am, xb, gn, opts);
+            expectBits(y.view(), refn.y, `NaN y ${label(gn)}`);
+            expectBits(am.viewI32(), refn.argmax, `NaN argmax ${label(gn)}`);
+          });
+        }
+      });
+    });
+  }
+}
+
+describe('pool: the SIMD kernels and the scalar twins agree bit for bit', () => {
+  for (const flavor of FLAVORS) {
+    for (const g of [geom([2, 3, 9, 11], [2, 2], [2, 2]), geom([4, 5, 28, 28], [2, 2], [2, 2]), geom([2, 3, 9, 9], [3, 3], [2, 2], [1, 1])]) {
+      it(`${flavor} ${label(g)}`, () => {
+        const c = core(flavor);
+        const d = data(g, 4242);
+        const ny = outLen(g);
+        const z = () => new Float32Array(ny);
+        withBufs(
+          c,
+          [d.x, d.dy, z(), z(), new Int32Array(ny), new Int32Array(ny), d.dx0, d.dx0, z(), z(), d.dx0, d.dx0],
+          ([x, dy, y1, y2, a1, a2, mdx1, mdx2, v1, v2, adx1, adx2]) => {
+            maxpool2dForward(c, y1, a1, x, g);
+            maxpool2dForward(c, y2, a2, x, g, { scalar: true });
+            expectBits(y1.view(), y2.view(), 'maxpool y');
+            expectBits(a1.viewI32(), a2.viewI32(), 'maxpool argmax');
+            maxpool2dBackward(c, mdx1, dy, a1, g);
+            maxpool2dBackward(c, mdx2, dy, a1, g, { scalar: true });
+            expectBits(mdx1.view(), mdx2.view(), 'maxpool dx');
+            avgpool2dForward(c, v1, x, g);
+            avgpool2dForward(c, v2, x, g, { scalar: true });
+            expectBits(v1.view(), v2.view(), 'avgpool y');
+            avgpool2dBackward(c, adx1, dy, g);
+            avgpool2dBackward(c, adx2, dy, g, { scalar: true });
+            expectBits(adx1.view(), adx2.view(), 'avgpool dx');
+          },
+        );
+      });
+    }
+  }
+});
+
+describe('pool bad input', () => {
+  const c = core('simd');
+  const g = geom([2, 3, 7, 5], [3, 3], [2, 2], [1, 1]); // -> [2, 3, 4, 3]
+  const nx = 2 * 3 * 7 * 5;
+  const ny = 2 * 3 * 4 * 3;
+
+  it('computes the output shape', () => {
+    expect(pool2dOutShape(g)).toEqual([2, 3, 4, 3]);
+    expect(pool2dOutShape(geom([64, 20, 28, 28], [2, 2], [2, 2]))).toEqual([64, 20, 14, 14]);
+    expect(pool2dOutShape(geom([1, 1, 9, 11], [2, 2], [2, 2]))).toEqual([1, 1, 4, 5]);
+  });
+
+  it('rejects bad geometries', () => {
+    const x = c.heap.alloc(nx);
+    const y = c.heap.alloc(ny);
+    const am = c.heap.alloc(ny, 'i32');
+    expect(() => maxpool2dForward(c, y, am, x, { ...g, ph: 2 })).toThrow(
+      /maxpool2dForward: padding 2x1 is more than half the kernel 3x3 \(pad must be <= kernel\/2, as PyTorch requires/,
+    );
+    expect(() => avgpool2dForward(c, y, x, geom([1, 1, 5, 5], [2, 2], [2, 2], [0, 2]))).toThrow(/avgpool2dForward: padding 0x2 is more than half the kernel 2x2/);
+    expect(() => pool2dOutShape(geom([1, 1, 4, 4], [1, 1], [1, 1], [1, 1]))).toThrow(/pool2dOutShape: padding 1x1 is more than half the kernel 1x1/);
+    expect(() => maxpool2dBackward(c, x, y, am, { ...g, kh: 10 })).toThrow(/maxpool2dBackward: kernel 10x3 is larger than the padded input 9x7/);
+    expect(() => avgpool2dBackward(c, x, y, { ...g, sh: 0 })).toThrow(/avgpool2dBackward: sh must be an integer >= 1, got 0/);
+    expect(() => avgpool2dForward(c, y, x, { ...g, w: 5.5 })).toThrow(/avgpool2dForward: w must be an integer >= 1, got 5.5/);
+    expect(() => avgpool2dForward(c, y, x, { ...g, pw: -1 })).toThrow(/avgpool2dForward: pw must be an integer >= 0, got -1/);
+    expect(() => maxpool2dForward(c, y, am, x, null as unknown as Geom2d)).toThrow(/maxpool2dForward: geometry must be an object/);
+    x.free();
+    y.free();
+    am.free();
+  });
+
+  it('rejects wrong sizes, dtypes, freed and overlapping buffers', () => {
+    const x = c.heap.alloc(nx);
+    const y = c.heap.alloc(ny);
+    const am = c.heap.alloc(ny, 'i32');
+    const amF = c.heap.alloc(ny);
+    expect(() => maxpool2dForward(c, y, amF, x, g)).toThrow(/maxpool2dForward: argmax must hold i32, got f32/);
+    expect(() => maxpool2dBackward(c, x, y, amF, g)).toThrow(/maxpool2dBackward: argmax must hold i32, got f32/);
+    expect(() => maxpool2dForward(c, y.sub(0, ny - 1), am, x, g)).toThrow(/maxpool2dForward: y holds 71 elements, needs 72/);
+    expect(() => maxpool2dForward(c, y, am.sub(0, 5), x, g)).toThrow(/maxpool2dForward: argmax holds 5 elements, needs 72/);
+    expect(() => avgpool2dForward(c, y, x.sub(0, 100), g)).toThrow(/avgpool2dForward: x holds 100 elements, needs 210/);
+    expect(() => avgpool2dBackward(c, x, y.sub(0, 3), g)).toThrow(/avgpool2dBackward: dy holds 3 elements, needs 72/);
+    expect(() => maxpool2dBackward(c, x.sub(0, 209), y, am, g)).toThrow(/maxpool2dBackward: dx holds 209 elements, needs 210/);
+    expect(() => avgpool2dForward(c, x.sub(100, 72), x.sub(0, 210), g)).toThrow(/avgpool2dForward: y and x overlap/);
+    expect(() => maxpool2dForward(c, null as unknown as Buf, am, x, g)).toThrow(/maxpool2dForward: y is null/);
+    y.free();
+    expect(() => avgpool2dForward(c, y, x, g)).toThrow(/avgpool2dForward: y was freed/);
+    x.free();
+    am.free();
+    amF.free();
+  });
+
+  it('the debug build traps an argmax outside the input plane (instead of writing past it)', () => {
+    const d = core('debug');
+    const x = d.heap.alloc(nx);
+    const y = d.heap.alloc(ny);
+    const am = d.heap.from(new Int32Array(ny).fill(35), 'i32'); // the plane holds 7*5 = 35
+    expect(() => maxpool2dBackward(d, x, y, am, g)).toThrow(/iruka kernel assertion/);
+    x.free();
+    y.free();
+    am.free();
+  });
+});

@@ -1,0 +1,257 @@
+// Our WASM kernels against PyTorch (STYLE 23): conv2d, max/avg pooling, linear, activations and
+// softmax cross-entropy, forward and every gradient, on every flavour and on both the SIMD
+// bodies and the `_scalar` twins. The fixtures come from scripts/make_torch_fixtures.py
+// (test/fixtures/torch/README.md says what each holds); this file never runs Python.
+//
+// Tolerances. The fixtures are PyTorch's float64 results rounded once to float32, so any error
+// is ours. Forward results are compared element by element, relative to each expected value
+// (with expectClose's floor of 1e-3 x the tensor's max for entries that cancel to near zero;
+// conv2d's floor is 1e-2, see there).
+// Gradients are compared relative to the tensor's max: each entry of gw, gx or gb is a sum of
+// hundreds to thousands of products (conv1 gw sums 3x28x28 = 2352 of them) whose positive and
+// negative terms cancel, so an entry's own size says nothing about the rounding in its sum,
+// while the sum's magnitude, bounded by the tensor's max, does.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { Buf } from '../../src/core/heap.js';
+import type { Core } from '../../src/core/load.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { geomOut, type Geom2d } from '../../src/ops/shapes.js';
+import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from '../../src/core/kernels/conv2d.js';
+import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward } from '../../src/core/kernels/pool.js';
+import { linearBackwardBias, linearBackwardData, linearBackwardWeight, linearForward } from '../../src/core/kernels/linear.js';
+import {
+  reluBackward,
+  reluForward,
+  sigmoidBackward,
+  sigmoidForward,
+  tanhBackward,
+  tanhForward,
+} from '../../src/core/kernels/activation.js';
+import { softmaxXentBackward, softmaxXentForward } from '../../src/core/kernels/softmax_xent.js';
+import { FLAVORS, core, expectClose } from '../helpers/index.js';
+
+interface Fixture {
+  f32(name: string): Float32Array;
+  i32(name: string): Int32Array;
+  shape(name: string): number[];
+  meta: Record<string, string>;
+}
+
+function fixture(file: string): Fixture {
+  const { tensors, metadata } = readSafetensors(fileURLToPath(new URL(`../fixtures/torch/${file}`, import.meta.url)));
+  const get = (name: string) => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`${file}: no tensor '${name}'`);
+    return t;
+  };
+  return {
+    f32(name) {
+      const d = get(name).data;
+      if (!(d instanceof Float32Array)) throw new Error(`${file}: ${name} is not F32`);
+      return d;
+    },
+    i32(name) {
+      const d = get(name).data;
+      if (!(d instanceof Int32Array)) throw new Error(`${file}: ${name} is not I32`);
+      return d;
+    },
+    shape: (name) => [...get(name).shape],
+    meta: metadata,
+  };
+}
+
+/** Both code paths of every kernel: the SIMD body and the plain-scalar twin. */
+const PATHS = [
+  { name: 'simd body', opt: undefined },
+  { name: 'scalar twin', opt: { scalar: true } },
+] as const;
+
+const shape = (s: number[]) => `[${s.join(',')}]`;
+
+/** Fills a forward output with junk first, so a kernel that skips an entry cannot pass. */
+function junk(c: Core, n: number): Buf {
+  return c.heap.from(new Float32Array(n).fill(-7.25));
+}
+
+function maxAbs(a: Float32Array): number {
+  let max = 0;
+  for (const v of a) max = Math.max(max, Math.abs(v));
+  return max;
+}
+
+/** Gradients: error relative to the tensor's max (see the header). */
+function expectGrad(actual: Float32Array, expected: Float32Array, rtol: number, what: string): void {
+  expectClose(actual, expected, rtol, what, maxAbs(expected));
+}
+
+/** Runs `body` and checks that it freed everything it allocated (scratch included). */
+function balanced(c: Core, body: () => void): void {
+  c.releaseScratch();
+  const base = c.heap.liveBytes;
+  body();
+  c.releaseScratch();
+  expect(c.heap.liveBytes).toBe(base);
+}
+
+const conv = fixture('conv2d.safetensors');
+const pool = fixture('pool.safetensors');
+const lin = fixture('linear.safetensors');
+const act = fixture('activation.safetensors');
+const xent = fixture('softmax_xent.safetensors');
+
+for (const flavor of FLAVORS) {
+  for (const path of PATHS) {
+    describe(`torch fixtures: ${flavor}, ${path.name}`, () => {
+      // conv2d: forward 1e-4 relative, with entries below 1% of the tensor's max judged against
+      // 1% of it: an output sums up to 500 products (LeNet conv2) that cancel, and a float32
+      // sum of them in plain sequential order is off by up to ~1e-6 of the max, which is 1.5e-4
+      // of an entry at expectClose's default floor (1e-3 of the max) but 2e-5 at 1e-2.
+      // Gradients 1e-5 of the tensor's max: conv1's gw and gb sum N*OH*OW = 2352 products, and
+      // even a plain sequential float32 sum of them stays within 1.2e-6 of the max.
+      for (const name of JSON.parse(conv.meta.cases) as string[]) {
+        const g = JSON.parse(conv.meta[`${name}.geom`]) as Geom2d & { oc: number };
+        it(`conv2d ${name} x=${shape(conv.shape(`${name}.x`))} w=${shape(conv.shape(`${name}.w`))} s=${g.sh},${g.sw} p=${g.ph},${g.pw}`, () => {
+          const c = core(flavor);
+          const { oh, ow } = geomOut('conv2d', g);
+          expect(conv.shape(`${name}.y`)).toEqual([g.n, g.oc, oh, ow]);
+          balanced(c, () => {
+            const x = c.heap.from(conv.f32(`${name}.x`));
+            const w = c.heap.from(conv.f32(`${name}.w`));
+            const b = c.heap.from(conv.f32(`${name}.b`));
+            const gy = c.heap.from(conv.f32(`${name}.gy`));
+            const y = junk(c, g.n * g.oc * oh * ow);
+            const gx = c.heap.alloc(x.length);
+            const gw = c.heap.alloc(w.length);
+            const gb = c.heap.alloc(b.length);
+            conv2dForward(c, y, x, w, b, g, path.opt);
+            const yRef = conv.f32(`${name}.y`);
+            expectClose(y.view(), yRef, 1e-4, `conv2d ${name} y`, 1e-2 * maxAbs(yRef));
+            conv2dBackwardData(c, gx, gy, w, g, path.opt);
+            expectGrad(gx.view(), conv.f32(`${name}.gx`), 1e-5, `conv2d ${name} gx`);
+            conv2dBackwardFilter(c, gw, gy, x, g, path.opt);
+            expectGrad(gw.view(), conv.f32(`${name}.gw`), 1e-5, `conv2d ${name} gw`);
+            conv2dBackwardBias(c, gb, gy, g, path.opt);
+            expectGrad(gb.view(), conv.f32(`${name}.gb`), 1e-5, `conv2d ${name} gb`);
+            for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
+          });
+        });
+      }
+
+      // Pooling: max forward copies values, so it is exact; its gradient sums at most a few
+      // upstream values where windows overlap (1e-6 of the max). Avg pooling averages up to 9
+      // values (1e-5 forward; 1e-6 of the max for its gradient, a sum of at most 6 terms).
+      for (const name of JSON.parse(pool.meta.cases) as string[]) {
+        const g = JSON.parse(pool.meta[`${name}.geom`]) as Geom2d;
+        const label = `x=${shape(pool.shape(`${name}.x`))} k=${g.kh}x${g.kw} s=${g.sh},${g.sw} p=${g.ph},${g.pw}`;
+        it(`maxpool2d ${name} ${label}`, () => {
+          const c = core(flavor);
+          const { oh, ow } = geomOut('maxpool2d', g);
+          expect(pool.shape(`${name}.max.y`)).toEqual([g.n, g.c, oh, ow]);
+          balanced(c, () => {
+            const x = c.heap.from(pool.f32(`${name}.x`));
+            const gy = c.heap.from(pool.f32(`${name}.max.gy`));
+            const y = junk(c, gy.length);
+            const argmax = c.heap.alloc(gy.length, 'i32');
+            const gx = c.heap.alloc(x.length);
+            maxpool2dForward(c, y, argmax, x, g, path.opt);
+            expectClose(y.view(), pool.f32(`${name}.max.y`), 0, `maxpool2d ${name} y`);
+            maxpool2dBackward(c, gx, gy, argmax, g, path.opt);
+            expectGrad(gx.view(), pool.f32(`${name}.max.gx`), 1e-6, `maxpool2d ${name} gx`);
+            for (const bf of [x, gy, y, argmax, gx]) bf.free();
+          });
+        });
+        it(`avgpool2d ${name} ${label} count_include_pad`, () => {
+          const c = core(flavor);
+          balanced(c, () => {
+            const x = c.heap.from(pool.f32(`${name}.x`));
+            const gy = c.heap.from(pool.f32(`${name}.avg.gy`));
+            const y = junk(c, gy.length);
+            const gx = c.heap.alloc(x.length);
+            avgpool2dForward(c, y, x, g, path.opt);
+            expectClose(y.view(), pool.f32(`${name}.avg.y`), 1e-5, `avgpool2d ${name} y`);
+            avgpool2dBackward(c, gx, gy, g, path.opt);
+            expectGrad(gx.view(), pool.f32(`${name}.avg.gx`), 1e-6, `avgpool2d ${name} gx`);
+            for (const bf of [x, gy, y, gx]) bf.free();
+          });
+        });
+      }
+
+      // linear: forward 1e-4 (sums of up to 37 products); gradients 1e-5 of the max (sums of
+      // up to 23 products for gx, 17 for gw).
+      for (const name of JSON.parse(lin.meta.cases) as string[]) {
+        const d = JSON.parse(lin.meta[`${name}.dims`]) as { m: number; inF: number; outF: number };
+        it(`linear ${name} x=[${d.m},${d.inF}] w=[${d.outF},${d.inF}]`, () => {
+          const c = core(flavor);
+          balanced(c, () => {
+            const x = c.heap.from(lin.f32(`${name}.x`));
+            const w = c.heap.from(lin.f32(`${name}.w`));
+            const b = c.heap.from(lin.f32(`${name}.b`));
+            const gy = c.heap.from(lin.f32(`${name}.gy`));
+            const y = junk(c, d.m * d.outF);
+            const gx = c.heap.alloc(x.length);
+            const gw = c.heap.alloc(w.length);
+            const gb = c.heap.alloc(b.length);
+            linearForward(c, y, x, w, b, d, path.opt);
+            expectClose(y.view(), lin.f32(`${name}.y`), 1e-4, `linear ${name} y`);
+            linearBackwardData(c, gx, gy, w, d, path.opt);
+            expectGrad(gx.view(), lin.f32(`${name}.gx`), 1e-5, `linear ${name} gx`);
+            linearBackwardWeight(c, gw, gy, x, d, path.opt);
+            expectGrad(gw.view(), lin.f32(`${name}.gw`), 1e-5, `linear ${name} gw`);
+            linearBackwardBias(c, gb, gy, d, path.opt);
+            expectGrad(gb.view(), lin.f32(`${name}.gb`), 1e-5, `linear ${name} gb`);
+            for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
+          });
+        });
+      }
+
+      // Activations, elementwise: 1e-5 per element forward (a few ulps of exp/tanh, and the
+      // floor absorbs sigmoid(-90) ~ 8e-40, a subnormal); gradients 1e-6 of the max. The
+      // backward takes PyTorch's y, so it is judged on its own.
+      const acts = {
+        relu: [reluForward, reluBackward],
+        sigmoid: [sigmoidForward, sigmoidBackward],
+        tanh: [tanhForward, tanhBackward],
+      } as const;
+      for (const op of JSON.parse(act.meta.ops) as Array<keyof typeof acts>) {
+        it(`${op} x=${shape(act.shape('x'))} with |x| up to 90`, () => {
+          const c = core(flavor);
+          const [forward, backward] = acts[op];
+          balanced(c, () => {
+            const x = c.heap.from(act.f32('x'));
+            const yRef = c.heap.from(act.f32(`${op}.y`));
+            const gy = c.heap.from(act.f32(`${op}.gy`));
+            const y = junk(c, x.length);
+            const gx = c.heap.alloc(x.length);
+            forward(c, y, x, undefined, path.opt); // n: all of x
+            expectClose(y.view(), act.f32(`${op}.y`), 1e-5, `${op} y`);
+            expect(y.view().every(Number.isFinite)).toBe(true);
+            backward(c, gx, gy, yRef, undefined, path.opt);
+            expectGrad(gx.view(), act.f32(`${op}.gx`), 1e-6, `${op} gx`);
+            for (const bf of [x, yRef, gy, y, gx]) bf.free();
+          });
+        });
+      }
+
+      // Softmax cross-entropy, with a row of logits at +-30: loss and probs 1e-5 relative;
+      // the gradient of the mean loss 1e-6 of its max.
+      it(`softmax_xent logits=${shape(xent.shape('logits'))} with a row at +-30, mean loss`, () => {
+        const c = core(flavor);
+        const d = { n: Number(xent.meta.n), c: Number(xent.meta.c) };
+        balanced(c, () => {
+          const logits = c.heap.from(xent.f32('logits'));
+          const labels = c.heap.from(xent.i32('labels'), 'i32');
+          const probsRef = c.heap.from(xent.f32('probs'));
+          const probs = junk(c, logits.length);
+          const dlogits = c.heap.alloc(logits.length);
+          const loss = softmaxXentForward(c, probs, logits, labels, d, path.opt);
+          expectClose([loss], xent.f32('loss'), 1e-5, 'softmax_xent loss');
+          expectClose(probs.view(), xent.f32('probs'), 1e-5, 'softmax_xent probs');
+          softmaxXentBackward(c, dlogits, probsRef, labels, d, 1, path.opt);
+          expectGrad(dlogits.view(), xent.f32('dlogits'), 1e-6, 'softmax_xent dlogits');
+          for (const bf of [logits, labels, probsRef, probs, dlogits]) bf.free();
+        });
+      });
+    });
+  }
+}

