@@ -6,7 +6,7 @@
 // B panels: op(B) block of kc x nc, cut into ceil(nc/8) panels; panel q holds columns
 //   q*8 .. q*8+7 as [kc][8] (columns past nc are zeros). Panel q starts at q*8*kc floats.
 // Source pointers point at the block's first element; strides are in elements. All packers
-// overwrite dst. `scalar` selects plain loops (the GEMM's scalar twin uses no SIMD at all).
+// overwrite dst. `scalar` selects plain scalar loops (used by the GEMM's scalar twins).
 // The A packers scale by alpha on the way (BLIS does the same), which keeps alpha out of the
 // microkernels' registers.
 

@@ -16,6 +16,7 @@ import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
 import { helpText, parseFlags, runCli } from '../src/cli/common.js';
+import { peakSample, peakGflops } from './peak.js';
 
 const FLAGS = {
   quick: { type: 'boolean', default: false, help: 'fewer and shorter repeats (a smoke run; numbers are noisier)' },
@@ -317,17 +318,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-/** One peak sample of about `ms` milliseconds: GFLOP/s of peak_madd. */
-function peakSample(core: Core, ms: number, iters: { n: number }): number {
-  for (;;) {
-    const t = now();
-    core.exports.peak_madd(iters.n, 1);
-    const dt = now() - t;
-    if (dt >= ms * 0.5 || iters.n > 1e9) return (iters.n * 12 * 4 * 2) / dt / 1e6;
-    iters.n = Math.ceil(iters.n * Math.min(16, (ms / Math.max(dt, 0.01)) * 1.2));
-  }
-}
-
 function bench(core: Core, spec: Spec, quick: boolean, peakIters: { n: number }): Result {
   const target = quick ? 15 : 60; // ms per repeat
   const repeats = quick ? 3 : 9;
@@ -383,7 +373,7 @@ async function main(argv: string[]) {
   const flavors = (f.flavors ?? 'simd,relaxed').split(',').map((s) => s.trim()) as Flavor[];
   const { list: all, notes } = await specs();
   const list = f.filter ? all.filter((s) => `${s.kernel} ${s.shape}`.includes(f.filter as string)) : all;
-  const out: Array<{ flavor: Flavor; peak: { median: number; min: number; max: number }; results: Result[] }> = [];
+  const out: Array<{ flavor: Flavor; peak: { median: number; min: number; max: number; chained: number }; results: Result[] }> = [];
   for (const flavor of flavors) {
     let core: Core;
     try {
@@ -396,7 +386,11 @@ async function main(argv: string[]) {
     const peakIters = { n: 10_000 };
     for (let i = 0; i < 10; i++) core.exports.peak_madd(1000, 1); // tier up
     const p0 = Array.from({ length: quick ? 3 : 7 }, () => peakSample(core, 30, peakIters));
-    process.stdout.write(`\n${flavor} build: madd peak ${median(p0).toFixed(1)} GFLOP/s (min ${Math.min(...p0).toFixed(1)}, max ${Math.max(...p0).toFixed(1)})\n`);
+    const chained = peakGflops(core, 3, 30, true);
+    process.stdout.write(
+      `\n${flavor} build: madd peak ${median(p0).toFixed(1)} GFLOP/s (min ${Math.min(...p0).toFixed(1)}, max ${Math.max(...p0).toFixed(1)}; ` +
+        `GEMM-tile probe, ${core.exports.peak_madds_per_iter()} madds/iteration; the latency-bound chained probe gives ${chained.toFixed(1)})\n`,
+    );
     const head = `${'kernel'.padEnd(24)} ${'shape'.padEnd(56)} ${'GFLOP/s'.padStart(8)} ${'spread'.padStart(7)} ${'peak'.padStart(6)} ${'%peak'.padStart(6)} ${'first ms'.padStart(9)}`;
     process.stdout.write(`${head}\n${'-'.repeat(head.length)}\n`);
     const results: Result[] = [];
@@ -408,7 +402,7 @@ async function main(argv: string[]) {
           `${r.peak.toFixed(1).padStart(6)} ${`${(r.fraction * 100).toFixed(0)}%`.padStart(6)} ${r.firstMs.toFixed(1).padStart(9)}\n`,
       );
     }
-    out.push({ flavor, peak: { median: median(p0), min: Math.min(...p0), max: Math.max(...p0) }, results });
+    out.push({ flavor, peak: { median: median(p0), min: Math.min(...p0), max: Math.max(...p0), chained }, results });
   }
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   const file = resolve(f.json ?? 'bench/results/kernels.json');

@@ -15,6 +15,7 @@ import { LocalEngine, type Dataset, type GradEngine, type StepOptions } from '..
 import { PoolEngine } from '../src/train/pool.js';
 import { makeOptimizer } from '../src/optim/index.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
+import { peakGflops } from './peak.js';
 
 const FLAGS = {
   'max-workers': { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'measure 1..N workers' },
@@ -26,19 +27,6 @@ const FLAGS = {
 } as const;
 
 const HELP = helpText('npm run bench:train -- [options]', 'Training throughput of the reference LeNet by worker count, batch size and kernel build.', FLAGS);
-
-/** Single-thread f32x4 madd peak of this build, GFLOP/s (best of several tiered-up calls). */
-function peak(core: Core): number {
-  const iters = 2_000_000;
-  let best = 0;
-  for (let i = 0; i < 8; i++) {
-    const t = performance.now();
-    core.exports.peak_madd(iters, 1);
-    const s = (performance.now() - t) / 1000;
-    if (i >= 2) best = Math.max(best, (iters * 12 * 8) / s / 1e9);
-  }
-  return best;
-}
 
 /** Training FLOPs per image, summed from the op table over one recorded step. */
 function flopsPerImage(core: Core): number {
@@ -103,7 +91,7 @@ async function main(argv: string[]) {
   const fpi = flopsPerImage(loadCoreSync({ flavor: 'simd' }));
   console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores`);
   for (const flavor of flavors) {
-    const pk = peak(loadCoreSync({ flavor }));
+    const pk = peakGflops(loadCoreSync({ flavor }));
     console.log(`\n${flavor} build: single-thread f32x4 madd peak ${pk.toFixed(1)} GFLOP/s`);
     console.log('batch  workers  images/s  speed-up  GFLOP/s  of peak (workers x 1-core peak)');
     for (const batch of batches) {

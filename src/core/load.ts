@@ -27,6 +27,8 @@ export interface BaseExports {
   heap_base(): number;
   is_relaxed(): number;
   peak_madd(iters: number, seed: number): number;
+  peak_madds_per_iter(): number;
+  peak_madd_chained(iters: number, seed: number): number;
 }
 
 /** One instance of the core: its exports, memory, allocator and a reusable scratch area. */
