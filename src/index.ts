@@ -18,3 +18,4 @@ export { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from './data/mnist.
 export { permutation, batches } from './data/batches.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, expectTensor, type SafeTensor } from './io/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, loadWeights } from './io/checkpoint.js';
+export { applyWeights } from './io/weights.js';

@@ -76,7 +76,7 @@ async function loadWeights(model) {
       continue;
     }
     const meta = loadWeightsFromBytes(new Uint8Array(await res.arrayBuffer()), model.params, c.label);
-    const random = c.random || meta.format === 'pt'; // the PyTorch fixtures are untrained
+    const random = c.random || c.url.pathname.endsWith('/test/fixtures/torch/lenet_state.safetensors'); // untrained
     if (random) {
       $('warn').textContent =
         'These weights are a random initialisation, so predictions are chance. Train a model with ' +
@@ -101,7 +101,6 @@ function softmax(z) {
   const s = e.reduce((a, b) => a + b, 0);
   return e.map((v) => v / s);
 }
-
 
 // ---- drawing ------------------------------------------------------------------------------------
 

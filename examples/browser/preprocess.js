@@ -4,6 +4,7 @@
 // Burges describe this on the MNIST page). Pure JavaScript over a grey-level array, so the page
 // gets the same result in every browser (canvas resampling differs between engines) and the
 // Node test can check it without a browser.
+import { normalizeImages } from '../../dist/src/data/normalize.js';
 
 /** MNIST's side length and the box the digit's longer side is scaled to. */
 export const SIDE = 28;
@@ -61,14 +62,9 @@ export function toMnist(grey, width, height, threshold = 32) {
   return out;
 }
 
-/** MNIST's pixel statistics, as in dist/src/data/mnist.js (which the page cannot import: it reads files). */
-export const MNIST_MEAN = 0.1307;
-export const MNIST_STD = 0.3081;
-
-/** u8 pixels → the network's input, (v/255 - mean)/std, like normalizeImages(). */
+/** u8 pixels → the network's input, (v/255 - mean)/std: the library's normalizeImages(). */
 export function normalize(pixels, out = new Float32Array(pixels.length)) {
-  for (let i = 0; i < pixels.length; i++) out[i] = (pixels[i] / 255 - MNIST_MEAN) / MNIST_STD;
-  return out;
+  return normalizeImages(pixels, out);
 }
 
 /** Pearson correlation of two equally long arrays (the self-test's round-trip measure). */

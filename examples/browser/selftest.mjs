@@ -34,13 +34,13 @@ export function findChromium() {
 
 /**
  * Serves the repository, loads the page with `query` (e.g. 'selftest&weights=/x.safetensors')
- * in headless Chromium, waits for the self-test and returns { status, result, text, png? }:
+ * in headless Chromium (serving `root`, default the repository), waits for the self-test and returns { status, result, text, png? }:
  * status 'pass' | 'fail' | 'error', result the parsed JSON (when there is one), png the
  * screenshot bytes when `screenshot` is true.
  */
-export async function runSelftest({ query = 'selftest', chromium = findChromium(), screenshot = false, width = 1000, height = 760, timeoutMs = 30_000 } = {}) {
+export async function runSelftest({ query = 'selftest', root, chromium = findChromium(), screenshot = false, width = 1000, height = 760, timeoutMs = 30_000 } = {}) {
   if (!chromium) throw new Error('no Chromium found: install chromium or set CHROMIUM=/path/to/binary');
-  const { server, url } = await startServer({ port: 0 });
+  const { server, url } = await startServer({ port: 0, ...(root ? { root } : {}) });
   const profile = mkdtempSync(join(tmpdir(), 'iruka-chromium-'));
   const args = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

@@ -58,7 +58,13 @@ console.log(`core: flavor ${core.flavor} (${core.flavor === 'relaxed' ? 'relaxed
 
 // ---- part 1: a trained LeNet from a checkpoint ---------------------------------------------------
 const model = new BoundModel(core, lenet(), MNIST_SHAPE);
-const meta = loadWeights(checkpoint, model.params); // throws, naming the tensor, on a mismatch
+let meta;
+try {
+  meta = loadWeights(checkpoint, model.params); // checks every name and shape before writing anything
+} catch (e) {
+  console.error(e.message); // e.g. "<path>: cannot read checkpoint: no such file", or the tensor that does not fit
+  process.exit(1);
+}
 console.log(`weights: ${checkpoint} (${model.params.size.toLocaleString('en-US')} parameters${meta.format ? `, format ${meta.format}` : ''})`);
 
 const { test } = loadMnist({ limitTrain: 0, limitTest: digits });

@@ -20,7 +20,7 @@ export const FLAGS = {
   optimizer: { type: 'string', arg: 'NAME', default: 'sgd', help: `one of ${OPTIMIZERS.join(', ')}` },
   lr: { type: 'string', arg: 'RATE', default: '0.05', help: 'base learning rate' },
   schedule: { type: 'string', arg: 'KIND', default: 'cosine', help: `learning-rate schedule: ${SCHEDULES.join(', ')}` },
-  warmup: { type: 'string', arg: 'EPOCHS', default: '0', help: 'linear learning-rate warm-up, in epochs (may be fractional)' },
+  warmup: { type: 'string', arg: 'EPOCHS', default: '0.5', help: 'linear learning-rate warm-up, in epochs (may be fractional); keeps the first steps stable' },
   gamma: { type: 'string', arg: 'F', default: '0.5', help: 'decay factor of the step and exp schedules' },
   'step-epochs': { type: 'string', arg: 'N', default: '4', help: 'the step schedule multiplies the rate by gamma every N epochs' },
   momentum: { type: 'string', arg: 'M', default: '0.9', help: 'SGD momentum (0 for plain SGD)' },

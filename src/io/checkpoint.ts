@@ -4,6 +4,7 @@
 // A state_dict that PyTorch saved as safetensors loads with loadWeights(); ours load in PyTorch.
 import { readSafetensors, writeSafetensors, expectTensor, type TensorIn } from './safetensors.js';
 import type { Params } from '../nn/params.js';
+import { applyWeights } from './weights.js';
 import type { Optimizer } from '../optim/optimizer.js';
 
 export const CHECKPOINT_FORMAT = 'iruka-checkpoint-1';
@@ -54,10 +55,7 @@ export function saveCheckpoint(path: string, params: Params, optimizer: Optimize
 /** Loads parameter tensors by name into `params` (shapes checked); other tensors are ignored. */
 export function loadWeights(path: string, params: Params): Record<string, string> {
   const { tensors, metadata } = readSafetensors(path);
-  const staged = params.entries.map((e) => ({ e, t: expectTensor(tensors, e.name, [...e.shape], path) }));
-  // everything validated before anything is written: a bad file leaves the model as it was
-  const data = params.data.view();
-  for (const { e, t } of staged) data.set(t.data as Float32Array, e.offset);
+  applyWeights(tensors, params, path);
   return metadata;
 }
 

@@ -58,6 +58,9 @@ export interface EpochMetrics {
   test_acc: number;
   seconds: number;
   images_per_sec: number;
+  /** the process's resident set and the core's live WASM heap after the epoch (flat across epochs) */
+  rss_mib: number;
+  wasm_live_mib: number;
 }
 
 export interface TrainResult {
@@ -217,6 +220,8 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
         test_acc: ev.correct / testSet.n,
         seconds,
         images_per_sec: seenThisRun / seconds,
+        rss_mib: Math.round(process.memoryUsage().rss / 2 ** 20),
+        wasm_live_mib: Math.round((core.heap.liveBytes / 2 ** 20) * 10) / 10,
       };
       if (!Number.isFinite(m.test_loss)) {
         throw new Error(`test loss became ${m.test_loss} after epoch ${epoch + 1}; the last good checkpoint ${ckptPath} was kept`);
