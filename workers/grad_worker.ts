@@ -7,6 +7,8 @@ import { loadCoreSync, type Flavor } from '../src/core/load.js';
 import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { BoundModel, type ChunkResult } from '../src/train/model.js';
 import { chunkSeed } from '../src/train/engine.js';
+import { sumK } from '../src/core/kernels/elementwise.js';
+import type { Buf } from '../src/core/heap.js';
 
 export interface WorkerInit {
   flavor: Flavor;
@@ -14,12 +16,20 @@ export interface WorkerInit {
   labels: SharedArrayBuffer; // u8, n
   params: SharedArrayBuffer; // f32, P
   slots: SharedArrayBuffer; // f32, maxChunks × P
+  reduced: SharedArrayBuffer; // f32, P: the chunk gradients summed in chunk order
   idx: SharedArrayBuffer; // u32, batch size
   shift: number;
   fillValue: number;
   seed: number;
   /** test hook: fail on purpose (see src/train/pool.ts) */
   faults?: { step: number; chunk: number; mode: 'throw' | 'exit'; times: number; counter: SharedArrayBuffer }[];
+}
+
+/** Sum of the K chunk slots over parameters [lo, hi), in chunk order. */
+export interface ReduceTask {
+  k: number;
+  lo: number;
+  hi: number;
 }
 
 export interface ChunkTask {
@@ -39,11 +49,17 @@ const labels = new Uint8Array(init.labels);
 const params = new Float32Array(init.params);
 const slots = new Float32Array(init.slots);
 const idx = new Uint32Array(init.idx);
+const reduced = new Float32Array(init.reduced);
+let reduceIn: Buf | null = null;
+let reduceOut: Buf | null = null;
 const P = model.params.size;
 if (params.length !== P) throw new Error(`grad worker: shared parameters hold ${params.length} floats, the model has ${P}`);
 let version = -1;
 
-export default function grad(task: ChunkTask): ChunkResult {
+export default grad;
+
+/** Computes one chunk's gradient into its slot. */
+export function grad(task: ChunkTask): ChunkResult {
   for (const f of init.faults ?? []) {
     if (f.step === task.step && f.chunk === task.k && Atomics.add(new Int32Array(f.counter), 0, 1) < f.times) {
       if (f.mode === 'exit') process.exit(3); // ends this worker thread, as a crash would
@@ -62,4 +78,26 @@ export default function grad(task: ChunkTask): ChunkResult {
   });
   slots.set(model.params.grad.view(), task.k * P);
   return r;
+}
+
+/**
+ * Reduces a slice of the parameters across the K chunk slots with the same sum_k kernel (and
+ * so the same bits) as the single-thread path; the workers split the parameter range, so the
+ * reduction runs in parallel instead of on the main thread.
+ */
+export function reduce(task: ReduceTask): void {
+  const n = task.hi - task.lo;
+  if (n <= 0) return;
+  if (!reduceIn || reduceIn.length < task.k * n) {
+    reduceIn?.free();
+    reduceIn = core.heap.alloc(task.k * n);
+  }
+  if (!reduceOut || reduceOut.length < n) {
+    reduceOut?.free();
+    reduceOut = core.heap.alloc(n);
+  }
+  const inView = reduceIn.view();
+  for (let j = 0; j < task.k; j++) inView.set(slots.subarray(j * P + task.lo, j * P + task.hi), j * n);
+  sumK(core, reduceOut, reduceIn, task.k, n);
+  reduced.set(reduceOut.view().subarray(0, n), task.lo);
 }

@@ -1,17 +1,16 @@
 // The data-parallel gradient engine: a Piscina pool of workers (workers/grad_worker.ts), each
 // with its own WASM instance. Per step the main thread publishes the parameters to shared
-// memory, sends one small message per chunk (indices only), then reduces the chunk slots in
-// chunk order with the same sum_k kernel the local engine uses, so any worker count gives the
-// same bits. A chunk whose worker throws or dies is recomputed once on a fresh worker; a
+// memory, sends one small message per chunk (indices only), then has the workers reduce the
+// chunk slots in chunk order, each over a slice of the parameters, with the same sum_k kernel
+// the local engine uses, so any worker count gives the same bits. A chunk whose worker throws or dies is recomputed once on a fresh worker; a
 // second failure stops training with a clear error.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Core } from '../core/load.js';
-import type { Buf } from '../core/heap.js';
 import type { BoundModel, ChunkResult } from './model.js';
-import { chunkRanges, reduceSlots, type Dataset, type GradEngine, type StepOptions } from './engine.js';
-import type { WorkerInit, ChunkTask } from '../../workers/grad_worker.js';
+import { chunkRanges, type Dataset, type GradEngine, type StepOptions } from './engine.js';
+import type { WorkerInit, ChunkTask, ReduceTask } from '../../workers/grad_worker.js';
 
 export interface PoolConfig {
   workers: number;
@@ -44,8 +43,8 @@ export class PoolEngine implements GradEngine {
   private readonly params: Float32Array;
   private readonly slots: Float32Array;
   private readonly idx: Uint32Array;
+  private readonly reduced: Float32Array;
   private version = 0;
-  private wasmSlots: Buf | null = null;
   /** retries so far (tests and logs read it) */
   retries = 0;
 
@@ -69,6 +68,7 @@ export class PoolEngine implements GradEngine {
       labels: labels.buffer as SharedArrayBuffer,
       params: shared(P * 4),
       slots: shared(maxChunks * P * 4),
+      reduced: shared(P * 4),
       idx: shared(cfg.batchSize * 4),
       shift: opts.shift,
       fillValue: opts.fillValue,
@@ -78,6 +78,7 @@ export class PoolEngine implements GradEngine {
     this.params = new Float32Array(init.params);
     this.slots = new Float32Array(init.slots);
     this.idx = new Uint32Array(init.idx);
+    this.reduced = new Float32Array(init.reduced);
     this.pool = new Piscina({
       filename: workerFile(),
       minThreads: cfg.workers,
@@ -94,16 +95,20 @@ export class PoolEngine implements GradEngine {
     this.version++;
     const ranges = chunkRanges(idx.length, this.cfg.chunkSize);
     const results = await Promise.all(
-      ranges.map(([start, end], k) => this.run({ step, k, start, end, batch: idx.length, version: this.version })),
+      ranges.map(([start, end], k) =>
+        this.run<ChunkResult>({ step, k, start, end, batch: idx.length, version: this.version }, 'grad', `step ${step}, chunk ${k}`),
+      ),
     );
+    // reduce the slots in parallel: each worker sums one slice of the parameters in chunk order
     const P = this.model.params.size;
     const K = ranges.length;
-    if (!this.wasmSlots || this.wasmSlots.length < K * P) {
-      this.wasmSlots?.free();
-      this.wasmSlots = this.core.heap.alloc(K * P);
+    const slice = Math.ceil(P / this.cfg.workers / 16) * 16;
+    const parts: Promise<void>[] = [];
+    for (let lo = 0; lo < P; lo += slice) {
+      parts.push(this.run({ k: K, lo, hi: Math.min(P, lo + slice) }, 'reduce', `reducing step ${step}`));
     }
-    this.wasmSlots.view().set(this.slots.subarray(0, K * P));
-    reduceSlots(this.model, this.wasmSlots, K);
+    await Promise.all(parts);
+    this.model.params.grad.view().set(this.reduced);
     let lossSum = 0;
     let correct = 0;
     for (const r of results) {
@@ -113,23 +118,22 @@ export class PoolEngine implements GradEngine {
     return { lossSum, correct };
   }
 
-  private async run(task: ChunkTask): Promise<ChunkResult> {
+  /** Runs a task; a failure (the worker threw or died) is retried once on a fresh worker. */
+  private async run<R>(task: ChunkTask | ReduceTask, name: 'grad' | 'reduce', what: string): Promise<R> {
     try {
-      return await this.pool.run(task);
+      return await this.pool.run(task, { name });
     } catch (first) {
       this.retries++;
-      this.log(`worker failed on step ${task.step}, chunk ${task.k} (${(first as Error).message}); recomputing it on a fresh worker`);
+      this.log(`worker failed on ${what} (${(first as Error).message}); recomputing it on a fresh worker`);
       try {
-        return await this.pool.run(task);
+        return await this.pool.run(task, { name });
       } catch (second) {
-        throw new Error(`step ${task.step}, chunk ${task.k} failed twice (${(second as Error).message}); stopping`);
+        throw new Error(`${what} failed twice (${(second as Error).message}); stopping`);
       }
     }
   }
 
   async close(): Promise<void> {
-    this.wasmSlots?.free();
-    this.wasmSlots = null;
     await this.pool.destroy();
   }
 }
