@@ -3,7 +3,7 @@
 export { loadCore, loadCoreSync, relaxedSupported, Core, WASM_FILES, type Flavor, type CoreOptions } from './core/load.js';
 export { Heap, Buf, type DType } from './core/heap.js';
 export * as kernels from './core/kernels/index.js';
-export { Tensor, sizeOf, type Shape } from './tensor.js';
+export { Tensor, scope, sizeOf, type Shape } from './tensor.js';
 export { Tape } from './autograd.js';
 export { OPS, OP_LIST, opDef, type OpName, type OpDef } from './ops/table.js';
 export { windowOut, geomOut, padFor, type Geom2d } from './ops/shapes.js';

@@ -16,6 +16,9 @@ export function shapeStr(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
+/** Open scopes: each collects the tensors created while it is the innermost (see scope()). */
+const scopes: Tensor[][] = [];
+
 export class Tensor {
   grad: Buf | null = null;
   /** set by ops: true when a gradient must flow back into this tensor */
@@ -36,6 +39,7 @@ export class Tensor {
     this.requiresGrad = opts.requiresGrad ?? false;
     this.base = opts.base ?? null;
     this.owned = opts.owned ?? this.base === null;
+    scopes[scopes.length - 1]?.push(this);
   }
 
   readonly owned: boolean;
@@ -94,4 +98,39 @@ export class Tensor {
   get isDisposed(): boolean {
     return this.disposed;
   }
+}
+
+type Kept = Tensor | readonly Kept[] | { readonly [k: string]: Kept } | number | string | boolean | null | undefined | void;
+
+/**
+ * Runs `fn` and disposes every tensor created during it, except those reachable from its
+ * result (a tensor, or arrays/objects of them), which move to the enclosing scope. A training
+ * loop that wraps each step in scope() runs any number of steps in constant memory.
+ */
+export function scope<T extends Kept>(fn: () => T): T {
+  const mine: Tensor[] = [];
+  scopes.push(mine);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    scopes.pop();
+    for (const t of mine) t.dispose();
+    throw e;
+  }
+  scopes.pop();
+  const keep = new Set<Tensor>();
+  const visit = (v: Kept): void => {
+    if (v instanceof Tensor) {
+      for (let t: Tensor | null = v; t; t = t.base) keep.add(t); // a reshape keeps its base alive
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(result);
+  const outer = scopes[scopes.length - 1];
+  for (const t of mine) {
+    if (keep.has(t)) outer?.push(t);
+    else t.dispose();
+  }
+  return result;
 }

@@ -1,7 +1,5 @@
-import type { Core } from '../core/load.js';
-import type { Buf } from '../core/heap.js';
 import { adamStep } from '../core/kernels/optim.js';
-import { StateBuffers, type Optimizer } from './optimizer.js';
+import { FlatOptimizer } from './optimizer.js';
 
 export interface AdamOptions {
   beta1?: number;
@@ -13,19 +11,11 @@ export interface AdamOptions {
 }
 
 /** Adam (and AdamW with `decoupled`), PyTorch 1.13's update. */
-export class Adam implements Optimizer {
-  readonly name: string;
-  steps = 0;
-  private readonly st: StateBuffers;
-  constructor(
-    private readonly core: Core,
-    private readonly params: Buf,
-    private readonly grads: Buf,
-    readonly opts: AdamOptions = {},
-  ) {
-    this.name = opts.decoupled ? 'adamw' : 'adam';
-    this.st = new StateBuffers(core, params.length);
+export class Adam extends FlatOptimizer<AdamOptions> {
+  get name(): string {
+    return this.opts.decoupled ? 'adamw' : 'adam';
   }
+  protected readonly stateKeys = ['exp_avg', 'exp_avg_sq'];
   step(lr: number): void {
     this.steps++;
     adamStep(this.core, this.params, this.grads, this.st.get('exp_avg'), this.st.get('exp_avg_sq'), {
@@ -37,13 +27,5 @@ export class Adam implements Optimizer {
       decoupled: this.opts.decoupled ?? false,
       step: this.steps,
     });
-  }
-  state(): Record<string, Buf> {
-    this.st.get('exp_avg');
-    this.st.get('exp_avg_sq');
-    return this.st.all();
-  }
-  free(): void {
-    this.st.free();
   }
 }

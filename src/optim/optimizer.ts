@@ -38,3 +38,35 @@ export class StateBuffers {
     this.bufs.clear();
   }
 }
+
+/**
+ * What every optimizer here shares: flat parameter and gradient buffers, a step counter, and
+ * named state buffers of the parameters' size, allocated on first use.
+ */
+export abstract class FlatOptimizer<O> implements Optimizer {
+  abstract readonly name: string;
+  steps = 0;
+  protected readonly st: StateBuffers;
+  /** the state buffers this optimizer keeps (a checkpoint holds each as `optim.<key>`) */
+  protected abstract get stateKeys(): readonly string[];
+
+  constructor(
+    protected readonly core: Core,
+    protected readonly params: Buf,
+    protected readonly grads: Buf,
+    readonly opts: O,
+  ) {
+    this.st = new StateBuffers(core, params.length);
+  }
+
+  abstract step(lr: number): void;
+
+  state(): Record<string, Buf> {
+    for (const k of this.stateKeys) this.st.get(k);
+    return this.st.all();
+  }
+
+  free(): void {
+    this.st.free();
+  }
+}

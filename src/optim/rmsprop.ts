@@ -1,21 +1,10 @@
-import type { Core } from '../core/load.js';
-import type { Buf } from '../core/heap.js';
 import { rmspropStep } from '../core/kernels/optim.js';
-import { StateBuffers, type Optimizer } from './optimizer.js';
+import { FlatOptimizer } from './optimizer.js';
 
 /** RMSProp: s = α s + (1-α) g²; w -= η g / (√s + ε). */
-export class RMSProp implements Optimizer {
+export class RMSProp extends FlatOptimizer<{ alpha?: number; eps?: number; weightDecay?: number }> {
   readonly name = 'rmsprop';
-  steps = 0;
-  private readonly st: StateBuffers;
-  constructor(
-    private readonly core: Core,
-    private readonly params: Buf,
-    private readonly grads: Buf,
-    readonly opts: { alpha?: number; eps?: number; weightDecay?: number } = {},
-  ) {
-    this.st = new StateBuffers(core, params.length);
-  }
+  protected readonly stateKeys = ['square_avg'];
   step(lr: number): void {
     rmspropStep(this.core, this.params, this.grads, this.st.get('square_avg'), {
       lr,
@@ -24,12 +13,5 @@ export class RMSProp implements Optimizer {
       weightDecay: this.opts.weightDecay ?? 0,
     });
     this.steps++;
-  }
-  state(): Record<string, Buf> {
-    this.st.get('square_avg');
-    return this.st.all();
-  }
-  free(): void {
-    this.st.free();
   }
 }

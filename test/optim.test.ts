@@ -1,0 +1,52 @@
+// The optimizer classes over flat buffers (the kernels themselves are checked against
+// formulas, hand derivations and PyTorch in test/kernels and test/torch) and the schedules.
+import { describe, it, expect } from 'vitest';
+import { makeOptimizer, lrAt, OPTIMIZERS, type Schedule } from '../src/optim/index.js';
+import { core } from './helpers/index.js';
+
+describe('optimizers', () => {
+  it.each(OPTIMIZERS)('%s minimises f(x) = Σx² and names its state for checkpoints', (name) => {
+    const c = core('simd');
+    const x = c.heap.from([1, -2, 3, 0.5, -0.25]);
+    const g = c.heap.alloc(5);
+    const opt = makeOptimizer(c, x, g, { name, momentum: 0.9, weightDecay: 1e-4 });
+    const f = () => x.view().reduce((s, v) => s + v * v, 0);
+    const f0 = f();
+    for (let i = 0; i < 100; i++) {
+      g.set(x.view().map((v) => 2 * v)); // ∇Σx² = 2x
+      opt.step({ sgd: 0.05, adagrad: 0.5, rmsprop: 0.05, adam: 0.1, adamw: 0.1 }[name]);
+    }
+    expect(f()).toBeLessThan(f0 * 0.05);
+    expect(opt.steps).toBe(100);
+    const keys = Object.keys(opt.state()).sort();
+    expect(keys).toEqual(
+      { sgd: ['momentum'], adagrad: ['sum_sq'], rmsprop: ['square_avg'], adam: ['exp_avg', 'exp_avg_sq'], adamw: ['exp_avg', 'exp_avg_sq'] }[name],
+    );
+    expect(opt.name).toBe(name);
+    opt.free();
+    x.free();
+    g.free();
+  });
+});
+
+describe('learning-rate schedules', () => {
+  const base: Schedule = { kind: 'constant', lr: 0.1, totalSteps: 1000, stepsPerEpoch: 100 };
+  it('constant, step and exponential decay per epoch', () => {
+    expect(lrAt(base, 0)).toBe(0.1);
+    expect(lrAt(base, 999)).toBe(0.1);
+    const step = { ...base, kind: 'step' as const, gamma: 0.5, stepEpochs: 3 };
+    expect(lrAt(step, 299)).toBeCloseTo(0.1, 12);
+    expect(lrAt(step, 300)).toBeCloseTo(0.05, 12);
+    expect(lrAt(step, 650)).toBeCloseTo(0.025, 12);
+    const exp = { ...base, kind: 'exp' as const, gamma: 0.9 };
+    expect(lrAt(exp, 250)).toBeCloseTo(0.1 * 0.81, 12);
+  });
+  it('cosine from lr to 0 over the run, after a linear warm-up', () => {
+    const cos = { ...base, kind: 'cosine' as const, warmupSteps: 50 };
+    expect(lrAt(cos, 0)).toBeCloseTo(0.1 / 50, 12);
+    expect(lrAt(cos, 24)).toBeCloseTo(0.1 * (25 / 50), 12);
+    expect(lrAt(cos, 50)).toBeCloseTo(0.1, 12);
+    expect(lrAt(cos, 525)).toBeCloseTo(0.05, 12); // half way through the cosine part
+    expect(lrAt(cos, 1000)).toBeCloseTo(0, 12);
+  });
+});
