@@ -8,13 +8,18 @@
 //   buf.mul_(b).add_(g, alpha=a)  -> b*buf + a*g
 //   buf.mul_(b).addcmul_(g, g, value=a) -> b*buf + (a*g)*g
 //   w.addcdiv_(t, d, value=-lr)   -> w + ((-lr)*t)/d
-// Scalars torch computes in Python (bias corrections, 1 - lr*wd) are computed in f64 here and
-// rounded once. Multiply-adds go through madd (fused in the relaxed build).
+// Hyper-parameters come in as f64 (unlike other families' f32), because torch computes its
+// scalar coefficients in Python floats: 1 - beta, 1 - alpha, the bias corrections, lr / bc1 and
+// 1 - lr*wd are formed here in f64 from the caller's exact values, once per call, and each is
+// rounded once to f32 for the loops. Forming 1 - beta from f32(beta) instead would be exact
+// (Sterbenz) but of the wrong number: f32(0.999) is 0.999 + 1.3e-8, so 1 - f32(0.999) is 1.3e-5
+// too small relative to 0.001. Multiply-adds go through madd (fused in the relaxed build).
 import { madd, ldf, stf, ldv, stv } from './common';
 
 // @ts-ignore: decorator
-@inline function sgd(w: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, wd: f32, nesterov: i32, simd: bool): void {
+@inline function sgd(w: usize, g: usize, v: usize, n: i32, lr64: f64, momentum64: f64, wd64: f64, nesterov: i32, simd: bool): void {
   assert(n >= 0, 'sgd_step: n must be >= 0');
+  const lr = <f32>lr64, momentum = <f32>momentum64, wd = <f32>wd64;
   assert(momentum == 0 || v != 0, 'sgd_step: momentum needs a state buffer');
   let i = 0;
   if (simd) {
@@ -46,8 +51,9 @@ import { madd, ldf, stf, ldv, stv } from './common';
 }
 
 // @ts-ignore: decorator
-@inline function adagrad(w: usize, g: usize, h: usize, n: i32, lr: f32, eps: f32, wd: f32, simd: bool): void {
+@inline function adagrad(w: usize, g: usize, h: usize, n: i32, lr64: f64, eps64: f64, wd64: f64, simd: bool): void {
   assert(n >= 0, 'adagrad_step: n must be >= 0');
+  const lr = <f32>lr64, eps = <f32>eps64, wd = <f32>wd64;
   let i = 0;
   if (simd) {
     const vlr = f32x4.splat(-lr), veps = f32x4.splat(eps), vwd = f32x4.splat(wd);
@@ -71,9 +77,10 @@ import { madd, ldf, stf, ldv, stv } from './common';
 }
 
 // @ts-ignore: decorator
-@inline function rmsprop(w: usize, g: usize, s: usize, n: i32, lr: f32, alpha: f32, eps: f32, wd: f32, simd: bool): void {
+@inline function rmsprop(w: usize, g: usize, s: usize, n: i32, lr64: f64, alpha64: f64, eps64: f64, wd64: f64, simd: bool): void {
   assert(n >= 0, 'rmsprop_step: n must be >= 0');
-  const oma: f32 = 1 - alpha; // exact for alpha in [0.5, 1] (Sterbenz)
+  const lr = <f32>lr64, alpha = <f32>alpha64, eps = <f32>eps64, wd = <f32>wd64;
+  const oma = <f32>(1 - alpha64); // torch: value=1 - alpha, a Python float
   let i = 0;
   if (simd) {
     const vlr = f32x4.splat(-lr), veps = f32x4.splat(eps), vwd = f32x4.splat(wd);
@@ -100,15 +107,16 @@ import { madd, ldf, stf, ldv, stv } from './common';
 // @ts-ignore: decorator
 @inline function adam(
   w: usize, g: usize, m: usize, v: usize, n: i32,
-  lr: f32, beta1: f32, beta2: f32, eps: f32, wd: f32, step: i32, decoupled: i32, simd: bool,
+  lr64: f64, beta1_64: f64, beta2_64: f64, eps64: f64, wd64: f64, step: i32, decoupled: i32, simd: bool,
 ): void {
   assert(n >= 0, 'adam_step: n must be >= 0');
   assert(step >= 1, 'adam_step: step must be >= 1 (1-based, after incrementing)');
-  const omb1: f32 = 1 - beta1, omb2: f32 = 1 - beta2;
+  const beta1 = <f32>beta1_64, beta2 = <f32>beta2_64, eps = <f32>eps64, wd = <f32>wd64;
+  const omb1 = <f32>(1 - beta1_64), omb2 = <f32>(1 - beta2_64);
   // torch: step_size = lr / (1 - b1^t), denom = sqrt(v) / sqrt(1 - b2^t) + eps, in Python floats
-  const nstep = <f32>(-<f64>lr / (1 - Math.pow(<f64>beta1, <f64>step)));
-  const bc2s = <f32>Math.sqrt(1 - Math.pow(<f64>beta2, <f64>step));
-  const shrink = <f32>(1 - <f64>lr * <f64>wd); // AdamW's decoupled decay factor
+  const nstep = <f32>(-lr64 / (1 - Math.pow(beta1_64, <f64>step)));
+  const bc2s = <f32>Math.sqrt(1 - Math.pow(beta2_64, <f64>step));
+  const shrink = <f32>(1 - lr64 * wd64); // AdamW's decoupled decay factor
   const coupled = decoupled == 0 && wd != 0;
   const decay = decoupled != 0 && wd != 0;
   let i = 0;
@@ -148,12 +156,12 @@ import { madd, ldf, stf, ldv, stv } from './common';
  * g' = g + wd*w; with momentum: v = momentum*v + g', g' = nesterov ? g' + momentum*v : v;
  * w -= lr*g'. With momentum 0, v may be 0 and is not touched. Called by sgdStep.
  */
-export function sgd_step(w: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, weight_decay: f32, nesterov: i32): void {
+export function sgd_step(w: usize, g: usize, v: usize, n: i32, lr: f64, momentum: f64, weight_decay: f64, nesterov: i32): void {
   sgd(w, g, v, n, lr, momentum, weight_decay, nesterov, true);
 }
 
 /** Scalar twin of sgd_step. */
-export function sgd_step_scalar(w: usize, g: usize, v: usize, n: i32, lr: f32, momentum: f32, weight_decay: f32, nesterov: i32): void {
+export function sgd_step_scalar(w: usize, g: usize, v: usize, n: i32, lr: f64, momentum: f64, weight_decay: f64, nesterov: i32): void {
   sgd(w, g, v, n, lr, momentum, weight_decay, nesterov, false);
 }
 
@@ -161,12 +169,12 @@ export function sgd_step_scalar(w: usize, g: usize, v: usize, n: i32, lr: f32, m
  * Adagrad, torch.optim.Adagrad 1.13 with lr_decay 0 and a zero initial accumulator:
  * g' = g + wd*w; h += g'^2; w -= lr*g' / (sqrt(h) + eps). Called by adagradStep.
  */
-export function adagrad_step(w: usize, g: usize, h: usize, n: i32, lr: f32, eps: f32, weight_decay: f32): void {
+export function adagrad_step(w: usize, g: usize, h: usize, n: i32, lr: f64, eps: f64, weight_decay: f64): void {
   adagrad(w, g, h, n, lr, eps, weight_decay, true);
 }
 
 /** Scalar twin of adagrad_step. */
-export function adagrad_step_scalar(w: usize, g: usize, h: usize, n: i32, lr: f32, eps: f32, weight_decay: f32): void {
+export function adagrad_step_scalar(w: usize, g: usize, h: usize, n: i32, lr: f64, eps: f64, weight_decay: f64): void {
   adagrad(w, g, h, n, lr, eps, weight_decay, false);
 }
 
@@ -174,12 +182,12 @@ export function adagrad_step_scalar(w: usize, g: usize, h: usize, n: i32, lr: f3
  * RMSprop, torch.optim.RMSprop 1.13 without momentum, not centered:
  * g' = g + wd*w; s = alpha*s + (1-alpha)*g'^2; w -= lr*g' / (sqrt(s) + eps). Called by rmspropStep.
  */
-export function rmsprop_step(w: usize, g: usize, s: usize, n: i32, lr: f32, alpha: f32, eps: f32, weight_decay: f32): void {
+export function rmsprop_step(w: usize, g: usize, s: usize, n: i32, lr: f64, alpha: f64, eps: f64, weight_decay: f64): void {
   rmsprop(w, g, s, n, lr, alpha, eps, weight_decay, true);
 }
 
 /** Scalar twin of rmsprop_step. */
-export function rmsprop_step_scalar(w: usize, g: usize, s: usize, n: i32, lr: f32, alpha: f32, eps: f32, weight_decay: f32): void {
+export function rmsprop_step_scalar(w: usize, g: usize, s: usize, n: i32, lr: f64, alpha: f64, eps: f64, weight_decay: f64): void {
   rmsprop(w, g, s, n, lr, alpha, eps, weight_decay, false);
 }
 
@@ -191,7 +199,7 @@ export function rmsprop_step_scalar(w: usize, g: usize, s: usize, n: i32, lr: f3
  */
 export function adam_step(
   w: usize, g: usize, m: usize, v: usize, n: i32,
-  lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step: i32, decoupled: i32,
+  lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64, step: i32, decoupled: i32,
 ): void {
   adam(w, g, m, v, n, lr, beta1, beta2, eps, weight_decay, step, decoupled, true);
 }
@@ -199,7 +207,7 @@ export function adam_step(
 /** Scalar twin of adam_step. */
 export function adam_step_scalar(
   w: usize, g: usize, m: usize, v: usize, n: i32,
-  lr: f32, beta1: f32, beta2: f32, eps: f32, weight_decay: f32, step: i32, decoupled: i32,
+  lr: f64, beta1: f64, beta2: f64, eps: f64, weight_decay: f64, step: i32, decoupled: i32,
 ): void {
   adam(w, g, m, v, n, lr, beta1, beta2, eps, weight_decay, step, decoupled, false);
 }

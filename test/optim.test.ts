@@ -1,7 +1,7 @@
 // The optimizer classes over flat buffers (the kernels themselves are checked against
 // formulas, hand derivations and PyTorch in test/kernels and test/torch) and the schedules.
 import { describe, it, expect } from 'vitest';
-import { makeOptimizer, lrAt, OPTIMIZERS, type Schedule } from '../src/optim/index.js';
+import { makeOptimizer, lrAt, OPTIMIZERS, SGD, AdaGrad, RMSProp, Adam, type Schedule } from '../src/optim/index.js';
 import { core } from './helpers/index.js';
 
 describe('optimizers', () => {
@@ -24,6 +24,19 @@ describe('optimizers', () => {
     );
     expect(opt.name).toBe(name);
     opt.free();
+    x.free();
+    g.free();
+  });
+  it('work with no options (PyTorch defaults)', () => {
+    const c = core('simd');
+    const x = c.heap.from([1, 2]);
+    const g = c.heap.from([0.5, -0.5]);
+    for (const opt of [new SGD(c, x, g), new AdaGrad(c, x, g), new RMSProp(c, x, g), new Adam(c, x, g)]) {
+      opt.step(0.01);
+      expect(opt.steps).toBe(1);
+      opt.free();
+    }
+    expect(Array.from(x.view()).every(Number.isFinite)).toBe(true);
     x.free();
     g.free();
   });

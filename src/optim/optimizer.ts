@@ -54,7 +54,7 @@ export abstract class FlatOptimizer<O> implements Optimizer {
     protected readonly core: Core,
     protected readonly params: Buf,
     protected readonly grads: Buf,
-    readonly opts: O,
+    readonly opts: O = {} as O,
   ) {
     this.st = new StateBuffers(core, params.length);
   }

@@ -1,6 +1,8 @@
 // Naive f64 references for assembly/optim.ts, shared by tests and benchmarks: one step of each
 // optimizer, written from torch.optim 1.13's formulas, updating w and the state in place. Keep
-// w and the state in Float64Arrays to follow a run in f64; g may be any array.
+// w and the state in Float64Arrays to follow a run in f64; g may be any array. Hyper-parameters
+// are used as given, as the kernels now take them (f64, with 1 - beta, the bias corrections and
+// the step size formed in f64), so tests pass both the same numbers.
 import type { SgdHyper, AdagradHyper, RmspropHyper, AdamHyper } from '../core/kernels/optim.js';
 
 type Vec = Float64Array | Float32Array;

@@ -6,7 +6,11 @@ import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
 
-/** The optim family's WASM exports (each has a `_scalar` twin). */
+/**
+ * The optim family's WASM exports (each has a `_scalar` twin). Unlike other families, their
+ * hyper-parameters are f64 in WASM, so our doubles arrive unrounded and the kernels form
+ * 1 - beta, the bias corrections and the step size in f64, as torch does in Python floats.
+ */
 export interface OptimExports {
   sgd_step(w: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
   sgd_step_scalar(w: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
