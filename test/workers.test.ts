@@ -11,9 +11,9 @@ const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'train_mnist.js');
 const ARGS = ['--limit-train', '640', '--limit-test', '200', '--batch-size', '64', '--chunk-size', '16', '--epochs', '1', '--checkpoint-every', '0', '--shift', '2'];
 let dir: string;
 
-function train(workers: number, name: string, env: Record<string, string> = {}) {
+function train(workers: number, name: string, env: Record<string, string> = {}, extra: string[] = []) {
   const out = join(dir, name);
-  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...ARGS, '--workers', String(workers), '--out', out], {
+  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...ARGS, ...extra, '--workers', String(workers), '--out', out], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 240_000,
@@ -54,8 +54,10 @@ describe('worker pool', () => {
   });
 
   it('stops with a clear error when the same chunk fails twice, keeping the last good checkpoint', () => {
-    const r = train(2, 'fault-twice', { IRUKA_TEST_FAULTS: JSON.stringify([{ step: 4, chunk: 2, mode: 'exit', times: 2 }]) });
+    const r = train(2, 'fault-twice', { IRUKA_TEST_FAULTS: JSON.stringify([{ step: 4, chunk: 2, mode: 'exit', times: 2 }]) }, ['--checkpoint-every', '2']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/train:mnist: error: step 4, chunk 2 failed twice/);
+    // the checkpoint written after step 4 (steps 0-3) is the last good one, and it is intact
+    expect(readSafetensors(r.ckpt).metadata.step).toBe('4');
   });
 });
