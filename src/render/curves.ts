@@ -164,12 +164,16 @@ export function planCurves(metrics: EpochMetrics[], opts: CurvesOptions = {}): C
   if (xAxis.hi - e1 < room) xAxis.hi = e1 + room;
   // a little headroom, so a curve never runs along the frame
   const axisFor = (vals: number[], cap?: number) => {
-    let lo = Math.min(...vals), hi = Math.max(...vals);
-    const pad = (hi - lo) * 0.05;
-    lo -= pad;
-    hi += pad;
-    const a = niceAxis(lo, hi, 5);
-    if (cap !== undefined && a.hi > cap && hi <= cap) {
+    const min = Math.min(...vals), max = Math.max(...vals);
+    const pad = (max - min) * 0.05;
+    const a = niceAxis(min - pad, max + pad, 5);
+    // losses and accuracies are never negative, and accuracy never passes its cap (100 %):
+    // the padding must not push the axis past those
+    if (min >= 0 && a.lo < 0) {
+      a.lo = 0;
+      a.ticks = a.ticks.filter((t) => t >= -1e-9);
+    }
+    if (cap !== undefined && a.hi > cap && max <= cap) {
       a.hi = cap;
       a.ticks = a.ticks.filter((t) => t <= cap + 1e-9);
     }
