@@ -25,7 +25,10 @@ export class Tensor {
   requiresGrad: boolean;
   /** a reshape of another tensor: shares its data and its gradient */
   readonly base: Tensor | null;
+  /** whether dispose() frees the data (false for windows of the flat parameters and reshapes) */
+  readonly owned: boolean;
   private disposed = false;
+  private ownsGrad = false;
 
   constructor(
     readonly core: Core,
@@ -41,8 +44,6 @@ export class Tensor {
     this.owned = opts.owned ?? this.base === null;
     scopes[scopes.length - 1]?.push(this);
   }
-
-  readonly owned: boolean;
 
   /** A zero-filled tensor. */
   static zeros(core: Core, shape: Shape, dtype: DType = 'f32'): Tensor {
@@ -83,8 +84,6 @@ export class Tensor {
     }
     return this.grad;
   }
-
-  private ownsGrad = false;
 
   /** Frees the data (if this tensor owns it) and the gradient (if it owns one). Idempotent. */
   dispose(): void {

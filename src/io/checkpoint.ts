@@ -23,6 +23,8 @@ export interface CheckpointMeta {
   /** metrics of the last finished epoch, and the running sums of the unfinished one */
   metrics: Record<string, unknown>;
   partial: { lossSum: number; correct: number; seen: number };
+  /** the kernel build that computed it (simd or relaxed: their roundings differ) */
+  kernels?: string;
 }
 
 /** Writes params (+ optimizer state) and metadata atomically (tmp file, fsync, rename). */
@@ -48,6 +50,7 @@ export function saveCheckpoint(path: string, params: Params, optimizer: Optimize
     flags: JSON.stringify(meta.flags),
     metrics: JSON.stringify(meta.metrics),
     partial: JSON.stringify(meta.partial),
+    ...(meta.kernels ? { kernels: meta.kernels } : {}),
   };
   writeSafetensors(path, tensors, m);
 }
@@ -91,6 +94,7 @@ export function loadCheckpoint(path: string, params: Params, optimizer: Optimize
     flags: parse('flags'),
     metrics: parse('metrics'),
     partial: parse('partial') as CheckpointMeta['partial'],
+    kernels: metadata.kernels,
   };
   const data = params.data.view();
   for (const { e, t } of staged) data.set(t.data as Float32Array, e.offset);

@@ -105,6 +105,16 @@ function sameShape(op: string, a: Shape, b: Shape, an: string, bn: string): void
   }
 }
 
+/** Runs a forward kernel that fills a buffer the op saves; frees the buffer if the kernel throws (bad input). */
+function freeOnThrow<T>(saved: Buf, run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    saved.free();
+    throw e;
+  }
+}
+
 /** An elementwise activation whose backward reads the output y. */
 function activation(
   fwd: (core: Core, y: Buf, x: Buf) => void,
@@ -206,7 +216,7 @@ export const OPS = {
     outShape: (s, a: Pool2dAttrs) => poolShape('maxpool2d', s, a),
     forward(core, out, [x], a) {
       const argmax = core.heap.alloc(out.size, 'i32');
-      maxpool2dForward(core, out.buf, argmax, x.buf, poolGeom(x.shape, a));
+      freeOnThrow(argmax, () => maxpool2dForward(core, out.buf, argmax, x.buf, poolGeom(x.shape, a)));
       return { argmax };
     },
     backward(core, { inputs: [x], out, attrs, saved }) {
@@ -257,7 +267,7 @@ export const OPS = {
     },
     forward(core, out, [x], a) {
       const mask = core.heap.from(a.mask);
-      dropoutForward(core, out.buf, x.buf, mask);
+      freeOnThrow(mask, () => dropoutForward(core, out.buf, x.buf, mask));
       return { mask };
     },
     backward(core, { inputs: [x], out, saved }) {
@@ -299,7 +309,7 @@ export const OPS = {
     },
     forward(core, out, [logits, labels]) {
       const probs = core.heap.alloc(logits.size);
-      const loss = softmaxXentForward(core, probs, logits.buf, labels.buf, { n: logits.shape[0], c: logits.shape[1] });
+      const loss = freeOnThrow(probs, () => softmaxXentForward(core, probs, logits.buf, labels.buf, { n: logits.shape[0], c: logits.shape[1] }));
       out.buf.view()[0] = loss;
       return { probs };
     },

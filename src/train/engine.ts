@@ -1,10 +1,10 @@
 // Gradient engines: how a minibatch's gradient is computed. Every engine splits the minibatch
 // into fixed-size chunks (independent of the number of workers), computes each chunk's
-// gradient of (chunk mean loss × chunk/batch) into its own slot, and reduces the slots in
-// chunk order with the sum_k kernel. Same chunks, same order, same kernels: the same bits for
+// gradient of (chunk mean loss × chunk/batch), and sums the chunk gradients in chunk order
+// (the pool with the sum_k kernel over shared slots, this thread with add: the same f32 sums). Same chunks, same order, same kernels: the same bits for
 // any worker count (STYLE 19).
 import type { Buf } from '../core/heap.js';
-import { copy, sumK } from '../core/kernels/elementwise.js';
+import { add, copy } from '../core/kernels/elementwise.js';
 import type { BoundModel, ChunkResult } from './model.js';
 
 export interface Dataset {
@@ -42,15 +42,13 @@ export function chunkSeed(seed: number, step: number, k: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
-/** Reduces chunk gradient slots (k × P floats, chunk order) into the parameters' gradient. */
-export function reduceSlots(model: BoundModel, slots: Buf, k: number): void {
-  const p = model.params.size;
-  sumK(model.core, model.params.grad, slots, k, p);
-}
-
-/** All chunks in this thread, one after another. */
+/**
+ * All chunks in this thread, one after another. Chunk gradients are summed into one buffer
+ * in chunk order (acc = g0; acc = acc + g1; ...), which is bit for bit what sum_k computes over
+ * the pool's K slots, in 2 × P floats instead of K × P.
+ */
 export class LocalEngine implements GradEngine {
-  private slots: Buf | null = null;
+  private acc: Buf | null = null;
 
   constructor(
     private readonly model: BoundModel,
@@ -61,12 +59,10 @@ export class LocalEngine implements GradEngine {
 
   async minibatch(idx: Uint32Array, step: number): Promise<ChunkResult> {
     const { model } = this;
+    const { core } = model;
+    const grad = model.params.grad;
     const ranges = chunkRanges(idx.length, this.chunk);
-    const p = model.params.size;
-    if (!this.slots || this.slots.length < ranges.length * p) {
-      this.slots?.free();
-      this.slots = model.core.heap.alloc(ranges.length * p);
-    }
+    if (ranges.length > 1 && !this.acc) this.acc = core.heap.alloc(model.params.size);
     let lossSum = 0;
     let correct = 0;
     for (let k = 0; k < ranges.length; k++) {
@@ -77,16 +73,19 @@ export class LocalEngine implements GradEngine {
         shift: this.opts.shift,
         fillValue: this.opts.fillValue,
       });
-      copy(model.core, this.slots.sub(k * p, p), model.params.grad);
+      if (ranges.length > 1) {
+        if (k === 0) copy(core, this.acc!, grad);
+        else add(core, this.acc!, this.acc!, grad);
+      }
       lossSum += r.lossSum;
       correct += r.correct;
     }
-    reduceSlots(model, this.slots, ranges.length);
+    if (ranges.length > 1) copy(core, grad, this.acc!);
     return { lossSum, correct };
   }
 
   async close(): Promise<void> {
-    this.slots?.free();
-    this.slots = null;
+    this.acc?.free();
+    this.acc = null;
   }
 }

@@ -5,9 +5,8 @@ import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tape } from '../autograd.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
-import { Params } from '../nn/params.js';
+import { Params, gaussian } from '../nn/params.js';
 import type { Sequential, Ctx } from '../nn/layers.js';
-import { gaussian } from '../nn/params.js';
 
 export interface ChunkResult {
   /** sum of the per-example losses in the chunk */

@@ -1,9 +1,10 @@
 // The data-parallel gradient engine: a Piscina pool of workers (workers/grad_worker.ts), each
 // with its own WASM instance. Per step the main thread publishes the parameters to shared
 // memory, sends one small message per chunk (indices only), then has the workers reduce the
-// chunk slots in chunk order, each over a slice of the parameters, with the same sum_k kernel
-// the local engine uses, so any worker count gives the same bits. A chunk whose worker throws or dies is recomputed once on a fresh worker; a
-// second failure stops training with a clear error.
+// chunk slots in chunk order, each over a slice of the parameters, with sum_k (the same f32
+// sums in the same order as the local engine), so any worker count gives the same bits. A task
+// whose worker throws or dies is retried once (Piscina replaces a worker that died); a second
+// failure stops training with a clear error.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
@@ -59,7 +60,8 @@ export class PoolEngine implements GradEngine {
     const P = model.params.size;
     const maxChunks = Math.ceil(cfg.batchSize / cfg.chunkSize);
     // the training set goes to shared memory once; if the caller already made it shared, no copy
-    const images = data.images.buffer instanceof SharedArrayBuffer ? data.images : copyShared(data.images);
+    const reusable = data.images.buffer instanceof SharedArrayBuffer && data.images.byteOffset === 0 && data.images.byteLength === data.images.buffer.byteLength;
+    const images = reusable ? data.images : copyShared(data.images);
     const labels = new Uint8Array(shared(data.labels.length));
     labels.set(data.labels);
     const init: WorkerInit = {
@@ -118,13 +120,13 @@ export class PoolEngine implements GradEngine {
     return { lossSum, correct };
   }
 
-  /** Runs a task; a failure (the worker threw or died) is retried once on a fresh worker. */
+  /** Runs a task; a failure (the worker threw or died) is retried once. */
   private async run<R>(task: ChunkTask | ReduceTask, name: 'grad' | 'reduce', what: string): Promise<R> {
     try {
       return await this.pool.run(task, { name });
     } catch (first) {
       this.retries++;
-      this.log(`worker failed on ${what} (${(first as Error).message}); recomputing it on a fresh worker`);
+      this.log(`worker failed on ${what} (${(first as Error).message}); retrying it`);
       try {
         return await this.pool.run(task, { name });
       } catch (second) {

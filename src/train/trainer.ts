@@ -13,6 +13,7 @@ import { saveCheckpoint, loadCheckpoint, type CheckpointMeta } from '../io/check
 import { BoundModel } from './model.js';
 import type { InitScheme } from '../nn/params.js';
 import { InputError, asInput } from '../errors.js';
+import { sumSq } from '../core/kernels/elementwise.js';
 import { LocalEngine, type Dataset, type GradEngine, type StepOptions } from './engine.js';
 import { Progress, fmtTime } from './progress.js';
 
@@ -84,13 +85,33 @@ export interface TrainIO {
   stopAtStep?: number;
 }
 
-/** The settings that must match between a run and its resumption. */
-const RESUME_KEYS: (keyof TrainConfig)[] = ['batchSize', 'chunkSize', 'optimizer', 'seed', 'shift', 'limitTrain', 'init'];
+/** The settings that decide the trajectory: a resumed run must have the same, or it would not continue exactly. */
+export const TRAJECTORY_KEYS = [
+  'epochs',
+  'batchSize',
+  'chunkSize',
+  'lr',
+  'schedule',
+  'warmupEpochs',
+  'gamma',
+  'stepEpochs',
+  'optimizer',
+  'momentum',
+  'nesterov',
+  'weightDecay',
+  'seed',
+  'shift',
+  'init',
+  'limitTrain',
+] as const satisfies readonly (keyof TrainConfig)[];
 
 export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult> {
   const t0 = Date.now();
   const core = loadCoreSync({ flavor: cfg.flavor });
   const { train: tr, test: te } = asInput(() => loadMnist({ dataDir: cfg.dataDir, limitTrain: cfg.limitTrain, limitTest: cfg.limitTest }));
+  if (tr.rows !== MNIST_SHAPE[1] || tr.cols !== MNIST_SHAPE[2]) {
+    throw new InputError(`MNIST images must be ${MNIST_SHAPE[1]}x${MNIST_SHAPE[2]}, these are ${tr.rows}x${tr.cols}`);
+  }
   // in shared memory, so a worker pool reads it without a copy
   const trainImages = new Float32Array(new SharedArrayBuffer(tr.images.length * 4));
   const trainSet: Dataset = { images: normalizeImages(tr.images, trainImages), labels: tr.labels, n: tr.n };
@@ -129,17 +150,19 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
   const metrics: EpochMetrics[] = [];
   if (cfg.resume) {
     const meta = asInput(() => loadCheckpoint(cfg.resume!, model.params, optimizer));
-    for (const k of RESUME_KEYS) {
-      if (meta.flags[k] !== undefined && meta.flags[k] !== cfg[k]) {
-        throw new InputError(`--resume: the checkpoint was trained with ${k}=${JSON.stringify(meta.flags[k])}, this run has ${JSON.stringify(cfg[k])}; resume with the same settings`);
+    for (const k of TRAJECTORY_KEYS) {
+      if ((meta.flags[k] ?? null) !== (cfg[k] ?? null)) {
+        throw new InputError(
+          `--resume: the checkpoint was trained with ${k}=${JSON.stringify(meta.flags[k] ?? null)}, this run has ${JSON.stringify(cfg[k] ?? null)}; resume with the same settings`,
+        );
       }
+    }
+    if (meta.kernels && meta.kernels !== core.flavor) {
+      io.log(`note: the checkpoint was trained with the ${meta.kernels} kernels, this run uses ${core.flavor}: the continuation will not be bit-identical`);
     }
     ({ epoch, step, stepInEpoch } = meta);
     partial = meta.partial ?? partial;
-    if (existsSync(metricsPath)) {
-      const kept = readFileSync(metricsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochMetrics).filter((m) => m.epoch <= epoch);
-      metrics.push(...kept);
-    }
+    if (existsSync(metricsPath)) metrics.push(...readMetrics(metricsPath).filter((m) => m.epoch <= epoch));
     io.log(`Resumed from ${cfg.resume}: epoch ${epoch + 1}, step ${step} (${stepInEpoch}/${stepsPerEpoch} into the epoch)`);
   }
   writeFileSync(metricsPath, metrics.map((m) => JSON.stringify(m) + '\n').join(''));
@@ -151,7 +174,12 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
       : new LocalEngine(model, trainSet, cfg.chunkSize, stepOpts);
   if (cfg.workers > 1 && io.makePoolEngine) io.log(`Workers: ${cfg.workers} (chunks of ${cfg.chunkSize})`);
 
-  const save = (extra: Partial<CheckpointMeta> = {}) =>
+  const save = (extra: Partial<CheckpointMeta> = {}) => {
+    // a step can blow the weights up even though the loss before it was finite: never let such
+    // weights replace the last good checkpoint
+    if (!Number.isFinite(sumSq(core, model.params.data))) {
+      throw new Error(`the weights became NaN/Inf at epoch ${epoch + 1}, step ${step}; the last good checkpoint ${ckptPath} was kept; try a lower --lr`);
+    }
     saveCheckpoint(ckptPath, model.params, optimizer, {
       epoch,
       step,
@@ -161,8 +189,10 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
       flags: { ...cfg },
       metrics: metrics.length ? { ...metrics[metrics.length - 1] } : {},
       partial,
+      kernels: core.flavor,
       ...extra,
     });
+  };
 
   let interrupted = false;
   try {
@@ -258,6 +288,25 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
   model.free();
   optimizer.free();
   return result;
+}
+
+/**
+ * The epochs in a metrics.jsonl; a last line cut short by a crash is dropped, any other line
+ * that does not parse is an error naming the file and line.
+ */
+function readMetrics(path: string): EpochMetrics[] {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const out: EpochMetrics[] = [];
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      out.push(JSON.parse(line) as EpochMetrics);
+    } catch {
+      const last = lines.slice(i + 1).every((l) => !l.trim());
+      if (!last) throw new InputError(`${path}:${i + 1}: not a JSON line; fix or remove the file to resume`);
+    }
+  });
+  return out;
 }
 
 async function renderPlots(cfg: TrainConfig, model: BoundModel, test: Dataset, metrics: EpochMetrics[], io: TrainIO): Promise<void> {

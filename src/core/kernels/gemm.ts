@@ -5,12 +5,8 @@
 import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
+import type { KernelOpts } from './elementwise.js';
 
-/** Options of every wrapper here (the same shape as the other families' KernelOpts). */
-interface KernelOpts {
-  /** call the plain-scalar twin (`<export>_scalar`) instead of the SIMD kernel */
-  scalar?: boolean;
-}
 
 /** (c, a, b, scratch, m, n, k, lda, ldb, ldc, alpha, beta) */
 type GemmFn = (

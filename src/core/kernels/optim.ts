@@ -5,6 +5,7 @@
 import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
+import type { KernelOpts } from './elementwise.js';
 
 /**
  * The optim family's WASM exports (each has a `_scalar` twin). Unlike other families, their
@@ -65,11 +66,9 @@ export interface AdamHyper {
   step: number;
 }
 
-/** `scalar: true` calls the plain-scalar twin (`<export>_scalar`) instead of the SIMD kernel. */
-type KernelOptions = { scalar?: boolean };
 
 /** One SGD step (weight decay, momentum with dampening 0, Nesterov); v is needed when momentum > 0. */
-export function sgdStep(core: Core, w: Buf, g: Buf, v: Buf | null, h: SgdHyper, n = w?.length, opts: KernelOptions = {}): void {
+export function sgdStep(core: Core, w: Buf, g: Buf, v: Buf | null, h: SgdHyper, n = w?.length, opts: KernelOpts = {}): void {
   const op = 'sgdStep';
   const lr = positive(op, 'lr', h?.lr);
   const momentum = unit(op, 'momentum', h.momentum ?? 0);
@@ -83,7 +82,7 @@ export function sgdStep(core: Core, w: Buf, g: Buf, v: Buf | null, h: SgdHyper, 
 }
 
 /** One Adagrad step (lr_decay 0); h is the running sum of squared gradients. */
-export function adagradStep(core: Core, w: Buf, g: Buf, h: Buf, hp: AdagradHyper, n = w?.length, opts: KernelOptions = {}): void {
+export function adagradStep(core: Core, w: Buf, g: Buf, h: Buf, hp: AdagradHyper, n = w?.length, opts: KernelOpts = {}): void {
   const op = 'adagradStep';
   const lr = positive(op, 'lr', hp?.lr);
   const eps = positive(op, 'eps', hp.eps ?? 1e-10);
@@ -94,7 +93,7 @@ export function adagradStep(core: Core, w: Buf, g: Buf, h: Buf, hp: AdagradHyper
 }
 
 /** One RMSprop step (no momentum, not centered); s is the running mean of squared gradients. */
-export function rmspropStep(core: Core, w: Buf, g: Buf, s: Buf, h: RmspropHyper, n = w?.length, opts: KernelOptions = {}): void {
+export function rmspropStep(core: Core, w: Buf, g: Buf, s: Buf, h: RmspropHyper, n = w?.length, opts: KernelOpts = {}): void {
   const op = 'rmspropStep';
   const lr = positive(op, 'lr', h?.lr);
   const alpha = unit(op, 'alpha', h.alpha ?? 0.99);
@@ -106,7 +105,7 @@ export function rmspropStep(core: Core, w: Buf, g: Buf, s: Buf, h: RmspropHyper,
 }
 
 /** One Adam (or, with decoupled, AdamW) step; m and v are the first and second moments. */
-export function adamStep(core: Core, w: Buf, g: Buf, m: Buf, v: Buf, h: AdamHyper, n = w?.length, opts: KernelOptions = {}): void {
+export function adamStep(core: Core, w: Buf, g: Buf, m: Buf, v: Buf, h: AdamHyper, n = w?.length, opts: KernelOpts = {}): void {
   const op = 'adamStep';
   const lr = positive(op, 'lr', h?.lr);
   const beta1 = unit(op, 'beta1', h.beta1 ?? 0.9);

@@ -5,6 +5,7 @@
 import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
+import type { KernelOpts } from './elementwise.js';
 
 /** The softmax_xent family's WASM exports (each has a `_scalar` twin). */
 export interface SoftmaxXentExports {
@@ -22,15 +23,13 @@ export interface SoftmaxDims {
   c: number;
 }
 
-/** `scalar: true` calls the plain-scalar twin (`<export>_scalar`) instead of the SIMD kernel. */
-type KernelOptions = { scalar?: boolean };
 
 /**
  * probs = softmax(logits) per row; returns the mean cross-entropy over the N rows (computed as
  * logsumexp - logit[label], so it stays finite when a probability underflows). probs may be
  * logits itself.
  */
-export function softmaxXentForward(core: Core, probs: Buf, logits: Buf, labels: Buf, d: SoftmaxDims, opts: KernelOptions = {}): number {
+export function softmaxXentForward(core: Core, probs: Buf, logits: Buf, labels: Buf, d: SoftmaxDims, opts: KernelOpts = {}): number {
   const op = 'softmaxXentForward';
   dims(op, d);
   check.buf(op, 'logits', logits, d.n * d.c);
@@ -53,7 +52,7 @@ export function softmaxXentBackward(
   labels: Buf,
   d: SoftmaxDims,
   scale = 1,
-  opts: KernelOptions = {},
+  opts: KernelOpts = {},
 ): void {
   const op = 'softmaxXentBackward';
   dims(op, d);
@@ -68,7 +67,7 @@ export function softmaxXentBackward(
 }
 
 /** y = softmax(x) over each row (inference); y may be x itself. */
-export function softmaxForward(core: Core, y: Buf, x: Buf, d: SoftmaxDims, opts: KernelOptions = {}): void {
+export function softmaxForward(core: Core, y: Buf, x: Buf, d: SoftmaxDims, opts: KernelOpts = {}): void {
   const op = 'softmaxForward';
   dims(op, d);
   check.buf(op, 'x', x, d.n * d.c);
