@@ -38,7 +38,7 @@ export class Tape {
     const outShape = def.outShape(shapes, attrs);
     const out = def.alias
       ? new Tensor(this.core, inputs[0].buf, outShape, { base: inputs[0] })
-      : new Tensor(this.core, this.core.heap.alloc(sizeOf(outShape)), outShape);
+      : new Tensor(this.core, this.core.heap.alloc(sizeOf(outShape), 'f32', false), outShape); // forward overwrites it
     this.owned.push(out);
     const saved = def.forward(this.core, out, inputs, attrs);
     const needs = inputs.map((t, i) => def.differentiable[i] && t.requiresGrad);

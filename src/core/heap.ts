@@ -95,8 +95,11 @@ export class Heap {
     return this.live.size;
   }
 
-  /** Allocates `length` elements (zero-filled). */
-  alloc(length: number, dtype: DType = 'f32'): Buf {
+  /**
+   * Allocates `length` elements, zero-filled unless `zero` is false (for outputs a kernel
+   * overwrites entirely: forward results, saved arg-max and probabilities).
+   */
+  alloc(length: number, dtype: DType = 'f32', zero = true): Buf {
     if (!Number.isInteger(length) || length <= 0) {
       throw new Error(`Heap.alloc: length must be a positive integer, got ${length}`);
     }
@@ -119,7 +122,7 @@ export class Heap {
     this.live.set(ptr, bytes);
     this.liveBytes_ += bytes;
     this.peakBytes_ = Math.max(this.peakBytes_, this.liveBytes_);
-    new Uint8Array(this.memory.buffer, ptr, bytes).fill(0);
+    if (zero) new Uint8Array(this.memory.buffer, ptr, bytes).fill(0);
     return new Buf(this, ptr, length, dtype);
   }
 

@@ -215,7 +215,7 @@ export const OPS = {
     differentiable: [true],
     outShape: (s, a: Pool2dAttrs) => poolShape('maxpool2d', s, a),
     forward(core, out, [x], a) {
-      const argmax = core.heap.alloc(out.size, 'i32');
+      const argmax = core.heap.alloc(out.size, 'i32', false);
       freeOnThrow(argmax, () => maxpool2dForward(core, out.buf, argmax, x.buf, poolGeom(x.shape, a)));
       return { argmax };
     },
@@ -308,7 +308,7 @@ export const OPS = {
       return [1];
     },
     forward(core, out, [logits, labels]) {
-      const probs = core.heap.alloc(logits.size);
+      const probs = core.heap.alloc(logits.size, 'f32', false);
       const loss = freeOnThrow(probs, () => softmaxXentForward(core, probs, logits.buf, labels.buf, { n: logits.shape[0], c: logits.shape[1] }));
       out.buf.view()[0] = loss;
       return { probs };
