@@ -69,6 +69,29 @@ import { ldf, stf } from './common';
   }
 }
 
+/** Four 2x2 windows of rows r0, r1 starting at output column ox (see maxpool2x2). */
+// @ts-ignore: decorator
+@inline function max2x2x4(
+  yr: usize, ar: usize, r0: usize, r1: usize, ox: i32, rowBase: i32, off1: v128, offW: v128, offW1: v128, lane2: v128,
+): void {
+  const c = <usize>(2 * ox) << 2;
+  const a0 = v128.load(r0 + c), b0 = v128.load(r0 + c, 16);
+  const a1 = v128.load(r1 + c), b1 = v128.load(r1 + c, 16);
+  const e0 = i32x4.shuffle(a0, b0, 0, 2, 4, 6), o0 = i32x4.shuffle(a0, b0, 1, 3, 5, 7);
+  const e1 = i32x4.shuffle(a1, b1, 0, 2, 4, 6), o1 = i32x4.shuffle(a1, b1, 1, 3, 5, 7);
+  let m = e0;
+  let idx = i32x4.splat(0);
+  let t = v128.or(f32x4.gt(o0, m), f32x4.ne(o0, o0));
+  m = v128.bitselect(o0, m, t); idx = v128.bitselect(off1, idx, t);
+  t = v128.or(f32x4.gt(e1, m), f32x4.ne(e1, e1));
+  m = v128.bitselect(e1, m, t); idx = v128.bitselect(offW, idx, t);
+  t = v128.or(f32x4.gt(o1, m), f32x4.ne(o1, o1));
+  m = v128.bitselect(o1, m, t); idx = v128.bitselect(offW1, idx, t);
+  const base = i32x4.add(i32x4.splat(rowBase + 2 * ox), lane2);
+  v128.store(yr + (<usize>ox << 2), m);
+  v128.store(ar + (<usize>ox << 2), i32x4.add(base, idx));
+}
+
 /**
  * 2x2 stride 2 fast path. Per pair of input rows, four outputs at a time: the window's
  * candidates (0,0), (0,1), (1,0), (1,1) are the even/odd columns of the two rows; each later
@@ -88,28 +111,17 @@ import { ldf, stf } from './common';
       const r0 = xp + <usize>(2 * oy) * rowBytes, r1 = r0 + rowBytes;
       const rowBase = 2 * oy * w;
       const yr = yp + (<usize>(oy * ow) << 2), ar = ap + (<usize>(oy * ow) << 2);
-      let ox = 0;
-      // reads columns 2*ox .. 2*ox+7 <= 2*ow-1 <= w-1: never past the row
-      for (; ox + 4 <= ow; ox += 4) {
-        const c = <usize>(2 * ox) << 2;
-        const a0 = v128.load(r0 + c), b0 = v128.load(r0 + c, 16);
-        const a1 = v128.load(r1 + c), b1 = v128.load(r1 + c, 16);
-        const e0 = i32x4.shuffle(a0, b0, 0, 2, 4, 6), o0 = i32x4.shuffle(a0, b0, 1, 3, 5, 7);
-        const e1 = i32x4.shuffle(a1, b1, 0, 2, 4, 6), o1 = i32x4.shuffle(a1, b1, 1, 3, 5, 7);
-        let m = e0;
-        let idx = i32x4.splat(0);
-        let t = v128.or(f32x4.gt(o0, m), f32x4.ne(o0, o0));
-        m = v128.bitselect(o0, m, t); idx = v128.bitselect(off1, idx, t);
-        t = v128.or(f32x4.gt(e1, m), f32x4.ne(e1, e1));
-        m = v128.bitselect(e1, m, t); idx = v128.bitselect(offW, idx, t);
-        t = v128.or(f32x4.gt(o1, m), f32x4.ne(o1, o1));
-        m = v128.bitselect(o1, m, t); idx = v128.bitselect(offW1, idx, t);
-        const base = i32x4.add(i32x4.splat(rowBase + 2 * ox), lane2);
-        v128.store(yr + (<usize>ox << 2), m);
-        v128.store(ar + (<usize>ox << 2), i32x4.add(base, idx));
-      }
-      for (; ox < ow; ox++) {
-        maxWindow(yp, ap, xp, oy * ow + ox, w, 2 * oy, 2 * oy + 2, 2 * ox, 2 * ox + 2);
+      // four outputs per step; columns 2*ox .. 2*ox+7 <= 2*ow-1 <= w-1: never past the row.
+      // The last (ow % 4) outputs are redone by one overlapping step at ow-4, which rewrites
+      // the same values: a scalar tail's data-dependent branches cost more than the whole row.
+      if (ow >= 4) {
+        for (let ox = 0; ; ox += 4) {
+          if (ox + 4 > ow) ox = ow - 4;
+          max2x2x4(yr, ar, r0, r1, ox, rowBase, off1, offW, offW1, lane2);
+          if (ox + 4 >= ow) break;
+        }
+      } else {
+        for (let ox = 0; ox < ow; ox++) maxWindow(yp, ap, xp, oy * ow + ox, w, 2 * oy, 2 * oy + 2, 2 * ox, 2 * ox + 2);
       }
     }
     xp += inBytes; yp += outBytes; ap += outBytes;

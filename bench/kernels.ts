@@ -1,20 +1,44 @@
-// npm run bench:kernels — single-thread GFLOP/s of the GEMM, linear and conv2d kernels for the
-// plain-SIMD and the relaxed-SIMD builds, each against that build's f32x4 multiply-add peak
-// (assembly/peak.ts) measured in the same run (STYLE 27). Every kernel is first verified
+// npm run bench:kernels — single-thread speed of every kernel family (GEMM, linear, conv2d,
+// pooling, activations, softmax-xent, optimizer steps, element-wise helpers) for the
+// plain-SIMD and the relaxed-SIMD builds. Compute-bound kernels (GEMM, linear, conv2d) report
+// GFLOP/s against the build's f32x4 multiply-add peak (assembly/peak.ts); memory-bound kernels
+// report GB/s (and GFLOP/s) against a copy bandwidth reference over 64 MiB, far above L2 and
+// L3 (STYLE 27). Both references are measured in the same run. Every kernel is first verified
 // against its naive reference, timed once cold, warmed up (V8 runs a wasm function in its
 // baseline tier until it is tiered up between calls), then timed in repeats interleaved with
-// peak samples, so a busy machine slows both sides of the ratio alike. Reports the median and
-// spread of the repeats; prints a table and writes the same numbers as JSON.
-// FLOPs: 2*M*N*K for GEMM (XNNPACK's OPS), 2*n*oc*oh*ow*c*kh*kw per conv pass.
+// samples of its reference, so a busy machine slows both sides of the ratio alike. Reports the
+// median and spread of the repeats; prints a table and writes the same numbers as JSON.
+// FLOPs and bytes come from the op table (src/ops/table.ts: flops, bytes, backwardFlops,
+// backwardBytes) for its ops; GEMM is 2*M*N*K (XNNPACK's OPS); the optimizers and the
+// element-wise helpers, which are not table ops, take theirs from PER_ELEMENT below.
 import '../src/cli/relaxed_simd.js';
 import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
+import { sizeOf, type Shape } from '../src/tensor.js';
+import type { Geom2d } from '../src/ops/shapes.js';
+import { opDef, type OpName } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
+import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeom } from '../src/core/kernels/conv2d.js';
+import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
+import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../src/core/kernels/pool.js';
+import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../src/ref/pool.js';
+import {
+  reluForward, reluBackward, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward,
+} from '../src/core/kernels/activation.js';
+import {
+  reluForwardRef, reluBackwardRef, sigmoidForwardRef, sigmoidBackwardRef, tanhForwardRef, tanhBackwardRef,
+} from '../src/ref/activation.js';
+import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/softmax_xent.js';
+import { softmaxXentForwardRef, softmaxXentBackwardRef } from '../src/ref/softmax_xent.js';
+import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
+import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
+import { fill, copy, axpy, add, sumK } from '../src/core/kernels/elementwise.js';
+import { fillRef, copyRef, axpyRef, addRef, sumKRef } from '../src/ref/elementwise.js';
 import { helpText, parseFlags, runCli } from '../src/cli/common.js';
 import { peakSample, peakGflops } from './peak.js';
 
@@ -27,40 +51,112 @@ const FLAGS = {
 
 const HELP = helpText(
   'npm run bench:kernels -- [options]',
-  'GFLOP/s of the GEMM, linear and conv2d kernels and their fraction of the measured multiply-add peak, per kernel build.',
+  'GFLOP/s of every kernel family per kernel build: compute-bound kernels (GEMM, linear, conv2d) as a fraction of the ' +
+    'measured multiply-add peak; memory-bound kernels (pooling, activations, softmax-xent, optimizers, element-wise) ' +
+    'also in GB/s, as a fraction of the measured copy bandwidth over 64 MiB.',
   FLAGS,
 );
 
-/** One benchmark: what it is, its FLOPs per call, and how to set it up on a core. */
+/** What limits a kernel, and so which reference its %peak is measured against. */
+type Bound = 'compute' | 'memory';
+
+/** One benchmark: what it is, its FLOPs and bytes per call, and how to set it up on a core. */
 interface Spec {
   kernel: string;
   shape: string;
   flops: number;
-  /** allocates and fills buffers; returns the call to time, a verifier and a cleanup */
+  /** minimum bytes read and written per call (null where not counted: GEMM) */
+  bytes: number | null;
+  bound: Bound;
+  /** allocates and fills buffers; returns the call to time, a verifier (run after exactly one call) and a cleanup */
   setup(core: Core): { run(): void; verify(): void; free(): void };
 }
 
 interface Result {
   kernel: string;
   shape: string;
+  bound: Bound;
   flops: number;
+  bytes: number | null;
   gflops: number;
+  /** GFLOP/s of the slowest and the fastest repeat */
   min: number;
   max: number;
-  /** (max - min) / median of the repeats */
+  /** memory-bound rows only: bytes per call / median time */
+  gbps: number | null;
+  /** (max - min) / median of the repeats' rates */
   spread: number;
-  /** median of the peak samples interleaved with this kernel's repeats */
+  /** median of the reference samples interleaved with this kernel's repeats, in peakUnit */
   peak: number;
+  peakUnit: 'GFLOP/s' | 'GB/s';
+  /** gflops / peak (compute-bound) or gbps / peak (memory-bound) */
   fraction: number;
+  /** median milliseconds per call */
+  msPerCall: number;
   firstMs: number;
   repeats: number;
   callsPerRepeat: number;
 }
 
 // ---------------------------------------------------------------------------------------------
+// FLOPs and bytes
+
+interface Counts {
+  flops: number;
+  bytes: number;
+}
+
+/**
+ * Per-element FLOPs and bytes of the kernels that are not ops of the table: the one place
+ * these counts live (the table's ops take theirs from src/ops/table.ts). FLOPs count what
+ * the SIMD body computes with the hyper-parameters the bench passes (OPTIM_HYPER: the
+ * trainer's defaults, weight decay on): a madd is 2, a sqrt or a division 1. Bytes are every
+ * buffer read plus every buffer written, 4 per f32 element.
+ */
+const PER_ELEMENT = {
+  /** y = v: writes y */
+  fill: { flops: 0, bytes: 4 },
+  /** y = x: reads x, writes y */
+  copy: { flops: 0, bytes: 8 },
+  /** y += a*x (one madd): reads x and y, writes y */
+  axpy: { flops: 2, bytes: 12 },
+  /** y = a + b: reads a and b, writes y */
+  add: { flops: 1, bytes: 12 },
+  /** y = x0 + ... + x(k-1): k-1 adds; reads k rows, writes y */
+  sum_k: (k: number): Counts => ({ flops: k - 1, bytes: 4 * (k + 1) }),
+  /** g + wd*w, v = m*v + g, g + m*v, w - lr*g (4 madds); reads w, g, v, writes w, v */
+  sgd_step: { flops: 8, bytes: 20 },
+  /** g + wd*w, h += g*g (2 madds), lr*g, sqrt, + eps, /, w + (5); reads w, g, h, writes w, h */
+  adagrad_step: { flops: 9, bytes: 20 },
+  /** g + wd*w (madd), s = (1-a)*g*g + a*s (2 muls, madd), lr*g, sqrt, + eps, /, w + (5); reads w, g, s, writes w, s */
+  rmsprop_step: { flops: 11, bytes: 20 },
+  /**
+   * g + wd*w (madd), m = (1-b1)*g + b1*m (mul, madd), v = (1-b2)*g*g + b2*v (2 muls, madd),
+   * sqrt(v) / bc2 + eps (3), step*m, /, w + (3); reads w, g, m, v, writes w, m, v
+   */
+  adam_step: { flops: 15, bytes: 28 },
+} as const;
+
+/** The trainer's defaults (src/cli/train_mnist.ts): lr 0.05, momentum 0.9 with Nesterov, weight decay 5e-4. */
+const OPTIM_HYPER = { lr: 0.05, weightDecay: 5e-4 } as const;
+
+/** FLOPs and bytes of one forward (needs undefined) or backward (needs: which input gradients) call, from the op table. */
+function tableCounts(op: OpName, shapes: Shape[], attrs: unknown, needs?: boolean[]): Counts {
+  const d = opDef(op);
+  const flops = needs ? (d.backwardFlops?.(shapes, attrs, needs) ?? d.flops(shapes, attrs)) : d.flops(shapes, attrs);
+  const bytes = needs ? (d.backwardBytes?.(shapes, attrs, needs) ?? d.bytes?.(shapes, attrs)) : d.bytes?.(shapes, attrs);
+  if (bytes === undefined) throw new Error(`bench: op table entry ${op} has no bytes()`);
+  return { flops, bytes };
+}
+
+function perElement(c: Counts, n: number): Counts {
+  return { flops: c.flops * n, bytes: c.bytes * n };
+}
+
+// ---------------------------------------------------------------------------------------------
 // data and checks
 
-function rand(n: number, seed: number): Float32Array {
+function rand(n: number, seed: number, scale = 1): Float32Array {
   let a = seed >>> 0;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -68,13 +164,14 @@ function rand(n: number, seed: number): Float32Array {
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5) * scale;
   }
   return out;
 }
 
 /** Throws unless |got - want| <= rtol * max(|want|, scale) everywhere. */
 function close(what: string, got: ArrayLike<number>, want: ArrayLike<number>, scale: number, rtol = 1e-4): void {
+  if (got.length !== want.length) throw new Error(`${what}: verification failed: ${got.length} values, expected ${want.length}`);
   for (let i = 0; i < want.length; i++) {
     const err = Math.abs(got[i] - want[i]) / Math.max(Math.abs(want[i]), scale);
     if (!(err <= rtol)) {
@@ -83,14 +180,23 @@ function close(what: string, got: ArrayLike<number>, want: ArrayLike<number>, sc
   }
 }
 
+/** close() with the floor at 1% of the largest |want| (sums that cancel to near zero). */
+function closeRel(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  close(what, got, want, 1e-2 * maxAbs(want));
+}
+
 function maxAbs(x: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s = Math.max(s, Math.abs(x[i]));
   return s;
 }
 
+function freeAll(...bufs: Buf[]): void {
+  for (const b of bufs) b.free();
+}
+
 // ---------------------------------------------------------------------------------------------
-// the kernels
+// compute-bound kernels
 
 function gemmSpec(kernel: 'gemm_nn' | 'gemm_nt' | 'gemm_tn', m: number, n: number, k: number, note = ''): Spec {
   const transA = kernel === 'gemm_tn';
@@ -100,6 +206,8 @@ function gemmSpec(kernel: 'gemm_nn' | 'gemm_nt' | 'gemm_tn', m: number, n: numbe
     kernel,
     shape: `M=${m} N=${n} K=${k}${note ? ` (${note})` : ''}`,
     flops: 2 * m * n * k,
+    bytes: null,
+    bound: 'compute',
     setup(core) {
       const a = rand(m * k, 1), b = rand(k * n, 2);
       const A = core.heap.from(a), B = core.heap.from(b), C = core.heap.alloc(m * n);
@@ -126,11 +234,7 @@ function gemmSpec(kernel: 'gemm_nn' | 'gemm_nt' | 'gemm_tn', m: number, n: numbe
           }
           close(`${kernel} ${m}x${n}x${k}`, got, want, scale * 1e-2);
         },
-        free() {
-          A.free();
-          B.free();
-          C.free();
-        },
+        free: () => freeAll(A, B, C),
       };
     },
   };
@@ -139,151 +243,440 @@ function gemmSpec(kernel: 'gemm_nn' | 'gemm_nt' | 'gemm_tn', m: number, n: numbe
 function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[] {
   const d = { m, inF, outF };
   const shape = `x=[${m},${inF}] w=[${outF},${inF}] (${note})`;
-  const flops = 2 * m * inF * outF;
+  const shapes: Shape[] = [[m, inF], [outF, inF], [outF]];
   const data = () => ({ x: rand(m * inF, 3), w: rand(outF * inF, 4), b: rand(outF, 5), dy: rand(m * outF, 6) });
   return [
     {
       kernel: 'linear_forward',
       shape,
-      flops,
+      ...tableCounts('linear', shapes, {}),
+      bound: 'compute',
       setup(core) {
         const { x, w, b } = data();
         const X = core.heap.from(x), W = core.heap.from(w), B = core.heap.from(b), Y = core.heap.alloc(m * outF);
         return {
           run: () => linearForward(core, Y, X, W, B, d),
-          verify: () => close('linear_forward', Y.view(), linearForwardRef(x, w, b, d), 1e-2 * maxAbs(linearForwardRef(x, w, b, d))),
-          free: () => [X, W, B, Y].forEach((t) => t.free()),
+          verify: () => closeRel('linear_forward', Y.view(), linearForwardRef(x, w, b, d)),
+          free: () => freeAll(X, W, B, Y),
         };
       },
     },
     {
       kernel: 'linear_backward_data',
       shape,
-      flops,
+      ...tableCounts('linear', shapes, {}, [true, false, false]),
+      bound: 'compute',
       setup(core) {
         const { w, dy } = data();
         const W = core.heap.from(w), DY = core.heap.from(dy), DX = core.heap.alloc(m * inF);
         return {
           run: () => linearBackwardData(core, DX, DY, W, d),
-          verify() {
-            const want = linearBackwardDataRef(dy, w, d);
-            close('linear_backward_data', DX.view(), want, 1e-2 * maxAbs(want));
-          },
-          free: () => [W, DY, DX].forEach((t) => t.free()),
+          verify: () => closeRel('linear_backward_data', DX.view(), linearBackwardDataRef(dy, w, d)),
+          free: () => freeAll(W, DY, DX),
         };
       },
     },
     {
       kernel: 'linear_backward_weight',
       shape,
-      flops,
+      ...tableCounts('linear', shapes, {}, [false, true, false]),
+      bound: 'compute',
       setup(core) {
         const { x, dy } = data();
         const X = core.heap.from(x), DY = core.heap.from(dy), DW = core.heap.alloc(outF * inF);
         return {
           run: () => linearBackwardWeight(core, DW, DY, X, d),
-          verify() {
-            const want = linearBackwardWeightRef(dy, x, d);
-            close('linear_backward_weight', DW.view(), want, 1e-2 * maxAbs(want));
-          },
-          free: () => [X, DY, DW].forEach((t) => t.free()),
+          verify: () => closeRel('linear_backward_weight', DW.view(), linearBackwardWeightRef(dy, x, d)),
+          free: () => freeAll(X, DY, DW),
         };
       },
     },
   ];
 }
 
-/** The conv2d wrappers (src/core/kernels/conv2d.ts), if that module exports them. */
-interface ConvApi {
-  fwd: (core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, g: ConvGeom) => void;
-  bwdData: (core: Core, dx: Buf, dy: Buf, w: Buf, g: ConvGeom) => void;
-  bwdFilter: (core: Core, dw: Buf, dy: Buf, x: Buf, g: ConvGeom) => void;
-  fwdRef?: (x: Float32Array, w: Float32Array, b: Float32Array | null, g: ConvGeom) => Float32Array;
-  dataRef?: (dy: Float32Array, w: Float32Array, g: ConvGeom) => Float32Array;
-  filterRef?: (dy: Float32Array, x: Float32Array, g: ConvGeom) => Float32Array;
-}
-
-interface ConvGeom {
-  n: number; c: number; h: number; w: number; oc: number;
-  kh: number; kw: number; sh: number; sw: number; ph: number; pw: number;
-}
-
-async function loadConv(): Promise<ConvApi | null> {
-  try {
-    const k = (await import('../src/core/kernels/conv2d.js')) as Record<string, unknown>;
-    const r = (await import('../src/ref/conv2d.js').catch(() => ({}))) as Record<string, unknown>;
-    if (typeof k.conv2dForward !== 'function' || typeof k.conv2dBackwardData !== 'function' || typeof k.conv2dBackwardFilter !== 'function') return null;
-    return {
-      fwd: k.conv2dForward as ConvApi['fwd'],
-      bwdData: k.conv2dBackwardData as ConvApi['bwdData'],
-      bwdFilter: k.conv2dBackwardFilter as ConvApi['bwdFilter'],
-      fwdRef: r.conv2dForwardRef as ConvApi['fwdRef'],
-      dataRef: r.conv2dBackwardDataRef as ConvApi['dataRef'],
-      filterRef: r.conv2dBackwardFilterRef as ConvApi['filterRef'],
-    };
-  } catch {
-    return null;
-  }
-}
-
-function convSpecs(api: ConvApi, g: ConvGeom, note: string): Spec[] {
+function convSpecs(g: Conv2dGeom, note: string): Spec[] {
   const oh = Math.floor((g.h + 2 * g.ph - g.kh) / g.sh) + 1;
   const ow = Math.floor((g.w + 2 * g.pw - g.kw) / g.sw) + 1;
   const shape = `x=[${g.n},${g.c},${g.h},${g.w}] w=[${g.oc},${g.c},${g.kh},${g.kw}] p=${g.ph} (${note})`;
-  const flops = 2 * g.n * g.oc * oh * ow * g.c * g.kh * g.kw;
+  const shapes: Shape[] = [[g.n, g.c, g.h, g.w], [g.oc, g.c, g.kh, g.kw], [g.oc]];
+  const attrs = { stride: [g.sh, g.sw], pad: [g.ph, g.pw] };
   const xs = g.n * g.c * g.h * g.w, ws = g.oc * g.c * g.kh * g.kw, ys = g.n * g.oc * oh * ow;
-  const check = (what: string, got: Float32Array, want: Float32Array | undefined) => {
-    if (want) close(what, got, want, 1e-2 * maxAbs(want));
-  };
   return [
     {
       kernel: 'conv2d_forward',
       shape,
-      flops,
+      ...tableCounts('conv2d', shapes, attrs),
+      bound: 'compute',
       setup(core) {
         const x = rand(xs, 7), w = rand(ws, 8), b = rand(g.oc, 9);
         const X = core.heap.from(x), W = core.heap.from(w), B = core.heap.from(b), Y = core.heap.alloc(ys);
         return {
-          run: () => api.fwd(core, Y, X, W, B, g),
-          verify: () => check('conv2d_forward', Y.view(), api.fwdRef?.(x, w, b, g)),
-          free: () => [X, W, B, Y].forEach((t) => t.free()),
+          run: () => conv2dForward(core, Y, X, W, B, g),
+          verify: () => closeRel('conv2d_forward', Y.view(), conv2dForwardRef(x, w, b, g)),
+          free: () => freeAll(X, W, B, Y),
         };
       },
     },
     {
       kernel: 'conv2d_backward_data',
       shape,
-      flops,
+      ...tableCounts('conv2d', shapes, attrs, [true, false, false]),
+      bound: 'compute',
       setup(core) {
         const dy = rand(ys, 10), w = rand(ws, 11);
         const DY = core.heap.from(dy), W = core.heap.from(w), DX = core.heap.alloc(xs);
         return {
-          run: () => api.bwdData(core, DX, DY, W, g),
-          verify: () => check('conv2d_backward_data', DX.view(), api.dataRef?.(dy, w, g)),
-          free: () => [DY, W, DX].forEach((t) => t.free()),
+          run: () => conv2dBackwardData(core, DX, DY, W, g),
+          verify: () => closeRel('conv2d_backward_data', DX.view(), conv2dBackwardDataRef(dy, w, g)),
+          free: () => freeAll(DY, W, DX),
         };
       },
     },
     {
       kernel: 'conv2d_backward_filter',
       shape,
-      flops,
+      ...tableCounts('conv2d', shapes, attrs, [false, true, false]),
+      bound: 'compute',
       setup(core) {
         const dy = rand(ys, 12), x = rand(xs, 13);
         const DY = core.heap.from(dy), X = core.heap.from(x), DW = core.heap.alloc(ws);
         return {
-          run: () => api.bwdFilter(core, DW, DY, X, g),
-          verify: () => check('conv2d_backward_filter', DW.view(), api.filterRef?.(dy, x, g)),
-          free: () => [DY, X, DW].forEach((t) => t.free()),
+          run: () => conv2dBackwardFilter(core, DW, DY, X, g),
+          verify: () => closeRel('conv2d_backward_filter', DW.view(), conv2dBackwardFilterRef(dy, x, g)),
+          free: () => freeAll(DY, X, DW),
         };
       },
     },
   ];
 }
 
-async function specs(): Promise<{ list: Spec[]; notes: string[] }> {
-  const notes: string[] = [];
-  const list: Spec[] = [
+// ---------------------------------------------------------------------------------------------
+// memory-bound kernels: ops of the table (pooling, activations, softmax-xent)
+
+/** 2x2 stride-2 max and average pooling, forward and backward (backward accumulates into a non-zero dx). */
+function poolSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
+  const g: Geom2d = { n, c, h, w, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
+  const attrs = { kernel: [2, 2], stride: [2, 2], pad: [0, 0] };
+  const shapes: Shape[] = [[n, c, h, w]];
+  const xs = n * c * h * w;
+  const ys = sizeOf(opDef('maxpool2d').outShape(shapes, attrs));
+  const shape = `x=[${n},${c},${h},${w}] 2x2 s=2 (${note})`;
+  return [
+    {
+      kernel: 'maxpool2d_forward',
+      shape,
+      ...tableCounts('maxpool2d', shapes, attrs),
+      bound: 'memory',
+      setup(core) {
+        const x = rand(xs, 20);
+        const X = core.heap.from(x), Y = core.heap.alloc(ys), A = core.heap.alloc(ys, 'i32');
+        return {
+          run: () => maxpool2dForward(core, Y, A, X, g),
+          verify() {
+            const want = maxpool2dForwardRef(x, g);
+            close('maxpool2d_forward y', Y.view(), want.y, 1e-30, 0);
+            close('maxpool2d_forward argmax', A.viewI32(), want.argmax, 1, 0);
+          },
+          free: () => freeAll(X, Y, A),
+        };
+      },
+    },
+    {
+      kernel: 'maxpool2d_backward',
+      shape,
+      ...tableCounts('maxpool2d', shapes, attrs, [true]),
+      bound: 'memory',
+      setup(core) {
+        const { argmax } = maxpool2dForwardRef(rand(xs, 21), g);
+        const dy = rand(ys, 22), dx0 = rand(xs, 23);
+        const DY = core.heap.from(dy), A = core.heap.from(argmax, 'i32'), DX = core.heap.from(dx0);
+        return {
+          run: () => maxpool2dBackward(core, DX, DY, A, g),
+          verify: () => closeRel('maxpool2d_backward', DX.view(), maxpool2dBackwardRef(dx0.slice(), dy, argmax, g)),
+          free: () => freeAll(DY, A, DX),
+        };
+      },
+    },
+    {
+      kernel: 'avgpool2d_forward',
+      shape,
+      ...tableCounts('avgpool2d', shapes, attrs),
+      bound: 'memory',
+      setup(core) {
+        const x = rand(xs, 24);
+        const X = core.heap.from(x), Y = core.heap.alloc(ys);
+        return {
+          run: () => avgpool2dForward(core, Y, X, g),
+          verify: () => closeRel('avgpool2d_forward', Y.view(), avgpool2dForwardRef(x, g)),
+          free: () => freeAll(X, Y),
+        };
+      },
+    },
+    {
+      kernel: 'avgpool2d_backward',
+      shape,
+      ...tableCounts('avgpool2d', shapes, attrs, [true]),
+      bound: 'memory',
+      setup(core) {
+        const dy = rand(ys, 25), dx0 = rand(xs, 26);
+        const DY = core.heap.from(dy), DX = core.heap.from(dx0);
+        return {
+          run: () => avgpool2dBackward(core, DX, DY, g),
+          verify: () => closeRel('avgpool2d_backward', DX.view(), avgpool2dBackwardRef(dx0.slice(), dy, g)),
+          free: () => freeAll(DY, DX),
+        };
+      },
+    },
+  ];
+}
+
+const ACTIVATIONS = {
+  relu: { fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef },
+  sigmoid: { fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef },
+  tanh: { fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef },
+} as const;
+
+/** Forward and backward of one activation over a tensor of `dims` (backward reads the forward output y). */
+function activationSpecs(name: keyof typeof ACTIVATIONS, dims: number[], note: string): Spec[] {
+  const a = ACTIVATIONS[name];
+  const shapes: Shape[] = [dims];
+  const n = sizeOf(dims);
+  const shape = `x=[${dims.join(',')}] (${note})`;
+  // x in [-4, 4): both saturated and linear parts of sigmoid and tanh
+  const x = () => rand(n, 30, 8);
+  return [
+    {
+      kernel: `${name}_forward`,
+      shape,
+      ...tableCounts(name, shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const xv = x();
+        const X = core.heap.from(xv), Y = core.heap.alloc(n);
+        return {
+          run: () => a.fwd(core, Y, X),
+          verify: () => close(`${name}_forward`, Y.view(), a.fwdRef(xv), 1e-30),
+          free: () => freeAll(X, Y),
+        };
+      },
+    },
+    {
+      kernel: `${name}_backward`,
+      shape,
+      ...tableCounts(name, shapes, {}, [true]),
+      bound: 'memory',
+      setup(core) {
+        const y = a.fwdRef(x()), dy = rand(n, 31), dx0 = rand(n, 32);
+        const Y = core.heap.from(y), DY = core.heap.from(dy), DX = core.heap.from(dx0);
+        return {
+          run: () => a.bwd(core, DX, DY, Y),
+          verify: () => closeRel(`${name}_backward`, DX.view(), a.bwdRef(dx0.slice(), dy, y)),
+          free: () => freeAll(Y, DY, DX),
+        };
+      },
+    },
+  ];
+}
+
+/** Fused softmax + mean cross-entropy over logits [n, c] with i32 labels, forward and backward. */
+function softmaxXentSpecs(n: number, c: number, note: string): Spec[] {
+  const d = { n, c };
+  const shapes: Shape[] = [[n, c], [n]];
+  const shape = `logits=[${n},${c}] (${note})`;
+  const logits = () => rand(n * c, 40, 8);
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
+  return [
+    {
+      kernel: 'softmax_xent_forward',
+      shape,
+      ...tableCounts('softmax_xent', shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const l = logits();
+        const L = core.heap.from(l), LAB = core.heap.from(labels, 'i32'), P = core.heap.alloc(n * c);
+        let loss = NaN;
+        return {
+          run() {
+            loss = softmaxXentForward(core, P, L, LAB, d);
+          },
+          verify() {
+            const want = softmaxXentForwardRef(l, labels, d);
+            close('softmax_xent_forward probs', P.view(), want.probs, 1e-30);
+            close('softmax_xent_forward loss', [loss], [want.loss], 1e-30);
+          },
+          free: () => freeAll(L, LAB, P),
+        };
+      },
+    },
+    {
+      kernel: 'softmax_xent_backward',
+      shape,
+      ...tableCounts('softmax_xent', shapes, {}, [true, false]),
+      bound: 'memory',
+      setup(core) {
+        const { probs } = softmaxXentForwardRef(logits(), labels, d);
+        const dl0 = rand(n * c, 41, 1 / n);
+        const P = core.heap.from(probs), LAB = core.heap.from(labels, 'i32'), DL = core.heap.from(dl0);
+        return {
+          run: () => softmaxXentBackward(core, DL, P, LAB, d),
+          verify() {
+            const want = dl0.slice();
+            softmaxXentBackwardRef(want, probs, labels, d);
+            closeRel('softmax_xent_backward', DL.view(), want);
+          },
+          free: () => freeAll(P, LAB, DL),
+        };
+      },
+    },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
+// memory-bound kernels that are not table ops: optimizer steps and element-wise helpers
+
+/**
+ * One optimizer step over n parameters from a zero state; verified after the first step
+ * against the f64 reference (w and every state buffer).
+ */
+function optimSpec(
+  kernel: 'sgd_step' | 'adagrad_step' | 'rmsprop_step' | 'adam_step',
+  n: number,
+  hyper: string,
+  states: number,
+  step: (core: Core, w: Buf, g: Buf, s: Buf[]) => void,
+  ref: (w: Float64Array, g: Float32Array, s: Float64Array[]) => void,
+  note: string,
+): Spec {
+  return {
+    kernel,
+    shape: `n=${n} ${hyper} (${note})`,
+    ...perElement(PER_ELEMENT[kernel], n),
+    bound: 'memory',
+    setup(core) {
+      const w = rand(n, 50), g = rand(n, 51);
+      const W = core.heap.from(w), G = core.heap.from(g);
+      const S = Array.from({ length: states }, () => core.heap.alloc(n));
+      return {
+        run: () => step(core, W, G, S),
+        verify() {
+          const w64 = Float64Array.from(w);
+          const s64 = S.map(() => new Float64Array(n));
+          ref(w64, g, s64);
+          closeRel(`${kernel} w`, W.view(), w64);
+          S.forEach((b, i) => closeRel(`${kernel} state ${i}`, b.view(), s64[i]));
+        },
+        free: () => freeAll(W, G, ...S),
+      };
+    },
+  };
+}
+
+function optimSpecs(n: number, note: string): Spec[] {
+  const { lr, weightDecay } = OPTIM_HYPER;
+  const sgd = { lr, momentum: 0.9, nesterov: true, weightDecay };
+  const adagrad = { lr, weightDecay };
+  const rmsprop = { lr, weightDecay };
+  const adam = { lr, weightDecay, step: 1 };
+  const wd = `wd=${weightDecay}`;
+  return [
+    optimSpec('sgd_step', n, `momentum 0.9 nesterov ${wd}`, 1,
+      (core, w, g, [v]) => sgdStep(core, w, g, v, sgd), (w, g, [v]) => sgdStepRef(w, g, v, sgd), note),
+    optimSpec('adagrad_step', n, wd, 1,
+      (core, w, g, [h]) => adagradStep(core, w, g, h, adagrad), (w, g, [h]) => adagradStepRef(w, g, h, adagrad), note),
+    optimSpec('rmsprop_step', n, `alpha 0.99 ${wd}`, 1,
+      (core, w, g, [s]) => rmspropStep(core, w, g, s, rmsprop), (w, g, [s]) => rmspropStepRef(w, g, s, rmsprop), note),
+    optimSpec('adam_step', n, `${wd} step 1`, 2,
+      (core, w, g, [m, v]) => adamStep(core, w, g, m, v, adam), (w, g, [m, v]) => adamStepRef(w, g, m, v, adam), note),
+  ];
+}
+
+function elementwiseSpecs(n: number, note: string): Spec[] {
+  const shape = `n=${n} (${note})`;
+  const sumKSpec = (k: number): Spec => ({
+    kernel: 'sum_k',
+    shape: `k=${k} n=${n} (${note}: ${k} chunk gradients)`,
+    ...perElement(PER_ELEMENT.sum_k(k), n),
+    bound: 'memory',
+    setup(core) {
+      const x = rand(k * n, 60);
+      const X = core.heap.from(x), Y = core.heap.alloc(n);
+      return {
+        run: () => sumK(core, Y, X, k, n),
+        verify: () => closeRel(`sum_k k=${k}`, Y.view(), sumKRef(x, k, n)),
+        free: () => freeAll(X, Y),
+      };
+    },
+  });
+  return [
+    {
+      kernel: 'fill',
+      shape,
+      ...perElement(PER_ELEMENT.fill, n),
+      bound: 'memory',
+      setup(core) {
+        const Y = core.heap.alloc(n);
+        return {
+          run: () => fill(core, Y, 0.5),
+          verify: () => close('fill', Y.view(), fillRef(n, 0.5), 1e-30, 0),
+          free: () => Y.free(),
+        };
+      },
+    },
+    {
+      kernel: 'copy',
+      shape,
+      ...perElement(PER_ELEMENT.copy, n),
+      bound: 'memory',
+      setup(core) {
+        const x = rand(n, 61);
+        const X = core.heap.from(x), Y = core.heap.alloc(n);
+        return {
+          run: () => copy(core, Y, X),
+          verify: () => close('copy', Y.view(), copyRef(x), 1e-30, 0),
+          free: () => freeAll(X, Y),
+        };
+      },
+    },
+    {
+      kernel: 'axpy',
+      shape,
+      ...perElement(PER_ELEMENT.axpy, n),
+      bound: 'memory',
+      setup(core) {
+        const x = rand(n, 62), y0 = rand(n, 63);
+        const X = core.heap.from(x), Y = core.heap.from(y0);
+        return {
+          run: () => axpy(core, Y, X, -0.05),
+          verify: () => closeRel('axpy', Y.view(), axpyRef(y0, x, -0.05)),
+          free: () => freeAll(X, Y),
+        };
+      },
+    },
+    {
+      kernel: 'add',
+      shape,
+      ...perElement(PER_ELEMENT.add, n),
+      bound: 'memory',
+      setup(core) {
+        const a = rand(n, 64), b = rand(n, 65);
+        const A = core.heap.from(a), B = core.heap.from(b), Y = core.heap.alloc(n);
+        return {
+          run: () => add(core, Y, A, B),
+          verify: () => closeRel('add', Y.view(), addRef(a, b)),
+          free: () => freeAll(A, B, Y),
+        };
+      },
+    },
+    sumKSpec(2),
+    sumKSpec(8),
+  ];
+}
+
+/** The LeNet's parameter count: conv1 20*1*5*5+20, conv2 50*20*5*5+50, fc1 500*1250+500, fc2 10*500+10. */
+const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
+
+function specs(): Spec[] {
+  return [
     ...[128, 256, 512, 1024].map((s) => gemmSpec('gemm_nn', s, s, s, 'square')),
     // LeNet at batch 64, as GEMMs over the whole batch
     gemmSpec('gemm_nn', 50, 6400, 500, 'conv2 forward'),
@@ -296,15 +689,61 @@ async function specs(): Promise<{ list: Spec[]; notes: string[] }> {
     gemmSpec('gemm_tn', 1250, 500, 64, 'dense1 backward-weight, transposed'),
     ...linearSpecs(64, 1250, 500, 'LeNet fc1'),
     ...linearSpecs(64, 500, 10, 'LeNet fc2'),
+    ...convSpecs({ n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'),
+    ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
+    // memory-bound from here on
+    ...poolSpecs([64, 20, 28, 28], 'LeNet pool1'),
+    ...poolSpecs([64, 50, 10, 10], 'LeNet pool2'),
+    ...(['relu', 'sigmoid', 'tanh'] as const).flatMap((a) => [
+      ...activationSpecs(a, [64, 20, 28, 28], 'LeNet conv1 out'),
+      ...activationSpecs(a, [64, 500], 'LeNet fc1 out'),
+    ]),
+    ...softmaxXentSpecs(64, 10, 'LeNet'),
+    ...softmaxXentSpecs(1024, 1000, 'large'),
+    ...optimSpecs(LENET_PARAMS, 'LeNet params'),
+    ...elementwiseSpecs(LENET_PARAMS, 'LeNet params'),
   ];
-  const conv = await loadConv();
-  if (conv) {
-    list.push(...convSpecs(conv, { n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'));
-    list.push(...convSpecs(conv, { n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'));
-  } else {
-    notes.push('conv2d: src/core/kernels/conv2d.ts does not export conv2dForward/BackwardData/BackwardFilter yet; skipped');
+}
+
+// ---------------------------------------------------------------------------------------------
+// the memory bandwidth reference
+
+/** Floats per buffer of the bandwidth reference: 64 MiB, far beyond L2 and the L3 of most CPUs. */
+const BW_FLOATS = 16 << 20;
+
+/**
+ * The copy kernel over two 64 MiB buffers: bytes it reads and writes per second (counted as
+ * PER_ELEMENT.copy, like the rows: the write-allocate read a CPU may add is not counted).
+ * Memory-bound rows are compared with it as compute-bound rows are with peak_madd.
+ */
+class Bandwidth {
+  private readonly x: Buf;
+  private readonly y: Buf;
+
+  constructor(private readonly core: Core) {
+    this.x = core.heap.from(rand(BW_FLOATS, 70));
+    this.y = core.heap.alloc(BW_FLOATS);
+    copy(core, this.y, this.x); // tier up and touch every page
+    copy(core, this.y, this.x);
   }
-  return { list, notes };
+
+  /** One sample of at least `ms` milliseconds (and at least one copy): GB/s. */
+  sample(ms: number): number {
+    let calls = 0;
+    const t = now();
+    let dt = 0;
+    do {
+      copy(this.core, this.y, this.x);
+      calls++;
+      dt = now() - t;
+    } while (dt < ms);
+    return (calls * PER_ELEMENT.copy.bytes * BW_FLOATS) / dt / 1e6;
+  }
+
+  free(): void {
+    this.x.free();
+    this.y.free();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +757,10 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
 }
 
-function bench(core: Core, spec: Spec, quick: boolean, peakIters: { n: number }): Result {
+/** A sample of the reference a kernel's %peak is measured against, in GFLOP/s or GB/s. */
+type RefSample = (ms: number) => number;
+
+function bench(core: Core, spec: Spec, quick: boolean, reference: RefSample): Result {
   const target = quick ? 15 : 60; // ms per repeat
   const repeats = quick ? 3 : 9;
   const s = spec.setup(core);
@@ -335,26 +777,33 @@ function bench(core: Core, spec: Spec, quick: boolean, peakIters: { n: number })
       s.run();
       calls = Math.max(1, Math.ceil(target / Math.max(now() - t, 1e-3)));
     }
-    const rates: number[] = [];
-    const peaks: number[] = [];
+    const perMs: number[] = []; // calls per millisecond, one per repeat
+    const refs: number[] = [];
     for (let r = 0; r < repeats; r++) {
-      peaks.push(peakSample(core, target / 2, peakIters));
+      refs.push(reference(target / 2));
       t = now();
       for (let i = 0; i < calls; i++) s.run();
-      rates.push((spec.flops * calls) / (now() - t) / 1e6);
+      perMs.push(calls / (now() - t));
     }
-    const g = median(rates);
-    const p = median(peaks);
+    const rate = median(perMs);
+    const peak = median(refs);
+    const gflops = (spec.flops * rate) / 1e6;
+    const gbps = spec.bound === 'memory' && spec.bytes !== null ? (spec.bytes * rate) / 1e6 : null;
     return {
       kernel: spec.kernel,
       shape: spec.shape,
+      bound: spec.bound,
       flops: spec.flops,
-      gflops: g,
-      min: Math.min(...rates),
-      max: Math.max(...rates),
-      spread: (Math.max(...rates) - Math.min(...rates)) / g,
-      peak: p,
-      fraction: g / p,
+      bytes: spec.bytes,
+      gflops,
+      min: (spec.flops * Math.min(...perMs)) / 1e6,
+      max: (spec.flops * Math.max(...perMs)) / 1e6,
+      gbps,
+      spread: (Math.max(...perMs) - Math.min(...perMs)) / rate,
+      peak,
+      peakUnit: spec.bound === 'memory' ? 'GB/s' : 'GFLOP/s',
+      fraction: (gbps ?? gflops) / peak,
+      msPerCall: 1 / rate,
       firstMs,
       repeats,
       callsPerRepeat: calls,
@@ -367,13 +816,42 @@ function bench(core: Core, spec: Spec, quick: boolean, peakIters: { n: number })
 
 // ---------------------------------------------------------------------------------------------
 
+const W = { kernel: 24, shape: 58, num: 8 };
+
+function row(r: Result): string {
+  const gflops = r.flops > 0 ? r.gflops.toFixed(r.gflops < 10 ? 2 : 1) : '-';
+  const gbps = r.gbps === null ? '' : r.gbps.toFixed(1);
+  return (
+    `${r.kernel.padEnd(W.kernel)} ${r.shape.padEnd(W.shape)} ${gflops.padStart(W.num)} ${gbps.padStart(W.num)} ` +
+    `${`±${(r.spread * 50).toFixed(0)}%`.padStart(7)} ${r.peak.toFixed(1).padStart(6)} ${`${(r.fraction * 100).toFixed(0)}%`.padStart(6)} ` +
+    `${r.firstMs.toFixed(r.firstMs < 1 ? 2 : 1).padStart(9)}`
+  );
+}
+
+interface PeakSummary {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function summary(xs: number[]): PeakSummary {
+  return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+}
+
 async function main(argv: string[]) {
   const f = parseFlags(argv, FLAGS);
   const quick = f.quick;
   const flavors = (f.flavors ?? 'simd,relaxed').split(',').map((s) => s.trim()) as Flavor[];
-  const { list: all, notes } = await specs();
+  const notes: string[] = [];
+  const all = specs();
   const list = f.filter ? all.filter((s) => `${s.kernel} ${s.shape}`.includes(f.filter as string)) : all;
-  const out: Array<{ flavor: Flavor; peak: { median: number; min: number; max: number; chained: number }; results: Result[] }> = [];
+  const needBandwidth = list.some((s) => s.bound === 'memory');
+  const out: Array<{
+    flavor: Flavor;
+    peak: PeakSummary & { chained: number };
+    bandwidth: (PeakSummary & { bytes: number }) | null;
+    results: Result[];
+  }> = [];
   for (const flavor of flavors) {
     let core: Core;
     try {
@@ -387,22 +865,41 @@ async function main(argv: string[]) {
     for (let i = 0; i < 10; i++) core.exports.peak_madd(1000, 1); // tier up
     const p0 = Array.from({ length: quick ? 3 : 7 }, () => peakSample(core, 30, peakIters));
     const chained = peakGflops(core, 3, 30, true);
+    const peak = { ...summary(p0), chained };
     process.stdout.write(
-      `\n${flavor} build: madd peak ${median(p0).toFixed(1)} GFLOP/s (min ${Math.min(...p0).toFixed(1)}, max ${Math.max(...p0).toFixed(1)}; ` +
+      `\n${flavor} build: madd peak ${peak.median.toFixed(1)} GFLOP/s (min ${peak.min.toFixed(1)}, max ${peak.max.toFixed(1)}; ` +
         `GEMM-tile probe, ${core.exports.peak_madds_per_iter()} madds/iteration; the latency-bound chained probe gives ${chained.toFixed(1)})\n`,
     );
-    const head = `${'kernel'.padEnd(24)} ${'shape'.padEnd(56)} ${'GFLOP/s'.padStart(8)} ${'spread'.padStart(7)} ${'peak'.padStart(6)} ${'%peak'.padStart(6)} ${'first ms'.padStart(9)}`;
-    process.stdout.write(`${head}\n${'-'.repeat(head.length)}\n`);
-    const results: Result[] = [];
-    for (const spec of list) {
-      const r = bench(core, spec, quick, peakIters);
-      results.push(r);
+    const bw = needBandwidth ? new Bandwidth(core) : null;
+    let bandwidth: (PeakSummary & { bytes: number }) | null = null;
+    if (bw) {
+      bandwidth = { ...summary(Array.from({ length: quick ? 3 : 7 }, () => bw.sample(30))), bytes: BW_FLOATS * 4 };
       process.stdout.write(
-        `${r.kernel.padEnd(24)} ${r.shape.padEnd(56)} ${r.gflops.toFixed(1).padStart(8)} ${`±${(r.spread * 50).toFixed(0)}%`.padStart(7)} ` +
-          `${r.peak.toFixed(1).padStart(6)} ${`${(r.fraction * 100).toFixed(0)}%`.padStart(6)} ${r.firstMs.toFixed(1).padStart(9)}\n`,
+        `${flavor} build: memory bandwidth reference ${bandwidth.median.toFixed(1)} GB/s (min ${bandwidth.min.toFixed(1)}, ` +
+          `max ${bandwidth.max.toFixed(1)}; the copy kernel over ${BW_FLOATS * 4 / 2 ** 20} MiB, counting ${PER_ELEMENT.copy.bytes} bytes read+written per float)\n`,
       );
     }
-    out.push({ flavor, peak: { median: median(p0), min: Math.min(...p0), max: Math.max(...p0), chained }, results });
+    process.stdout.write(
+      '%peak: GFLOP/s / madd peak for compute-bound rows (GB/s blank); GB/s / copy bandwidth reference for memory-bound rows ' +
+        '(GB/s given). peak: the matching reference (GFLOP/s or GB/s), sampled between the repeats.\n',
+    );
+    const head =
+      `${'kernel'.padEnd(W.kernel)} ${'shape'.padEnd(W.shape)} ${'GFLOP/s'.padStart(W.num)} ${'GB/s'.padStart(W.num)} ` +
+      `${'spread'.padStart(7)} ${'peak'.padStart(6)} ${'%peak'.padStart(6)} ${'first ms'.padStart(9)}`;
+    process.stdout.write(`${head}\n${'-'.repeat(head.length)}\n`);
+    const results: Result[] = [];
+    try {
+      const madd: RefSample = (ms) => peakSample(core, ms, peakIters);
+      const copyRef: RefSample = (ms) => bw!.sample(ms);
+      for (const spec of list) {
+        const r = bench(core, spec, quick, spec.bound === 'memory' ? copyRef : madd);
+        results.push(r);
+        process.stdout.write(`${row(r)}\n`);
+      }
+    } finally {
+      bw?.free();
+    }
+    out.push({ flavor, peak, bandwidth, results });
   }
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
   const file = resolve(f.json ?? 'bench/results/kernels.json');
@@ -413,7 +910,11 @@ async function main(argv: string[]) {
     cpu: cpus()[0]?.model ?? 'unknown',
     quick,
     notes,
-    columns: 'gflops = median of repeats; spread = (max-min)/median; fraction = gflops / median of the peak samples interleaved with the repeats',
+    columns:
+      'gflops = flops / median time per call (min, max: slowest and fastest repeat); gbps = bytes / median time per call ' +
+      '(memory-bound rows; null for compute-bound ones); spread = (max-min)/median of the repeats; peak = median of the ' +
+      'reference samples interleaved with the repeats, in peakUnit (madd peak GFLOP/s for compute-bound rows, copy ' +
+      'bandwidth GB/s for memory-bound rows); fraction = gflops / peak or gbps / peak',
     flavors: out,
   };
   writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');

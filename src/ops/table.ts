@@ -56,6 +56,17 @@ export interface OpDef<A> {
   flops(shapes: Shape[], attrs: A): number;
   /** FLOPs of the backward pass for the inputs that need a gradient (default: as forward) */
   backwardFlops?(shapes: Shape[], attrs: A, needs: boolean[]): number;
+  /**
+   * Bytes the forward kernel must read and write at minimum (f32 and i32 elements are 4 bytes):
+   * each input, weight, output and saved buffer once. The benchmarks' GB/s (STYLE 27, 28).
+   */
+  bytes?(shapes: Shape[], attrs: A): number;
+  /**
+   * Bytes of the backward kernels for the inputs that need a gradient, summed over those
+   * kernels: each reads dy and what else it needs once, and reads and writes the gradient it
+   * accumulates into (default: as forward).
+   */
+  backwardBytes?(shapes: Shape[], attrs: A, needs: boolean[]): number;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -134,6 +145,9 @@ function activation(
       bwd(core, x.ensureGrad(), out.grad!, out.buf);
     },
     flops: ([x]) => flopsPerElement * sizeOf(x),
+    // forward reads x, writes y; backward reads dy and y, reads and writes dx
+    bytes: ([x]) => 4 * 2 * sizeOf(x),
+    backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
     gradcheck: { cases: [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }], awayFromKinks },
   };
 }
@@ -172,6 +186,18 @@ export const OPS = {
       const gemm = this.flops(s, a);
       return gemm * (Number(needs[0]) + Number(needs[1])) + (needs[2] ? s[0][0] * s[1][0] * oh * ow : 0);
     },
+    bytes([x, w, b], a) {
+      const { oh, ow } = geomOut('conv2d', convGeom(x, w, a));
+      return 4 * (sizeOf(x) + sizeOf(w) + sizeOf(b) + x[0] * w[0] * oh * ow);
+    },
+    backwardBytes([x, w, b], a, needs) {
+      const { oh, ow } = geomOut('conv2d', convGeom(x, w, a));
+      const dy = x[0] * w[0] * oh * ow;
+      const data = needs[0] ? dy + sizeOf(w) + 2 * sizeOf(x) : 0;
+      const filter = needs[1] ? dy + sizeOf(x) + 2 * sizeOf(w) : 0;
+      const bias = needs[2] ? dy + 2 * sizeOf(b) : 0;
+      return 4 * (data + filter + bias);
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 7, 6], [4, 3, 3, 3], [4]], attrs: { stride: [1, 1], pad: [1, 1] } },
@@ -206,6 +232,14 @@ export const OPS = {
     },
     flops: ([x, w]) => 2 * x[0] * x[1] * w[0],
     backwardFlops: ([x, w], _a, needs) => 2 * x[0] * x[1] * w[0] * (Number(needs[0]) + Number(needs[1])) + (needs[2] ? x[0] * w[0] : 0),
+    bytes: ([x, w, b]) => 4 * (sizeOf(x) + sizeOf(w) + sizeOf(b) + x[0] * w[0]),
+    backwardBytes([x, w, b], _a, needs) {
+      const dy = x[0] * w[0];
+      const data = needs[0] ? dy + sizeOf(w) + 2 * sizeOf(x) : 0;
+      const weight = needs[1] ? dy + sizeOf(x) + 2 * sizeOf(w) : 0;
+      const bias = needs[2] ? dy + 2 * sizeOf(b) : 0;
+      return 4 * (data + weight + bias);
+    },
     gradcheck: { cases: [{ shapes: [[3, 7], [5, 7], [5]], attrs: {} }, { shapes: [[1, 13], [9, 13], [9]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
 
@@ -223,6 +257,16 @@ export const OPS = {
       maxpool2dBackward(core, x.ensureGrad(), out.grad!, saved!.argmax!, poolGeom(x.shape, attrs));
     },
     flops: (s, a) => sizeOf(poolShape('maxpool2d', s, a)) * a.kernel[0] * a.kernel[1],
+    // x and y once, plus the i32 arg-max it saves
+    bytes(s, a) {
+      const out = sizeOf(poolShape('maxpool2d', s, a));
+      return 4 * (sizeOf(s[0]) + out) + 4 * out;
+    },
+    // dy and the arg-max once; dx read and written only where a max was (at most min(out, in) places)
+    backwardBytes(s, a) {
+      const out = sizeOf(poolShape('maxpool2d', s, a));
+      return 4 * 2 * out + 4 * 2 * Math.min(out, sizeOf(s[0]));
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 6, 6]], attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] } },
@@ -245,6 +289,9 @@ export const OPS = {
       avgpool2dBackward(core, x.ensureGrad(), out.grad!, poolGeom(x.shape, attrs));
     },
     flops: (s, a) => sizeOf(poolShape('avgpool2d', s, a)) * a.kernel[0] * a.kernel[1],
+    bytes: (s, a) => 4 * (sizeOf(s[0]) + sizeOf(poolShape('avgpool2d', s, a))),
+    // dy once; dx read and written
+    backwardBytes: (s, a) => 4 * (sizeOf(poolShape('avgpool2d', s, a)) + 2 * sizeOf(s[0])),
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 6, 6]], attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] } },
@@ -274,6 +321,9 @@ export const OPS = {
       dropoutBackward(core, x.ensureGrad(), out.grad!, saved!.mask!);
     },
     flops: ([x]) => sizeOf(x),
+    // forward reads x and the mask, writes y; backward reads dy and the mask, reads and writes dx
+    bytes: ([x]) => 4 * 3 * sizeOf(x),
+    backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
     gradcheck: {
       cases: [{ shapes: [[4, 9]], attrs: { p: 0.5, mask: Float32Array.from({ length: 36 }, (_, i) => (i % 3 === 0 ? 0 : 2)) } }],
     },
@@ -294,6 +344,7 @@ export const OPS = {
       if (x.grad !== out.grad) throw new Error('reshape: gradient buffers diverged');
     },
     flops: () => 0,
+    bytes: () => 0,
     gradcheck: { cases: [{ shapes: [[2, 3, 4]], attrs: { shape: [6, 4] } }] },
   } satisfies OpDef<{ shape: Shape }>,
 
@@ -318,6 +369,10 @@ export const OPS = {
       softmaxXentBackward(core, logits.ensureGrad(), saved!.probs!, labels.buf, { n: logits.shape[0], c: logits.shape[1] }, scale);
     },
     flops: ([l]) => 5 * sizeOf(l),
+    // forward reads the logits and labels (i32), writes the probs it saves; backward reads the
+    // probs and labels, reads and writes dlogits
+    bytes: ([l, y]) => 4 * 2 * sizeOf(l) + 4 * sizeOf(y),
+    backwardBytes: ([l, y]) => 4 * 3 * sizeOf(l) + 4 * sizeOf(y),
     gradcheck: {
       cases: [{ shapes: [[5, 7], [5]], attrs: {} }, { shapes: [[1, 10], [1]], attrs: {} }],
       labels: { input: 1, classes: (s) => s[0][1] },
