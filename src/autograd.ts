@@ -5,7 +5,7 @@
 // frees every activation and keeps memory flat across millions of steps.
 import type { Core } from './core/load.js';
 import { fill } from './core/kernels/elementwise.js';
-import { Tensor, sizeOf, shapeStr, type Shape } from './tensor.js';
+import { Tensor, sizeOf, shapeStr } from './tensor.js';
 import { opDef, type OpName, type AttrsOf, type Saved } from './ops/table.js';
 
 interface Node {

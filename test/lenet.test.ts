@@ -2,7 +2,7 @@
 // checks against finite differences, flat memory across steps, and learning sanity.
 import { describe, it, expect } from 'vitest';
 import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
-import { Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sequential, Tanh, AvgPool2d, Sigmoid } from '../src/nn/layers.js';
+import { Conv2d, Flatten, Linear, MaxPool2d, Sequential, Tanh, AvgPool2d, Sigmoid } from '../src/nn/layers.js';
 import { BoundModel } from '../src/train/model.js';
 import { SGD } from '../src/optim/sgd.js';
 import { core, rng } from './helpers/index.js';

@@ -2,7 +2,7 @@
 // worker that throws or dies mid-step, and a clean stop when the same chunk fails twice.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors } from '../src/io/safetensors.js';

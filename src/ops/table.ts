@@ -110,12 +110,6 @@ function poolShape(op: string, [x]: Shape[], a: Pool2dAttrs): Shape {
   return [x[0], x[1], oh, ow];
 }
 
-function sameShape(op: string, a: Shape, b: Shape, an: string, bn: string): void {
-  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
-    throw new Error(`${op}: ${an} ${shapeStr(a)} and ${bn} ${shapeStr(b)} must have the same shape`);
-  }
-}
-
 /** Runs a forward kernel that fills a buffer the op saves; frees the buffer if the kernel throws (bad input). */
 function freeOnThrow<T>(saved: Buf, run: () => T): T {
   try {

@@ -42,7 +42,6 @@ function faultsFromEnv(): WorkerInit['faults'] {
 export class PoolEngine implements GradEngine {
   private readonly pool: Piscina;
   private readonly params: Float32Array;
-  private readonly slots: Float32Array;
   private readonly idx: Uint32Array;
   private readonly reduced: Float32Array;
   private version = 0;
@@ -50,7 +49,7 @@ export class PoolEngine implements GradEngine {
   retries = 0;
 
   constructor(
-    private readonly core: Core,
+    core: Core,
     private readonly model: BoundModel,
     data: Dataset,
     private readonly cfg: PoolConfig,
@@ -78,7 +77,6 @@ export class PoolEngine implements GradEngine {
       faults: faultsFromEnv(),
     };
     this.params = new Float32Array(init.params);
-    this.slots = new Float32Array(init.slots);
     this.idx = new Uint32Array(init.idx);
     this.reduced = new Float32Array(init.reduced);
     this.pool = new Piscina({

@@ -1,5 +1,7 @@
 // Shared test helpers: seeded random data, relative comparison with readable failures, cores.
+import { expect } from 'vitest';
 import { loadCoreSync, type Core, type Flavor } from '../../src/core/load.js';
+import type { Buf } from '../../src/core/heap.js';
 
 /** mulberry32: a small seeded PRNG so every test's data is reproducible. */
 export function rng(seed: number): () => number {
@@ -70,3 +72,30 @@ export function core(flavor: Flavor): Core {
 
 /** The flavours every kernel suite runs on (STYLE 25). */
 export const FLAVORS: Flavor[] = ['simd', 'relaxed', 'debug'];
+
+/**
+ * Runs `body` with fresh buffers holding `arrays` (Int32Array → i32), frees them, and checks
+ * the heap is back where it started (the scratch block released on both sides).
+ */
+export function withBufs(c: Core, arrays: (Float32Array | Int32Array)[], body: (bufs: Buf[]) => void): void {
+  c.releaseScratch();
+  const before = c.heap.liveBytes;
+  const bufs = arrays.map((a) => c.heap.from(a, a instanceof Int32Array ? 'i32' : 'f32'));
+  try {
+    body(bufs);
+  } finally {
+    for (const b of bufs) b.free();
+    c.releaseScratch();
+  }
+  expect(c.heap.liveBytes).toBe(before);
+}
+
+/** Asserts identical bits (NaN, -0 and -inf included); prints the first differing index. */
+export function expectBits(actual: Float32Array | Int32Array, expected: Float32Array | Int32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) throw new Error(`${what}: bits differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
+  }
+}

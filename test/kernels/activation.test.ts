@@ -5,7 +5,7 @@
 // approximation is a few ulp); backward 1e-6 relative to the operands' size (expectClose scale
 // 1: dx0, dy, y and the mask are O(1), and dx0 + a gradient term can cancel to near zero).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, rng, expectClose } from '../helpers/index.js';
+import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
 import type { Core, Flavor } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
@@ -58,27 +58,6 @@ const ACTS: Act[] = [
   { name: 'sigmoid', fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef, lo: -30, hi: 30, rtol: RTOL_EXP, scale: 1e-30 },
   { name: 'tanh', fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef, lo: -5, hi: 5, rtol: RTOL_EXP, scale: 1e-30 },
 ];
-
-/** Runs `body` with fresh buffers, frees them, and checks the heap is back where it started. */
-function withBufs(c: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void): void {
-  const before = c.heap.liveBytes;
-  const bufs = arrays.map((a) => c.heap.from(a));
-  try {
-    body(bufs);
-  } finally {
-    for (const b of bufs) b.free();
-  }
-  expect(c.heap.liveBytes).toBe(before);
-}
-
-function expectBits(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) throw new Error(`${what}: bits differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
-  }
-}
 
 for (const flavor of FLAVORS) {
   for (const scalar of [false, true]) {

@@ -6,8 +6,7 @@
 // data lie in [-2, 2], and a sum that cancels to near zero keeps the operands' absolute
 // error); sum_sq 1e-12 relative (f64 sums in another order).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
-import type { Core } from '../../src/core/load.js';
+import { core, FLAVORS, randn, expectClose, withBufs, expectBits } from '../helpers/index.js';
 import type { Buf } from '../../src/core/heap.js';
 import { fill, copy, scale, axpy, add, mul, sumK, sumSq } from '../../src/core/kernels/elementwise.js';
 import {
@@ -24,28 +23,6 @@ import {
 
 const SIZES = [1, 3, 5, 7, 17, 1023, 100003];
 const ALPHA = 0.3;
-
-/** Runs `body` with fresh buffers, frees them, and checks the heap is back where it started. */
-function withBufs(c: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void): void {
-  const before = c.heap.liveBytes;
-  const bufs = arrays.map((a) => c.heap.from(a));
-  try {
-    body(bufs);
-  } finally {
-    for (const b of bufs) b.free();
-  }
-  expect(c.heap.liveBytes).toBe(before);
-}
-
-/** Asserts identical bits (NaN, -0 included); prints the first differing index. */
-function expectBits(actual: Float32Array, expected: Float32Array, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) throw new Error(`${what}: bits differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
-  }
-}
 
 for (const flavor of FLAVORS) {
   for (const scalar of [false, true]) {

@@ -65,8 +65,8 @@ function check(cr: Core, v: Variant, c: Case, scalar: boolean, seed: number): vo
   const c0 = c.nanC ? new Float32Array((c.m - 1) * d.ldc + c.n).fill(NaN) : randn((c.m - 1) * d.ldc + c.n, seed + 2);
   const expected = gemmRef(a, b, c.nanC ? null : c0, d);
   if (c.nanC) for (let i = 0; i < expected.length; i++) if (i % d.ldc >= c.n) expected[i] = NaN;
-  const bound = gemmRef(abs(a), abs(b), null, { ...d, alpha: Math.abs(d.alpha), beta: 0 });
-  const scale = Math.max(maxAbs(bound) + Math.abs(d.beta) * maxAbs(c0), 1e-30);
+  const bound = gemmRef(abs(a), abs(b), null, { ...d, alpha: Math.abs(d.alpha ?? 1), beta: 0 });
+  const scale = Math.max(maxAbs(bound) + Math.abs(d.beta ?? 0) * maxAbs(c0), 1e-30);
   const A = cr.heap.from(a);
   const B = cr.heap.from(b);
   const C = cr.heap.from(c0);

@@ -5,9 +5,7 @@
 // bound: the same expression over |x|, |w|, |b| (and |initial gradient| for the backward
 // kernels, which must accumulate: they start from non-zero gradients).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
-import type { Core } from '../../src/core/load.js';
-import type { Buf } from '../../src/core/heap.js';
+import { core, FLAVORS, randn, expectClose, withBufs } from '../helpers/index.js';
 import {
   linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims,
 } from '../../src/core/kernels/linear.js';
@@ -24,20 +22,6 @@ const SHAPES: Array<[number, number, number]> = [
 const abs = (x: Float32Array): Float32Array => x.map(Math.abs);
 const maxAbs = (x: Float32Array): number => x.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
 const name = (d: LinearDims) => `x=[${d.m},${d.inF}] w=[${d.outF},${d.inF}]`;
-
-/** Allocates the arrays, runs `body`, frees everything, checks the heap is back (scratch too). */
-function withBufs(cr: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void): void {
-  cr.releaseScratch();
-  const before = cr.heap.liveBytes;
-  const bufs = arrays.map((a) => cr.heap.from(a));
-  try {
-    body(bufs);
-  } finally {
-    for (const b of bufs) b.free();
-    cr.releaseScratch();
-  }
-  expect(cr.heap.liveBytes).toBe(before);
-}
 
 describe.each(FLAVORS)('linear on %s', (flavor) => {
   for (const scalar of [false, true]) {

@@ -7,8 +7,7 @@
 // inputs are O(1), and a window mean can cancel to near zero).
 // The fast path must give the same bits as the general path (same order of additions).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, rng, expectClose } from '../helpers/index.js';
-import type { Core } from '../../src/core/load.js';
+import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
   maxpool2dForward,
@@ -85,28 +84,6 @@ function data(g: Geom2d, seed: number): Data {
   };
   cache.set(key, d);
   return d;
-}
-
-/** Runs `body` with fresh buffers, frees them, and checks the heap is back where it started. */
-function withBufs(c: Core, arrays: (Float32Array | Int32Array)[], body: (bufs: Buf[]) => void): void {
-  const before = c.heap.liveBytes;
-  const bufs = arrays.map((a) => c.heap.from(a, a instanceof Int32Array ? 'i32' : 'f32'));
-  try {
-    body(bufs);
-  } finally {
-    for (const b of bufs) b.free();
-  }
-  expect(c.heap.liveBytes).toBe(before);
-}
-
-/** Identical bits (NaN, -0 and -inf included); prints the first differing index. */
-function expectBits(actual: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number }, expected: typeof actual, what: string): void {
-  expect(actual.length, what).toBe(expected.length);
-  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
-  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] !== e[i]) throw new Error(`${what}: differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
-  }
 }
 
 const outLen = (g: Geom2d) => pool2dOutShape(g).reduce((a, b) => a * b, 1);
