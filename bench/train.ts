@@ -11,7 +11,7 @@ import { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from '../src/data/m
 import { permutation } from '../src/data/batches.js';
 import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { BoundModel } from '../src/train/model.js';
-import { LocalEngine, type Dataset, type GradEngine, type StepOptions } from '../src/train/engine.js';
+import { LocalEngine, defaultChunkSize, type Dataset, type GradEngine, type StepOptions } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
 import { makeOptimizer } from '../src/optim/index.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
@@ -21,7 +21,7 @@ const FLAGS = {
   'max-workers': { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'measure 1..N workers' },
   batches: { type: 'string', arg: 'LIST', default: '64,256', help: 'batch sizes, comma separated' },
   flavors: { type: 'string', arg: 'LIST', default: 'simd,relaxed', help: 'kernel builds, comma separated' },
-  'chunk-size': { type: 'string', arg: 'N', default: '32', help: 'examples per worker chunk (as train:mnist)' },
+  'chunk-size': { type: 'string', arg: 'N', default: 'auto', help: 'examples per worker chunk (auto: max(32, batch/4), as train:mnist)' },
   seconds: { type: 'string', arg: 'S', default: '5', help: 'timed seconds per configuration, spread over 5 interleaved rounds (after warm-up)' },
   json: { type: 'string', arg: 'FILE', default: 'bench/results/train.json', help: 'where to write the results' },
 } as const;
@@ -109,7 +109,7 @@ async function main(argv: string[]) {
   const maxWorkers = num('max-workers', f['max-workers'], { int: true, min: 1 });
   const batches = (f.batches ?? '').split(',').map((b) => num('batches', b, { int: true, min: 1 }));
   const flavors = (f.flavors ?? '').split(',') as Flavor[];
-  const chunk = num('chunk-size', f['chunk-size'], { int: true, min: 1 });
+  const chunkFor = (batch: number) => (f['chunk-size'] === 'auto' ? defaultChunkSize(batch) : num('chunk-size', f['chunk-size'], { int: true, min: 1 }));
   const seconds = num('seconds', f.seconds, { gt: 0 });
   const { train } = loadMnist({});
   const images = new Float32Array(new SharedArrayBuffer(train.images.length * 4));
@@ -120,17 +120,17 @@ async function main(argv: string[]) {
   for (const flavor of flavors) {
     const pk = peakGflops(loadCoreSync({ flavor }));
     console.log(`\n${flavor} build: single-thread f32x4 madd peak ${pk.toFixed(1)} GFLOP/s`);
-    console.log('batch  workers  images/s  (median)  speed-up  GFLOP/s  of peak (workers x 1-core peak)');
+    console.log('batch  chunk  workers  images/s  (median)  speed-up  GFLOP/s  of peak (workers x 1-core peak)');
     for (const batch of batches) {
-      const res = await measureAll(flavor, batch, maxWorkers, chunk, seconds, data);
+      const res = await measureAll(flavor, batch, maxWorkers, chunkFor(batch), seconds, data);
       const base = res[0].best;
       res.forEach(({ best: ips, median }, i) => {
         const w = i + 1;
         const gflops = (ips * fpi) / 1e9;
-        const row = { flavor, batch, workers: w, images_per_sec: ips, median_images_per_sec: median, speedup: ips / base, gflops, peak_gflops_per_core: pk, fraction_of_peak: gflops / (pk * w) };
+        const row = { flavor, batch, chunk: chunkFor(batch), workers: w, images_per_sec: ips, median_images_per_sec: median, speedup: ips / base, gflops, peak_gflops_per_core: pk, fraction_of_peak: gflops / (pk * w) };
         rows.push(row);
         console.log(
-          `${String(batch).padStart(5)}  ${String(w).padStart(7)}  ${ips.toFixed(0).padStart(8)}  ${median.toFixed(0).padStart(8)}  ${(ips / base).toFixed(2).padStart(7)}x  ${gflops.toFixed(1).padStart(7)}  ${(100 * row.fraction_of_peak).toFixed(1).padStart(6)}%`,
+          `${String(batch).padStart(5)}  ${String(row.chunk).padStart(5)}  ${String(w).padStart(7)}  ${ips.toFixed(0).padStart(8)}  ${median.toFixed(0).padStart(8)}  ${(ips / base).toFixed(2).padStart(7)}x  ${gflops.toFixed(1).padStart(7)}  ${(100 * row.fraction_of_peak).toFixed(1).padStart(6)}%`,
         );
       });
     }

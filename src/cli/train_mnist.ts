@@ -10,6 +10,7 @@ import { readSafetensors } from '../io/safetensors.js';
 import { InputError, asInput } from '../errors.js';
 import { OPTIMIZERS } from '../optim/index.js';
 import { fmtTime } from '../train/progress.js';
+import { defaultChunkSize } from '../train/engine.js';
 
 const SCHEDULES = ['constant', 'step', 'exp', 'cosine'] as const;
 const FLAVORS = ['auto', 'simd', 'relaxed', 'debug'] as const;
@@ -18,7 +19,7 @@ const INITS = ['lecun', 'he', 'xavier', 'torch'] as const;
 export const FLAGS = {
   epochs: { type: 'string', arg: 'N', default: '15', help: 'passes over the training set' },
   'batch-size': { type: 'string', arg: 'N', default: '64', help: 'examples per optimizer step' },
-  'chunk-size': { type: 'string', arg: 'N', default: '32', help: 'examples per gradient chunk (the unit of work per worker; results do not depend on --workers)' },
+  'chunk-size': { type: 'string', arg: 'N', default: 'auto', help: 'examples per gradient chunk, the unit of work of a worker (auto: max(32, batch/4)); results do not depend on --workers' },
   optimizer: { type: 'string', arg: 'NAME', default: 'sgd', help: `one of ${OPTIMIZERS.join(', ')}` },
   lr: { type: 'string', arg: 'RATE', default: '0.05', help: 'base learning rate' },
   schedule: { type: 'string', arg: 'KIND', default: 'cosine', help: `learning-rate schedule: ${SCHEDULES.join(', ')}` },
@@ -59,7 +60,7 @@ export function parseConfig(argv: string[]): TrainConfig {
   const cfg: TrainConfig = {
     epochs: num('epochs', f.epochs, { int: true, min: 1 }),
     batchSize: num('batch-size', f['batch-size'], { int: true, min: 1 }),
-    chunkSize: num('chunk-size', f['chunk-size'], { int: true, min: 1 }),
+    chunkSize: 0, // below: it depends on the batch size
     optimizer: choice('optimizer', f.optimizer, OPTIMIZERS),
     lr: num('lr', f.lr, { gt: 0 }),
     schedule: choice('schedule', f.schedule, SCHEDULES),
@@ -83,6 +84,7 @@ export function parseConfig(argv: string[]): TrainConfig {
     plots: f.plots,
     evalBatch: num('eval-batch', f['eval-batch'], { int: true, min: 1 }),
   };
+  cfg.chunkSize = f['chunk-size'] === 'auto' ? defaultChunkSize(cfg.batchSize) : num('chunk-size', f['chunk-size'], { int: true, min: 1 });
   if (cfg.nesterov && cfg.optimizer === 'sgd' && cfg.momentum === 0) cfg.nesterov = false;
   if (cfg.resume !== undefined && !existsSync(cfg.resume)) throw new UsageError(`--resume: no such file '${cfg.resume}'`);
   if (cfg.dataDir !== undefined && !existsSync(cfg.dataDir)) throw new UsageError(`--data-dir: no such folder '${cfg.dataDir}'`);

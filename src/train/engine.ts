@@ -28,6 +28,18 @@ export interface GradEngine {
   close(): Promise<void>;
 }
 
+/**
+ * The default chunk size for a minibatch: a quarter of the batch, at least 32 examples. It
+ * depends on the batch size only, never on the number of workers (that is what keeps results
+ * identical for any worker count): batch 64 gives 2 chunks of 32, batch 256 gives 4 of 64. A
+ * chunk carries fixed costs (zeroing and copying a full gradient), so fewer, larger chunks are
+ * faster while there are enough of them to keep 2–4 workers busy; set --chunk-size smaller to
+ * feed more workers.
+ */
+export function defaultChunkSize(batch: number): number {
+  return Math.max(32, Math.ceil(batch / 4));
+}
+
 /** Splits n examples into chunks of `chunk` (the last may be shorter). */
 export function chunkRanges(n: number, chunk: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
