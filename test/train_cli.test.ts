@@ -11,7 +11,7 @@ const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'train_mnist.js');
 let dir: string;
 
 function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...args], {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 240_000,
@@ -191,7 +191,7 @@ describe('train:mnist', () => {
 
   it('Ctrl-C finishes the step, writes a checkpoint and says how to resume', async () => {
     const out = join(dir, 'sigint');
-    const child = spawn(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...QUICK, '--limit-train', '60000', '--epochs', '1', '--out', out]);
+    const child = spawn(process.execPath, [CLI, ...QUICK, '--limit-train', '60000', '--epochs', '1', '--out', out]);
     let stdout = '';
     let sent = false;
     child.stdout.on('data', (d) => {

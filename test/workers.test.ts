@@ -13,7 +13,7 @@ let dir: string;
 
 function train(workers: number, name: string, env: Record<string, string> = {}, extra: string[] = []) {
   const out = join(dir, name);
-  const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', CLI, ...ARGS, ...extra, '--workers', String(workers), '--out', out], {
+  const r = spawnSync(process.execPath, [CLI, ...ARGS, ...extra, '--workers', String(workers), '--out', out], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 240_000,
