@@ -189,9 +189,9 @@ describe('train:mnist', () => {
     for (const [name, t] of ck.tensors) expect((t.data as Float32Array).every(Number.isFinite), name).toBe(true);
   });
 
-  it('Ctrl-C finishes the step, writes a checkpoint and says how to resume', async () => {
-    const out = join(dir, 'sigint');
-    const child = spawn(process.execPath, [CLI, ...QUICK, '--limit-train', '60000', '--epochs', '1', '--out', out]);
+  it.each([1, 2])('Ctrl-C finishes the step, writes a checkpoint and says how to resume (%i workers)', async (workers) => {
+    const out = join(dir, `sigint-${workers}`);
+    const child = spawn(process.execPath, [CLI, ...QUICK, '--limit-train', '60000', '--epochs', '1', '--workers', String(workers), '--out', out]);
     let stdout = '';
     let sent = false;
     child.stdout.on('data', (d) => {
