@@ -53,6 +53,18 @@ describe('train:mnist', () => {
     expect(ck.metadata.epoch).toBe('2');
   });
 
+  it('a fresh run into a folder that holds an earlier run moves that run aside instead of overwriting it', () => {
+    const out = join(dir, 'e2e');
+    const before = readFileSync(join(out, 'checkpoint.safetensors'));
+    const r = run([...QUICK, '--limit-train', '200', '--limit-test', '100', '--epochs', '1', '--out', out]);
+    expect(r.code).toBe(0);
+    const moved = /The earlier run in .* was moved to (.*)/.exec(r.out)?.[1];
+    expect(moved).toBeDefined();
+    expect(readFileSync(join(moved!, 'checkpoint.safetensors')).equals(before)).toBe(true);
+    expect(readFileSync(join(moved!, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
   it('--resume continues exactly: 1 epoch + resume = 2 epochs straight, bit for bit', () => {
     const a = join(dir, 'straight');
     const b = join(dir, 'split');

@@ -2,7 +2,7 @@
 // thread, or a worker pool), one optimizer step per minibatch in WASM, evaluation and a
 // checkpoint after each epoch (and every N steps), metrics.jsonl, a clean stop on Ctrl-C and
 // on a loss that turns NaN/Inf (the last good checkpoint is kept).
-import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCoreSync, type Flavor, type Core } from '../core/load.js';
 import { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from '../data/mnist.js';
@@ -132,6 +132,10 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
   mkdirSync(cfg.out, { recursive: true });
   const ckptPath = join(cfg.out, 'checkpoint.safetensors');
   const metricsPath = join(cfg.out, 'metrics.jsonl');
+  if (!cfg.resume) {
+    const moved = archivePreviousRun(cfg.out);
+    if (moved) io.log(`The earlier run in ${cfg.out} was moved to ${moved}`);
+  }
   const stepsPerEpoch = Math.ceil(trainSet.n / cfg.batchSize);
   const schedule = {
     kind: cfg.schedule,
@@ -288,6 +292,19 @@ export async function train(cfg: TrainConfig, io: TrainIO): Promise<TrainResult>
   model.free();
   optimizer.free();
   return result;
+}
+
+/** The files a run writes into --out (a fresh run moves an earlier run's aside, never over them). */
+const RUN_FILES = ['checkpoint.safetensors', 'metrics.jsonl', 'curves.png', 'confusion.png', 'misclassified.png'];
+
+/** Moves an earlier run's files into `<out>/previous-<time>/`; returns that folder, or null if there were none. */
+function archivePreviousRun(out: string): string | null {
+  const present = RUN_FILES.filter((f) => existsSync(join(out, f)));
+  if (present.length === 0) return null;
+  const dest = join(out, `previous-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(dest, { recursive: true });
+  for (const f of present) renameSync(join(out, f), join(dest, f));
+  return dest;
 }
 
 /**
