@@ -16,7 +16,7 @@ export { train, type TrainConfig, type EpochMetrics } from './train/trainer.js';
 export { parseIdx, readIdx } from './data/idx.js';
 export { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from './data/mnist.js';
 export { permutation, batches } from './data/batches.js';
-export { fromArrays, subset, sampleSize, channelCount, augmentInto, backgroundFill, type Dataset, type Targets, type Normalization, type Augment, type FromArraysOptions } from './data/dataset.js';
+export { fromArrays, subset, toShared, sampleSize, channelCount, augmentInto, backgroundFill, type Dataset, type Targets, type Normalization, type Augment, type FromArraysOptions } from './data/dataset.js';
 export { loadDataset, DATASET_NAMES, type DatasetName, type LoadOptions, type LoadedDataset } from './data/datasets.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, expectTensor, type SafeTensor } from './io/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, loadWeights } from './io/checkpoint.js';

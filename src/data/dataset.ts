@@ -80,6 +80,30 @@ export function subset(ds: Dataset, count: number): Dataset {
   return { ...ds, n: count, x: ds.x.subarray(0, count * sampleSize(ds)), targets };
 }
 
+const isShared = (a: ArrayBufferView): boolean =>
+  typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+
+function sharedCopy<T extends Float32Array | Uint8Array | Int32Array>(a: T): T {
+  const Ctor = a.constructor as new (buffer: SharedArrayBuffer) => T;
+  const out = new Ctor(new SharedArrayBuffer(a.byteLength));
+  out.set(a);
+  return out;
+}
+
+/**
+ * `ds` with x and the target arrays on SharedArrayBuffers, copying only those that are not yet
+ * (the loaders' datasets come back as they are). A shared dataset posted to a worker is shared,
+ * not cloned: the worker's arrays are views of the same memory.
+ */
+export function toShared(ds: Dataset): Dataset {
+  const t = ds.targets;
+  let targets: Targets = t;
+  if (t.kind === 'labels' && !isShared(t.data)) targets = { ...t, data: sharedCopy(t.data) };
+  if (t.kind === 'tensor' && !isShared(t.data)) targets = { ...t, data: sharedCopy(t.data) };
+  const x = isShared(ds.x) ? ds.x : sharedCopy(ds.x);
+  return x === ds.x && targets === t ? ds : { ...ds, x, targets };
+}
+
 export interface FromArraysOptions {
   /** n*prod(sampleShape) samples, already normalised; a Float32Array is used as is, not copied */
   x: Float32Array | ArrayLike<number>;
