@@ -74,10 +74,10 @@ export function leakyReluForwardRef(x: Float32Array, slope: number): Float32Arra
   return map(x, (v) => (v > 0 ? v : v * a));
 }
 
-/** dx += y > 0 ? dy : slope*dy. */
+/** dx += y > 0 ? dy : slope*dy, the product rounded to f32 as the kernel's (so the two agree bit for bit). */
 export function leakyReluBackwardRef(dx: Float32Array, dy: Float32Array, y: Float32Array, slope: number): Float32Array {
   const a = Math.fround(slope);
-  for (let i = 0; i < dx.length; i++) dx[i] += y[i] > 0 ? dy[i] : dy[i] * a;
+  for (let i = 0; i < dx.length; i++) dx[i] += y[i] > 0 ? dy[i] : Math.fround(dy[i] * a);
   return dx;
 }
 
