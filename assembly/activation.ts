@@ -326,3 +326,142 @@ export function dropout_backward_scalar(dx: usize, dy: usize, mask: usize, n: i3
   assert(n >= 0);
   for (let i = 0; i < n; i++) stf(dx, i, ldf(dy, i) * ldf(mask, i) + ldf(dx, i));
 }
+
+// ---- leaky ReLU ---------------------------------------------------------------------------
+// y = x > 0 ? x : slope*x with 0 <= slope < 1, so y > 0 exactly where x > 0 and the backward
+// can read y like ReLU's. slope arrives as f64 and is rounded to f32 once (PyTorch's float).
+
+/** y = x > 0 ? x : slope*x. May run in place. Called by the LeakyReLU layer. */
+export function leaky_relu_forward(y: usize, x: usize, n: i32, slope: f64): void {
+  assert(n >= 0 && slope >= 0 && slope < 1);
+  const a = <f32>slope;
+  const av = f32x4.splat(a), z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const u = ldv(x, i), v = ldv(x, i + 4);
+    const p = v128.bitselect(u, f32x4.mul(u, av), f32x4.gt(u, z));
+    const q = v128.bitselect(v, f32x4.mul(v, av), f32x4.gt(v, z));
+    stv(y, i, p); stv(y, i + 4, q);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const u = ldv(x, i);
+    stv(y, i, v128.bitselect(u, f32x4.mul(u, av), f32x4.gt(u, z)));
+  }
+  for (; i < n; i++) {
+    const v = ldf(x, i);
+    stf(y, i, v > 0 ? v : v * a);
+  }
+}
+
+/** Scalar twin of leaky_relu_forward. */
+export function leaky_relu_forward_scalar(y: usize, x: usize, n: i32, slope: f64): void {
+  assert(n >= 0 && slope >= 0 && slope < 1);
+  const a = <f32>slope;
+  for (let i = 0; i < n; i++) {
+    const v = ldf(x, i);
+    stf(y, i, v > 0 ? v : v * a);
+  }
+}
+
+/** dx += y > 0 ? dy : slope*dy (y is the forward output). Called by the LeakyReLU backward. */
+export function leaky_relu_backward(dx: usize, dy: usize, y: usize, n: i32, slope: f64): void {
+  assert(n >= 0 && slope >= 0 && slope < 1);
+  const a = <f32>slope;
+  const av = f32x4.splat(a), z = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const g = ldv(dy, i);
+    const d = v128.bitselect(g, f32x4.mul(g, av), f32x4.gt(ldv(y, i), z));
+    stv(dx, i, f32x4.add(ldv(dx, i), d));
+  }
+  for (; i < n; i++) {
+    const g = ldf(dy, i);
+    stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? g : g * a));
+  }
+}
+
+/** Scalar twin of leaky_relu_backward. */
+export function leaky_relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, slope: f64): void {
+  assert(n >= 0 && slope >= 0 && slope < 1);
+  const a = <f32>slope;
+  for (let i = 0; i < n; i++) {
+    const g = ldf(dy, i);
+    stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? g : g * a));
+  }
+}
+
+// ---- dropout with the mask made here ------------------------------------------------------
+// Element i is dropped when the top 24 bits of hash(seed, i) fall below p*2^24: a counter-based
+// draw, so the mask depends on (seed, i, p) alone, the same in the SIMD body, the scalar twin,
+// any flavour and any worker. The hash is two rounds of a 32-bit integer mixer
+// (x ^= x>>16; x *= 0x7feb352d; x ^= x>>15; x *= 0x846ca68b; x ^= x>>16), the first keyed by
+// the mixed seed, the second by the seed itself, so nearby seeds give unrelated masks.
+
+// @ts-ignore: decorator
+@inline function mix1(x: u32): u32 {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function mix4(x: v128): v128 {
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x7feb352d));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(<i32>0x846ca68b));
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  return x;
+}
+
+// @ts-ignore: decorator
+@inline function dropThreshold(p: f64): u32 {
+  return <u32>Math.floor(p * 16777216.0);
+}
+
+/**
+ * Inverted dropout with the mask drawn here: mask[i] = 0 with probability p (exactly when
+ * hash(seed, i) >> 8 < floor(p * 2^24)), else 1/(1-p) rounded to f32; y = x * mask. Overwrites
+ * y and mask (the backward reuses dropout_backward with it). y may be x; mask must be apart.
+ */
+export function dropout_seeded_forward(y: usize, mask: usize, x: usize, n: i32, p: f64, seed: u32): void {
+  assert(n >= 0 && p >= 0 && p < 1);
+  const thr = dropThreshold(p);
+  const keep = <f32>(1 / (1 - p));
+  const key = mix1(seed);
+  const kv = i32x4.splat(key), sv = i32x4.splat(seed), tv = i32x4.splat(thr);
+  const keepv = f32x4.splat(keep), zero = f32x4.splat(0);
+  let idx = i32x4(0, 1, 2, 3);
+  const four = i32x4.splat(4);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const h = mix4(i32x4.add(mix4(v128.xor(idx, kv)), sv));
+    const m = v128.bitselect(zero, keepv, i32x4.lt_u(i32x4.shr_u(h, 8), tv));
+    stv(mask, i, m);
+    stv(y, i, f32x4.mul(ldv(x, i), m));
+    idx = i32x4.add(idx, four);
+  }
+  for (; i < n; i++) {
+    const h = mix1(mix1(<u32>i ^ key) + seed);
+    const m = (h >> 8) < thr ? <f32>0 : keep;
+    stf(mask, i, m);
+    stf(y, i, ldf(x, i) * m);
+  }
+}
+
+/** Scalar twin of dropout_seeded_forward: the same mask bit for bit. */
+export function dropout_seeded_forward_scalar(y: usize, mask: usize, x: usize, n: i32, p: f64, seed: u32): void {
+  assert(n >= 0 && p >= 0 && p < 1);
+  const thr = dropThreshold(p);
+  const keep = <f32>(1 / (1 - p));
+  const key = mix1(seed);
+  for (let i = 0; i < n; i++) {
+    const h = mix1(mix1(<u32>i ^ key) + seed);
+    const m = (h >> 8) < thr ? <f32>0 : keep;
+    stf(mask, i, m);
+    stf(y, i, ldf(x, i) * m);
+  }
+}

@@ -11,4 +11,6 @@ export * from './conv2d';
 export * from './pool';
 export * from './activation';
 export * from './softmax_xent';
+export * from './batchnorm';
+export * from './concat';
 export * from './optim';

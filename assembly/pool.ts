@@ -12,7 +12,7 @@
 // The 2x2 stride 2 unpadded case (LeNet's pools) has a SIMD fast path: eight adjacent inputs
 // of a row split into even and odd columns with one shuffle each, giving four windows per
 // pair of rows. Everything else takes the general scalar path, which is also the scalar twin.
-import { ldf, stf } from './common';
+import { ldf, stf, runSum4, runSum1 } from './common';
 
 // @ts-ignore: decorator
 @inline function outSize(size: i32, k: i32, s: i32, p: i32): i32 {
@@ -366,4 +366,45 @@ export function avgpool2d_backward_scalar(
   assert(n >= 1 && c >= 1 && kh >= 1 && kw >= 1 && sh >= 1 && sw >= 1);
   assert(2 * ph <= kh && 2 * pw <= kw && h + 2 * ph >= kh && w + 2 * pw >= kw);
   avgpoolBackGeneral(dx, dy, n * c, h, w, kh, kw, sh, sw, ph, pw);
+}
+
+// ---- global average pooling ---------------------------------------------------------------
+// x is (P,S) as P = N*C planes of S = H*W values, y is (P,): each plane's mean, summed in f64
+// in a fixed order (the shape's alone).
+
+/** y[p] = mean of plane p. Overwrites y. Called by the global_avgpool op. */
+export function global_avgpool_forward(y: usize, x: usize, planes: i32, s: i32): void {
+  assert(planes >= 1 && s >= 1);
+  const bytes = <usize>s << 2;
+  for (let p = 0; p < planes; p++) stf(y, p, <f32>(runSum4(x + <usize>p * bytes, s) / <f64>s));
+}
+
+/** Scalar twin of global_avgpool_forward. */
+export function global_avgpool_forward_scalar(y: usize, x: usize, planes: i32, s: i32): void {
+  assert(planes >= 1 && s >= 1);
+  const bytes = <usize>s << 2;
+  for (let p = 0; p < planes; p++) stf(y, p, <f32>(runSum1(x + <usize>p * bytes, s) / <f64>s));
+}
+
+/** dx[p, i] += dy[p] / S: each value's share of its plane's mean. Accumulates. */
+export function global_avgpool_backward(dx: usize, dy: usize, planes: i32, s: i32): void {
+  assert(planes >= 1 && s >= 1);
+  for (let p = 0; p < planes; p++) {
+    const g = <f32>(<f64>ldf(dy, p) / <f64>s);
+    const gv = f32x4.splat(g);
+    const row = dx + (<usize>p * <usize>s << 2);
+    let i = 0;
+    for (; i + 4 <= s; i += 4) v128.store(row + (<usize>i << 2), f32x4.add(v128.load(row + (<usize>i << 2)), gv));
+    for (; i < s; i++) stf(row, i, ldf(row, i) + g);
+  }
+}
+
+/** Scalar twin of global_avgpool_backward. */
+export function global_avgpool_backward_scalar(dx: usize, dy: usize, planes: i32, s: i32): void {
+  assert(planes >= 1 && s >= 1);
+  for (let p = 0; p < planes; p++) {
+    const g = <f32>(<f64>ldf(dy, p) / <f64>s);
+    const row = dx + (<usize>p * <usize>s << 2);
+    for (let i = 0; i < s; i++) stf(row, i, ldf(row, i) + g);
+  }
 }

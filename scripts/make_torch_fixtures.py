@@ -3,7 +3,8 @@
 
 Run with Debian's python3, which has python3-torch:
 
-    /usr/bin/python3 scripts/make_torch_fixtures.py
+    /usr/bin/python3 scripts/make_torch_fixtures.py            # every fixture file
+    /usr/bin/python3 scripts/make_torch_fixtures.py batchnorm  # only the named ones
 
 The tests never run Python: the .safetensors files this writes are committed. Debian packages
 no python3-safetensors, so the format is written here by hand (see write_safetensors).
@@ -389,10 +390,120 @@ def lenet():
     return size + save('lenet_batch.safetensors', tensors, meta)
 
 
+# --------------------------------------------------------------------------------------------
+# batch norm (F.batch_norm): x (N,C) or (N,C,H,W); training (batch statistics, biased variance
+# to normalise) and eval (running statistics). Per case: inputs, y, gy and gx, gw, gb; training
+# cases also `stats` = [batch mean (C), unbiased batch variance (C)], what the op hands back for
+# the running-statistics update.
+# --------------------------------------------------------------------------------------------
+def batchnorm():
+    torch.manual_seed(11)
+    eps = 1e-5
+    cases = [
+        # name, x shape, training
+        ('bn1d_train', (7, 5), True),
+        ('bn2d_train', (3, 4, 5, 6), True),
+        ('bn1d_eval', (6, 3), False),
+        ('bn2d_eval', (2, 3, 7, 5), False),
+    ]
+    tensors, meta = {}, {'cases': json.dumps([c[0] for c in cases]), 'eps': repr(eps)}
+    for name, xs, training in cases:
+        c = xs[1]
+        x = torch.randn(xs) * 1.5 + torch.randn(c).reshape((1, c) + (1,) * (len(xs) - 2))  # a mean per channel
+        w = torch.rand(c) + 0.5
+        b = torch.randn(c) * 0.2
+        rm = torch.randn(c) * 0.5
+        rv = torch.rand(c) + 0.5
+        fn = lambda x, w, b: F.batch_norm(x, rm.clone().to(x.dtype), rv.clone().to(x.dtype), w, b, training, 0.1, eps)
+        gy = torch.randn(xs)
+        y, (gx, gw, gb) = grads64(fn, [x, w, b], gy)
+        y32, g32 = grads32(fn, [x, w, b], gy)
+        for k, r, q in zip(['y', 'gx', 'gw', 'gb'], [y, gx, gw, gb], [y32, *g32]):
+            note_f32_gap('batchnorm', k, r, q)
+        for k, v in zip(['x', 'weight', 'bias', 'running_mean', 'running_var', 'y', 'gy', 'gx', 'gw', 'gb'], [x, w, b, rm, rv, y, gy, gx, gw, gb]):
+            tensors[f'{name}.{k}'] = f32(v)
+        if training:
+            dims = [0] + list(range(2, len(xs)))
+            xd = x.double()
+            tensors[f'{name}.stats'] = f32(torch.cat([xd.mean(dims), xd.var(dims, unbiased=True)]))
+        meta[f'{name}.training'] = json.dumps(training)
+    return save('batchnorm.safetensors', tensors, meta)
+
+
+# --------------------------------------------------------------------------------------------
+# running statistics: nn.BatchNorm1d(5) and nn.BatchNorm2d(4) (momentum 0.1, eps 1e-5, default
+# init: running_mean 0, running_var 1) after three training-mode forward calls on different
+# batches x1, x2, x3; running_mean, running_var, num_batches_tracked (I64) after each call.
+# --------------------------------------------------------------------------------------------
+def batchnorm_running():
+    torch.manual_seed(12)
+    tensors, meta = {}, {'models': json.dumps(['bn1d', 'bn2d']), 'momentum': '0.1', 'eps': '1e-05', 'steps': '3'}
+    for name, mod, xs in [('bn1d', nn.BatchNorm1d(5), (6, 5)), ('bn2d', nn.BatchNorm2d(4), (3, 4, 5, 5))]:
+        m64 = mod.double().train()
+        m32 = type(mod)(xs[1]).train()
+        for step in (1, 2, 3):
+            x = torch.randn(xs) * (1 + step) + step  # a new batch, with its own mean and spread
+            m64(x.double())
+            m32(x)
+            tensors[f'{name}.x{step}'] = f32(x)
+            tensors[f'{name}.running_mean{step}'] = f32(m64.running_mean)
+            tensors[f'{name}.running_var{step}'] = f32(m64.running_var)
+            tensors[f'{name}.num_batches_tracked{step}'] = m64.num_batches_tracked.reshape(1).numpy().astype(np.int64)
+            note_f32_gap('batchnorm_running', 'running_mean', m64.running_mean, m32.running_mean)
+            note_f32_gap('batchnorm_running', 'running_var', m64.running_var, m32.running_var)
+    return save('batchnorm_running.safetensors', tensors, meta)
+
+
+# --------------------------------------------------------------------------------------------
+# a residual block: y = relu(bn(conv(x)) + x), conv 3x3 padding 1 keeping the channels, bn in
+# training mode; forward and the gradients of x and every parameter for a fixed gy.
+# --------------------------------------------------------------------------------------------
+def residual():
+    torch.manual_seed(13)
+    n, c, h, w = 2, 4, 7, 6
+    eps = 1e-5
+    x = torch.randn(n, c, h, w)
+    cw = torch.randn(c, c, 3, 3) / (c * 9) ** 0.5
+    cb = torch.randn(c) * 0.1
+    bw = torch.rand(c) + 0.5
+    bb = torch.randn(c) * 0.2
+
+    def block(x, cw, cb, bw, bb):
+        z = F.conv2d(x, cw, cb, stride=1, padding=1)
+        rm = torch.zeros(c, dtype=x.dtype)
+        rv = torch.ones(c, dtype=x.dtype)
+        return F.relu(F.batch_norm(z, rm, rv, bw, bb, True, 0.1, eps) + x)
+
+    gy = torch.randn(n, c, h, w)
+    ins = [x, cw, cb, bw, bb]
+    y, grads = grads64(block, ins, gy)
+    y32, g32 = grads32(block, ins, gy)
+    names = ['x', 'conv.weight', 'conv.bias', 'bn.weight', 'bn.bias']
+    note_f32_gap('residual', 'y', y, y32)
+    for k, r, q in zip(names, grads, g32):
+        note_f32_gap('residual', f'grad.{k}', r, q)
+    tensors = {k: f32(v) for k, v in zip(names, ins)}
+    tensors['y'] = f32(y)
+    tensors['gy'] = f32(gy)
+    for k, g in zip(names, grads):
+        tensors[f'grad.{k}'] = f32(g)
+    meta = {'eps': repr(eps), 'block': 'relu(batch_norm(conv2d(x, conv.weight, conv.bias, padding=1), training) + x)'}
+    return save('residual.safetensors', tensors, meta)
+
+
+FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, softmax_xent, optim, lenet, batchnorm, batchnorm_running, residual)}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.set_num_threads(1)  # same sums in the same order on every machine that reruns this
-    total = sum(f() for f in (conv2d, pool, linear, activation, softmax_xent, optim, lenet))
+    # names on the command line pick fixtures (e.g. `batchnorm residual`); none: all of them
+    names = sys.argv[1:] or list(FIXTURES)
+    unknown = [n for n in names if n not in FIXTURES]
+    if unknown:
+        print(f'unknown fixture(s) {unknown}; known: {list(FIXTURES)}', file=sys.stderr)
+        return 2
+    total = sum(FIXTURES[n]() for n in names)
     print(f'total {total} bytes')
     print('PyTorch float32 vs float64 reference, max |diff| / max |ref| per tensor:')
     for k, v in sorted(worst.items()):

@@ -1,7 +1,7 @@
 // Finite-difference checks of every differentiable op in the table (STYLE 22): central
 // differences of a random projection f(x) = Σ r·op(x), compared with the tape's gradient for
 // every differentiable input. Inputs of ops with kinks (ReLU at 0, tied maxima) are drawn away
-// from them. Runs on the debug build (assertions on) and the release build.
+// from them; inputs listed in `positive` (variances) are drawn in [0.5, 1.5). Runs on the debug build (assertions on) and the release build.
 import { describe, it, expect } from 'vitest';
 import { Tape } from '../src/autograd.js';
 import { Tensor, sizeOf, shapeStr } from '../src/tensor.js';
@@ -21,6 +21,7 @@ function inputsFor(spec: (typeof OP_LIST)[number][1], shapes: number[][], seed: 
       const classes = spec.gradcheck.labels.classes(shapes);
       return Float32Array.from({ length: n }, () => Math.floor(r() * classes));
     }
+    if (spec.gradcheck.positive?.includes(i)) return Float32Array.from({ length: n }, () => 0.5 + r());
     if (spec.gradcheck.awayFromKinks) {
       // distinct values with gaps >> EPS and magnitudes >= 0.1: no ReLU kink, no tied maxima
       const perm = Array.from({ length: n }, (_, j) => j).sort(() => r() - 0.5);

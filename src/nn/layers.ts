@@ -11,7 +11,7 @@ export interface Ctx {
   tape: Tape;
   params: Params;
   training: boolean;
-  /** uniform [0,1) draws for dropout masks (seeded by the trainer per step and chunk) */
+  /** uniform [0,1) draws (one per Dropout layer call seeds its mask; seeded by the trainer per step and chunk) */
   random: () => number;
 }
 
@@ -188,10 +188,9 @@ export class Dropout implements Layer {
   }
   forward(ctx: Ctx, x: Tensor): Tensor {
     if (!ctx.training || this.p === 0) return x;
-    const keep = 1 / (1 - this.p);
-    const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = ctx.random() < this.p ? 0 : keep;
-    return ctx.tape.apply('dropout', [x], { p: this.p, mask });
+    // one draw seeds the kernel's counter-based mask, the same on every flavour and worker
+    const seed = Math.floor(ctx.random() * 2 ** 32);
+    return ctx.tape.apply('dropout', [x], { p: this.p, seed });
   }
 }
 

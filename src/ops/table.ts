@@ -23,9 +23,22 @@ import {
   sigmoidBackward,
   tanhForward,
   tanhBackward,
-  dropoutForward,
   dropoutBackward,
+  dropoutSeededForward,
+  leakyReluForward,
+  leakyReluBackward,
 } from '../core/kernels/activation.js';
+import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
+import {
+  batchnormForwardTrain,
+  batchnormForwardEval,
+  batchnormBackwardReduce,
+  batchnormBackwardDataTrain,
+  batchnormBackwardDataEval,
+  type BatchnormDims,
+} from '../core/kernels/batchnorm.js';
+import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
+import { add, axpy } from '../core/kernels/elementwise.js';
 import { softmaxXentForward, softmaxXentBackward } from '../core/kernels/softmax_xent.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
@@ -73,6 +86,8 @@ export interface OpDef<A> {
     labels?: { input: number; classes: (shapes: Shape[]) => number };
     /** keep inputs away from kinks (ReLU at 0, tied maxima): min |x| and min gap */
     awayFromKinks?: boolean;
+    /** inputs drawn in [0.5, 1.5) instead of [-1, 1) (variances) */
+    positive?: number[];
   };
 }
 
@@ -86,9 +101,24 @@ export interface Pool2dAttrs {
   pad: [number, number];
 }
 export interface DropoutAttrs {
+  /** probability of zeroing an element, in [0, 1) */
   p: number;
-  /** the mask, made by the caller's seeded PRNG: 0 or 1/(1-p) per element */
-  mask: Float32Array;
+  /** u32 seed of the kernel's counter-based mask: the same (seed, p, shape) gives the same mask */
+  seed: number;
+}
+export interface LeakyReluAttrs {
+  /** slope for x <= 0, in [0, 1) (PyTorch's default is 0.01) */
+  slope: number;
+}
+export interface BatchnormAttrs {
+  /** batch statistics (true) or the running ones (false) */
+  training: boolean;
+  eps: number;
+  /**
+   * training only: receives the batch mean (first C) and the unbiased variance (next C; the
+   * biased one, 0, when N*S = 1), for the caller's running-statistics update (updateRunningStats)
+   */
+  stats?: Float32Array;
 }
 export type NoAttrs = Record<string, never>;
 
@@ -120,30 +150,103 @@ function freeOnThrow<T>(saved: Buf, run: () => T): T {
   }
 }
 
-/** An elementwise activation whose backward reads the output y. */
-function activation(
-  fwd: (core: Core, y: Buf, x: Buf) => void,
-  bwd: (core: Core, dx: Buf, dy: Buf, y: Buf) => void,
+/** An elementwise activation whose backward reads the output y (attrs: none, or leaky_relu's slope). */
+function activation<A>(
+  fwd: (core: Core, y: Buf, x: Buf, a: A) => void,
+  bwd: (core: Core, dx: Buf, dy: Buf, y: Buf, a: A) => void,
   flopsPerElement: number,
+  cases: GradCase<A>[],
   awayFromKinks = false,
-): OpDef<NoAttrs> {
+  check: (a: A) => void = () => {},
+): OpDef<A> {
   return {
     inputs: ['x'],
     differentiable: [true],
-    outShape: ([x]) => x,
-    forward(core, out, [x]) {
-      fwd(core, out.buf, x.buf);
+    outShape([x], a) {
+      check(a);
+      return x;
+    },
+    forward(core, out, [x], a) {
+      fwd(core, out.buf, x.buf, a);
       return undefined;
     },
-    backward(core, { inputs: [x], out }) {
-      bwd(core, x.ensureGrad(), out.grad!, out.buf);
+    backward(core, { inputs: [x], out, attrs }) {
+      bwd(core, x.ensureGrad(), out.grad!, out.buf, attrs);
     },
     flops: ([x]) => flopsPerElement * sizeOf(x),
     // forward reads x, writes y; backward reads dy and y, reads and writes dx
     bytes: ([x]) => 4 * 2 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
-    gradcheck: { cases: [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }], awayFromKinks },
+    gradcheck: { cases, awayFromKinks },
   };
+}
+
+const ACTIVATION_CASES: GradCase<NoAttrs>[] = [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }];
+
+function checkSlope(a: LeakyReluAttrs): void {
+  if (a == null || typeof a.slope !== 'number' || !(a.slope >= 0 && a.slope < 1)) {
+    throw new Error(`leaky_relu: attrs.slope must be a number in [0, 1), got ${a?.slope}`);
+  }
+}
+
+/** x [N,C,...] as batch-norm dims: n = N, c = C, s = the product of the rest (1 for [N,C]). */
+function bnDims(x: Shape): BatchnormDims {
+  return { n: x[0], c: x[1], s: sizeOf(x.slice(2)) };
+}
+
+/** [N,C1,...] and [N,C2,...] as concat dims. */
+function concatDims(a: Shape, b: Shape): ConcatDims {
+  return { n: a[0], ca: a[1], cb: b[1], s: sizeOf(a.slice(2)) };
+}
+
+/** Runs `body` with an f32 scratch block of `n` values that it frees afterwards. */
+function withScratch<T>(core: Core, n: number, body: (b: Buf) => T): T {
+  const b = core.heap.alloc(n, 'f32', false);
+  try {
+    return body(b);
+  } finally {
+    b.free();
+  }
+}
+
+function bnForwardTrain(core: Core, out: Tensor, [x, w, b]: Tensor[], a: BatchnormAttrs): Saved {
+  const d = bnDims(x.shape);
+  const mean = core.heap.alloc(d.c, 'f32', false);
+  const invstd = core.heap.alloc(d.c, 'f32', false);
+  try {
+    withScratch(core, d.c, (variance) => {
+      batchnormForwardTrain(core, out.buf, mean, invstd, variance, x.buf, w.buf, b.buf, d, a.eps);
+      if (a.stats) {
+        const m = d.n * d.s;
+        const mv = mean.view(), vv = variance.view();
+        for (let k = 0; k < d.c; k++) {
+          a.stats[k] = mv[k];
+          a.stats[d.c + k] = m > 1 ? (vv[k] * m) / (m - 1) : vv[k];
+        }
+      }
+    });
+  } catch (e) {
+    mean.free();
+    invstd.free();
+    throw e;
+  }
+  return { mean, invstd };
+}
+
+function bnBackward(core: Core, { inputs: [x, w, b, rm], out, attrs, saved }: OpNode<BatchnormAttrs>, needs: boolean[]): void {
+  const d = bnDims(x.shape);
+  const dy = out.grad!;
+  const invstd = saved!.invstd!;
+  const mean = attrs.training ? saved!.mean! : rm.buf;
+  if (!attrs.training && needs[0]) batchnormBackwardDataEval(core, x.ensureGrad(), dy, w.buf, invstd, d);
+  if (!(needs[1] || needs[2] || (attrs.training && needs[0]))) return;
+  withScratch(core, 2 * d.c, (sums) => {
+    const sdy = sums.sub(0, d.c), sdyx = sums.sub(d.c, d.c);
+    batchnormBackwardReduce(core, sdy, sdyx, dy, x.buf, mean, invstd, d);
+    if (attrs.training && needs[0]) batchnormBackwardDataTrain(core, x.ensureGrad(), dy, x.buf, w.buf, mean, invstd, sdy, sdyx, d);
+    if (needs[1]) axpy(core, w.ensureGrad(), sdyx, 1);
+    if (needs[2]) axpy(core, b.ensureGrad(), sdy, 1);
+  });
 }
 
 export const OPS = {
@@ -294,34 +397,182 @@ export const OPS = {
     },
   } satisfies OpDef<Pool2dAttrs>,
 
-  relu: activation(reluForward, reluBackward, 1, true),
-  sigmoid: activation(sigmoidForward, sigmoidBackward, 4),
-  tanh: activation(tanhForward, tanhBackward, 4),
+  relu: activation<NoAttrs>((c, y, x) => reluForward(c, y, x), (c, dx, dy, y) => reluBackward(c, dx, dy, y), 1, ACTIVATION_CASES, true),
+  sigmoid: activation<NoAttrs>((c, y, x) => sigmoidForward(c, y, x), (c, dx, dy, y) => sigmoidBackward(c, dx, dy, y), 4, ACTIVATION_CASES),
+  tanh: activation<NoAttrs>((c, y, x) => tanhForward(c, y, x), (c, dx, dy, y) => tanhBackward(c, dx, dy, y), 4, ACTIVATION_CASES),
 
-  /** y = x * mask, mask in {0, 1/(1-p)} made by the caller's seeded PRNG */
+  /** y = x > 0 ? x : slope*x */
+  leaky_relu: activation<LeakyReluAttrs>(
+    (c, y, x, a) => leakyReluForward(c, y, x, a.slope),
+    (c, dx, dy, y, a) => leakyReluBackward(c, dx, dy, y, a.slope),
+    1,
+    [
+      { shapes: [[3, 7]], attrs: { slope: 0.01 } },
+      { shapes: [[2, 3, 5, 5]], attrs: { slope: 0.2 } },
+    ],
+    true,
+    checkSlope,
+  ),
+
+  /** y = x * mask, mask in {0, 1/(1-p)} drawn by the kernel from (seed, element index); saved for backward */
   dropout: {
     inputs: ['x'],
     differentiable: [true],
     outShape([x], a: DropoutAttrs) {
-      if (a.mask.length !== sizeOf(x)) throw new Error(`dropout: mask has ${a.mask.length} elements, x ${shapeStr(x)} has ${sizeOf(x)}`);
+      if (a == null || typeof a.p !== 'number' || !(a.p >= 0 && a.p < 1)) throw new Error(`dropout: attrs.p must be a number in [0, 1), got ${a?.p}`);
+      if (!Number.isInteger(a.seed) || a.seed < 0 || a.seed > 0xffffffff) throw new Error(`dropout: attrs.seed must be an integer in [0, 2^32), got ${a.seed}`);
       return x;
     },
     forward(core, out, [x], a) {
-      const mask = core.heap.from(a.mask);
-      freeOnThrow(mask, () => dropoutForward(core, out.buf, x.buf, mask));
+      const mask = core.heap.alloc(x.size, 'f32', false);
+      freeOnThrow(mask, () => dropoutSeededForward(core, out.buf, mask, x.buf, a.p, a.seed));
       return { mask };
     },
     backward(core, { inputs: [x], out, saved }) {
       dropoutBackward(core, x.ensureGrad(), out.grad!, saved!.mask!);
     },
     flops: ([x]) => sizeOf(x),
-    // forward reads x and the mask, writes y; backward reads dy and the mask, reads and writes dx
+    // forward reads x, writes y and the mask; backward reads dy and the mask, reads and writes dx
     bytes: ([x]) => 4 * 3 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
     gradcheck: {
-      cases: [{ shapes: [[4, 9]], attrs: { p: 0.5, mask: Float32Array.from({ length: 36 }, (_, i) => (i % 3 === 0 ? 0 : 2)) } }],
+      cases: [
+        { shapes: [[4, 9]], attrs: { p: 0.5, seed: 1234 } },
+        { shapes: [[2, 3, 5, 5]], attrs: { p: 0.2, seed: 0xfedcba98 } },
+      ],
     },
   } satisfies OpDef<DropoutAttrs>,
+
+  /**
+   * Batch normalisation over dim 1 (BatchNorm1d [N,C], BatchNorm2d [N,C,H,W]). training: batch
+   * mean and biased variance (PyTorch); eval: running_mean and running_var. The op never changes
+   * the running statistics: attrs.stats receives the batch ones for updateRunningStats.
+   */
+  batchnorm: {
+    inputs: ['x', 'weight', 'bias', 'running_mean', 'running_var'],
+    differentiable: [true, true, true, false, false],
+    outShape([x, w, b, rm, rv], a: BatchnormAttrs) {
+      if (x.length < 2) throw new Error(`batchnorm: x must be [N,C] or [N,C,...], got shape ${shapeStr(x)}`);
+      const c = x[1];
+      for (const [name, s] of [['weight', w], ['bias', b], ['running_mean', rm], ['running_var', rv]] as const) {
+        if (s.length !== 1 || s[0] !== c) throw new Error(`batchnorm: ${name} must be [${c}] (one per channel of x ${shapeStr(x)}), got ${shapeStr(s)}`);
+      }
+      if (a == null || typeof a.training !== 'boolean') throw new Error(`batchnorm: attrs.training must be a boolean, got ${a?.training}`);
+      if (typeof a.eps !== 'number' || !(a.eps >= 0) || !Number.isFinite(a.eps)) throw new Error(`batchnorm: attrs.eps must be a finite number >= 0, got ${a.eps}`);
+      if (a.stats !== undefined) {
+        if (!a.training) throw new Error('batchnorm: attrs.stats is only written in training mode');
+        if (!(a.stats instanceof Float32Array) || a.stats.length !== 2 * c) {
+          throw new Error(`batchnorm: attrs.stats must be a Float32Array of 2*C = ${2 * c} values, got ${a.stats instanceof Float32Array ? a.stats.length : typeof a.stats}`);
+        }
+      }
+      return x;
+    },
+    forward(core, out, ins, a) {
+      if (a.training) return bnForwardTrain(core, out, ins, a);
+      const [x, w, b, rm, rv] = ins;
+      const d = bnDims(x.shape);
+      const invstd = core.heap.alloc(d.c, 'f32', false);
+      freeOnThrow(invstd, () => batchnormForwardEval(core, out.buf, invstd, x.buf, w.buf, b.buf, rm.buf, rv.buf, d, a.eps));
+      return { invstd };
+    },
+    backward: bnBackward,
+    // training: a sum, a sum of squares, then y = (x - mean)*scale + bias; eval: the last pass
+    flops: ([x], a) => (a.training ? 6 : 3) * sizeOf(x),
+    // training: reduce (dy, x), then the data gradient; weight and bias need the reduce only
+    backwardFlops: ([x], a, needs) => (needs[1] || needs[2] || (a.training && needs[0]) ? 4 * sizeOf(x) : 0) + (needs[0] ? (a.training ? 5 : 2) * sizeOf(x) : 0),
+    // training reads x twice for the statistics and once more to normalise; eval once
+    bytes: ([x, w], a) => 4 * ((a.training ? 3 : 1) * sizeOf(x) + sizeOf(x) + 4 * sizeOf(w)),
+    backwardBytes([x, w], a, needs) {
+      const reduce = needs[1] || needs[2] || (a.training && needs[0]) ? 2 * sizeOf(x) : 0;
+      const data = needs[0] ? (a.training ? 4 : 3) * sizeOf(x) : 0;
+      return 4 * (reduce + data + 6 * sizeOf(w));
+    },
+    gradcheck: {
+      cases: [
+        { shapes: [[5, 3], [3], [3], [3], [3]], attrs: { training: true, eps: 1e-5 } },
+        { shapes: [[2, 3, 4, 5], [3], [3], [3], [3]], attrs: { training: true, eps: 1e-5 } },
+        { shapes: [[4, 3], [3], [3], [3], [3]], attrs: { training: false, eps: 1e-5 } },
+        { shapes: [[2, 2, 3, 3], [2], [2], [2], [2]], attrs: { training: false, eps: 1e-3 } },
+      ],
+      positive: [4],
+    },
+  } satisfies OpDef<BatchnormAttrs>,
+
+  /** y = a + b (same shape: the residual sum) */
+  add: {
+    inputs: ['a', 'b'],
+    differentiable: [true, true],
+    outShape([a, b]) {
+      if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error(`add: a ${shapeStr(a)} and b ${shapeStr(b)} must have the same shape`);
+      return a;
+    },
+    forward(core, out, [a, b]) {
+      add(core, out.buf, a.buf, b.buf);
+      return undefined;
+    },
+    backward(core, { inputs: [a, b], out }, needs) {
+      if (needs[0]) axpy(core, a.ensureGrad(), out.grad!, 1);
+      if (needs[1]) axpy(core, b.ensureGrad(), out.grad!, 1);
+    },
+    flops: ([a]) => sizeOf(a),
+    backwardFlops: ([a], _a, needs) => sizeOf(a) * (Number(needs[0]) + Number(needs[1])),
+    bytes: ([a]) => 4 * 3 * sizeOf(a),
+    backwardBytes: ([a], _a, needs) => 4 * 3 * sizeOf(a) * (Number(needs[0]) + Number(needs[1])),
+    gradcheck: { cases: [{ shapes: [[3, 7], [3, 7]], attrs: {} }, { shapes: [[2, 3, 4, 5], [2, 3, 4, 5]], attrs: {} }] },
+  } satisfies OpDef<NoAttrs>,
+
+  /** y = [a, b] along dim 1: a [N,C1,...], b [N,C2,...] → [N,C1+C2,...] */
+  concat: {
+    inputs: ['a', 'b'],
+    differentiable: [true, true],
+    outShape([a, b]) {
+      const same = a.length >= 2 && a.length === b.length && a[0] === b[0] && a.slice(2).every((v, i) => v === b[i + 2]);
+      if (!same) {
+        throw new Error(`concat: a ${shapeStr(a)} and b ${shapeStr(b)} must be [N,C1,...] and [N,C2,...] with the same N and trailing dims (concatenated along dim 1)`);
+      }
+      return [a[0], a[1] + b[1], ...a.slice(2)];
+    },
+    forward(core, out, [a, b]) {
+      concatForward(core, out.buf, a.buf, b.buf, concatDims(a.shape, b.shape));
+      return undefined;
+    },
+    backward(core, { inputs: [a, b], out }, needs) {
+      const d = concatDims(a.shape, b.shape);
+      if (needs[0]) concatBackward(core, a.ensureGrad(), out.grad!, 'a', d);
+      if (needs[1]) concatBackward(core, b.ensureGrad(), out.grad!, 'b', d);
+    },
+    flops: () => 0,
+    backwardFlops: ([a, b], _a, needs) => (needs[0] ? sizeOf(a) : 0) + (needs[1] ? sizeOf(b) : 0),
+    bytes: ([a, b]) => 4 * 2 * (sizeOf(a) + sizeOf(b)),
+    backwardBytes: ([a, b], _a, needs) => 4 * 3 * ((needs[0] ? sizeOf(a) : 0) + (needs[1] ? sizeOf(b) : 0)),
+    gradcheck: {
+      cases: [
+        { shapes: [[2, 3, 4, 5], [2, 2, 4, 5]], attrs: {} },
+        { shapes: [[3, 4], [3, 1]], attrs: {} },
+      ],
+    },
+  } satisfies OpDef<NoAttrs>,
+
+  /** [N,C,H,W] → [N,C]: the mean over each H×W plane */
+  global_avgpool: {
+    inputs: ['x'],
+    differentiable: [true],
+    outShape([x]) {
+      rank('global_avgpool', 'x', x, 4);
+      return [x[0], x[1]];
+    },
+    forward(core, out, [x]) {
+      globalAvgpoolForward(core, out.buf, x.buf, { n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3] });
+      return undefined;
+    },
+    backward(core, { inputs: [x], out }) {
+      globalAvgpoolBackward(core, x.ensureGrad(), out.grad!, { n: x.shape[0], c: x.shape[1], h: x.shape[2], w: x.shape[3] });
+    },
+    flops: ([x]) => sizeOf(x),
+    bytes: ([x]) => 4 * (sizeOf(x) + x[0] * x[1]),
+    backwardBytes: ([x]) => 4 * (2 * sizeOf(x) + x[0] * x[1]),
+    gradcheck: { cases: [{ shapes: [[2, 3, 5, 7]], attrs: {} }, { shapes: [[1, 4, 1, 1]], attrs: {} }] },
+  } satisfies OpDef<NoAttrs>,
 
   /** the same data under another shape (flatten); shares data and gradient with x */
   reshape: {

@@ -67,3 +67,41 @@ export function dropoutMaskRef(n: number, p: number, uniform: () => number): Flo
   for (let i = 0; i < n; i++) out[i] = uniform() < p ? 0 : keep;
   return out;
 }
+
+/** x > 0 ? x : slope*x, slope rounded to f32 as the kernel and PyTorch do. */
+export function leakyReluForwardRef(x: Float32Array, slope: number): Float32Array {
+  const a = Math.fround(slope);
+  return map(x, (v) => (v > 0 ? v : v * a));
+}
+
+/** dx += y > 0 ? dy : slope*dy, the product rounded to f32 as the kernel's (so the two agree bit for bit). */
+export function leakyReluBackwardRef(dx: Float32Array, dy: Float32Array, y: Float32Array, slope: number): Float32Array {
+  const a = Math.fround(slope);
+  for (let i = 0; i < dx.length; i++) dx[i] += y[i] > 0 ? dy[i] : Math.fround(dy[i] * a);
+  return dx;
+}
+
+/** The 32-bit integer mixer of the seeded dropout kernel (two xor-shift-multiply rounds). */
+function mix32(x: number): number {
+  x = (x ^ (x >>> 16)) >>> 0;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x = (x ^ (x >>> 15)) >>> 0;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/**
+ * The mask dropout_seeded_forward draws: element i is 0 when hash(seed, i) >>> 8 is below
+ * floor(p * 2^24), else 1/(1-p) in f32; hash(seed, i) = mix(mix(i ^ mix(seed)) + seed).
+ */
+export function dropoutSeededMaskRef(n: number, p: number, seed: number): Float32Array {
+  const thr = Math.floor(p * 16777216);
+  const keep = Math.fround(1 / (1 - p));
+  const key = mix32(seed >>> 0);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const h = mix32(((mix32((i ^ key) >>> 0) + seed) >>> 0));
+    out[i] = h >>> 8 < thr ? 0 : keep;
+  }
+  return out;
+}

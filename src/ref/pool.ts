@@ -102,3 +102,20 @@ export function avgpool2dBackwardRef(dx: Float32Array, dy: Float32Array, g: Geom
   dx.set(acc);
   return dx;
 }
+
+/** Global average pooling: y [n*c] = mean of each (n, c) plane of s = h*w values, in f64. */
+export function globalAvgpoolForwardRef(x: Float32Array, planes: number, s: number): Float32Array {
+  const y = new Float32Array(planes);
+  for (let p = 0; p < planes; p++) {
+    let t = 0;
+    for (let i = 0; i < s; i++) t += x[p * s + i];
+    y[p] = t / s;
+  }
+  return y;
+}
+
+/** dx[p, i] += dy[p] / s; returns dx. */
+export function globalAvgpoolBackwardRef(dx: Float32Array, dy: Float32Array, planes: number, s: number): Float32Array {
+  for (let p = 0; p < planes; p++) for (let i = 0; i < s; i++) dx[p * s + i] += dy[p] / s;
+  return dx;
+}

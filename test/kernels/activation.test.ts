@@ -17,6 +17,9 @@ import {
   tanhBackward,
   dropoutForward,
   dropoutBackward,
+  leakyReluForward,
+  leakyReluBackward,
+  dropoutSeededForward,
 } from '../../src/core/kernels/activation.js';
 import {
   reluForwardRef,
@@ -28,6 +31,9 @@ import {
   dropoutForwardRef,
   dropoutBackwardRef,
   dropoutMaskRef,
+  leakyReluForwardRef,
+  leakyReluBackwardRef,
+  dropoutSeededMaskRef,
 } from '../../src/ref/activation.js';
 
 const SIZES = [1, 3, 5, 7, 17, 1023, 100003];
@@ -222,5 +228,98 @@ describe('activation bad input', () => {
     expect(() => reluBackward(c, buf.sub(0, 16), buf.sub(8, 16), buf.sub(24, 16))).toThrow(/reluBackward: dx and dy overlap/);
     reluForward(c, buf, buf);
     buf.free();
+  });
+});
+
+describe('leaky ReLU against the reference (exact: one f32 multiply, as the reference)', () => {
+  for (const flavor of FLAVORS) {
+    for (const scalar of [false, true]) {
+      for (const slope of [0.01, 0.2, 0]) {
+        for (const n of [1, 7, 17, 1023]) {
+          it(`${flavor} ${scalar ? 'scalar' : 'simd'} slope=${slope} n=${n}`, () => {
+            const c = core(flavor);
+            const x = randn(n, 800 + n, -2, 2);
+            const dy = randn(n, 900 + n);
+            const dx0 = randn(n, 1000 + n);
+            const yRef = leakyReluForwardRef(x, slope);
+            withBufs(c, [x, dy, dx0, new Float32Array(n).fill(-7.25)], ([xb, dyb, dx, y]) => {
+              leakyReluForward(c, y, xb, slope, undefined, { scalar });
+              expectBits(y.view(), yRef, 'y');
+              leakyReluBackward(c, dx, dyb, y, slope, undefined, { scalar });
+              expectBits(dx.view(), leakyReluBackwardRef(Float32Array.from(dx0), dy, yRef, slope), 'dx');
+              leakyReluForward(c, xb, xb, slope, undefined, { scalar }); // in place
+              expectBits(xb.view(), yRef, 'y in place');
+            });
+          });
+        }
+      }
+    }
+  }
+
+  it('rejects a slope outside [0, 1)', () => {
+    const c = core('simd');
+    withBufs(c, [new Float32Array(4), new Float32Array(4)], ([a, b]) => {
+      expect(() => leakyReluForward(c, a, b, 1)).toThrow(/leakyReluForward: slope must be a number in \[0, 1\), got 1/);
+      expect(() => leakyReluBackward(c, a, b, a, -0.1)).toThrow(/leakyReluBackward: slope must be a number in \[0, 1\), got -0.1/);
+    });
+  });
+});
+
+describe('seeded dropout: the mask is drawn in the kernel from (seed, index)', () => {
+  for (const flavor of FLAVORS) {
+    for (const scalar of [false, true]) {
+      for (const [n, p, seed] of [[1, 0.5, 1], [7, 0.3, 12345], [1023, 0.5, 0xdeadbeef], [100003, 0.1, 42]] as const) {
+        it(`${flavor} ${scalar ? 'scalar' : 'simd'} n=${n} p=${p} seed=${seed}: the reference's mask, bit for bit`, () => {
+          const c = core(flavor);
+          const x = randn(n, 1100 + n, -3, 3);
+          const maskRef = dropoutSeededMaskRef(n, p, seed);
+          withBufs(c, [x, new Float32Array(n).fill(-7.25), new Float32Array(n).fill(-7.25)], ([xb, y, m]) => {
+            dropoutSeededForward(c, y, m, xb, p, seed, undefined, { scalar });
+            expectBits(m.view(), maskRef, 'mask');
+            expectBits(y.view(), dropoutForwardRef(x, maskRef), 'y');
+          });
+        });
+      }
+    }
+  }
+
+  it('keeps about 1-p of the elements, at 1/(1-p); the same seed gives the same mask, another seed another', () => {
+    const c = core('simd');
+    const n = 200003;
+    for (const p of [0.1, 0.5, 0.8]) {
+      withBufs(c, [new Float32Array(n).fill(1), new Float32Array(n), new Float32Array(n), new Float32Array(n)], ([x, y, m1, m2]) => {
+        dropoutSeededForward(c, y, m1, x, p, 7);
+        const mask = Float32Array.from(m1.view());
+        const keep = Math.fround(1 / (1 - p));
+        let kept = 0;
+        for (const v of mask) {
+          if (v !== 0 && v !== keep) throw new Error(`mask value ${v} is neither 0 nor ${keep}`);
+          if (v !== 0) kept++;
+        }
+        // binomial standard deviation sqrt(n p (1-p)) <= 224: 5 of them is 0.0056 of n
+        expect(Math.abs(kept / n - (1 - p)), `kept fraction at p=${p}`).toBeLessThan(0.006);
+        dropoutSeededForward(c, y, m2, x, p, 7, undefined, { scalar: true });
+        expectBits(m2.view(), mask, 'same seed, scalar twin');
+        dropoutSeededForward(c, y, m2, x, p, 8);
+        let same = 0;
+        const other = m2.view();
+        for (let i = 0; i < n; i++) if ((other[i] === 0) === (mask[i] === 0)) same++;
+        // independent masks agree on p^2 + (1-p)^2 of the elements
+        expect(Math.abs(same / n - (p * p + (1 - p) * (1 - p))), 'seed 8 vs seed 7 agreement').toBeLessThan(0.006);
+      });
+    }
+  });
+
+  it('p = 0 keeps everything at 1; bad p and seed are rejected', () => {
+    const c = core('simd');
+    withBufs(c, [randn(9, 5), new Float32Array(9), new Float32Array(9)], ([x, y, m]) => {
+      dropoutSeededForward(c, y, m, x, 0, 3);
+      expect(Array.from(m.view())).toEqual(new Array(9).fill(1));
+      expectBits(y.view(), x.view(), 'y = x');
+      expect(() => dropoutSeededForward(c, y, m, x, 1, 3)).toThrow(/dropoutSeededForward: p must be a number in \[0, 1\), got 1/);
+      expect(() => dropoutSeededForward(c, y, m, x, 0.5, -1)).toThrow(/dropoutSeededForward: seed must be an integer >= 0, got -1/);
+      expect(() => dropoutSeededForward(c, y, m, x, 0.5, 2 ** 32)).toThrow(/seed must be an integer in \[0, 2\^32\)/);
+      expect(() => dropoutSeededForward(c, y, y, x, 0.5, 1)).toThrow(/mask and y overlap/);
+    });
   });
 });

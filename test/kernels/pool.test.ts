@@ -15,9 +15,18 @@ import {
   avgpool2dForward,
   avgpool2dBackward,
   pool2dOutShape,
+  globalAvgpoolForward,
+  globalAvgpoolBackward,
 } from '../../src/core/kernels/pool.js';
 import type { Geom2d } from '../../src/ops/shapes.js';
-import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../../src/ref/pool.js';
+import {
+  maxpool2dForwardRef,
+  maxpool2dBackwardRef,
+  avgpool2dForwardRef,
+  avgpool2dBackwardRef,
+  globalAvgpoolForwardRef,
+  globalAvgpoolBackwardRef,
+} from '../../src/ref/pool.js';
 
 const RTOL_AVG = 1e-6;
 const RTOL_BWD = 1e-6;
@@ -287,5 +296,43 @@ describe('pool bad input', () => {
     x.free();
     y.free();
     am.free();
+  });
+});
+
+describe('global average pooling against the f64 reference (1e-6 relative to the O(1) operands)', () => {
+  const GLOBAL: Array<[number, number]> = [
+    [1, 1],
+    [3, 5],
+    [6, 49],
+    [4, 64],
+    [2, 1023],
+  ];
+  for (const flavor of FLAVORS) {
+    for (const scalar of [false, true]) {
+      for (const [planes, s] of GLOBAL) {
+        it(`${flavor} ${scalar ? 'scalar' : 'simd'} planes=${planes} s=${s}`, () => {
+          const c = core(flavor);
+          const x = randn(planes * s, planes + s, 2, 4); // offset: a mean, not a cancelling sum
+          const dy = randn(planes, 7 + s);
+          const dx0 = randn(planes * s, 11 + s);
+          const d = { n: 1, c: planes, h: 1, w: s };
+          withBufs(c, [x, dy, dx0, new Float32Array(planes).fill(-7.25)], ([xb, dyb, dx, y]) => {
+            globalAvgpoolForward(c, y, xb, d, { scalar });
+            expectClose(y.view(), globalAvgpoolForwardRef(x, planes, s), RTOL_AVG, 'y', SCALE);
+            globalAvgpoolBackward(c, dx, dyb, d, { scalar });
+            expectClose(dx.view(), globalAvgpoolBackwardRef(Float32Array.from(dx0), dy, planes, s), RTOL_BWD, 'dx', SCALE);
+          });
+        });
+      }
+    }
+  }
+
+  it('rejects bad dims and overlaps', () => {
+    const c = core('simd');
+    const buf = c.heap.alloc(40);
+    expect(() => globalAvgpoolForward(c, buf.sub(0, 4), buf.sub(4, 36), { n: 1, c: 4, h: 0, w: 9 })).toThrow(/globalAvgpoolForward: h must be an integer >= 1, got 0/);
+    expect(() => globalAvgpoolForward(c, buf.sub(0, 4), buf.sub(2, 36), { n: 1, c: 4, h: 3, w: 3 })).toThrow(/y and x overlap/);
+    expect(() => globalAvgpoolBackward(c, buf.sub(0, 36), buf.sub(30, 4), { n: 2, c: 2, h: 3, w: 3 })).toThrow(/dx and dy overlap/);
+    buf.free();
   });
 });

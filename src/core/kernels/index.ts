@@ -6,4 +6,6 @@ export * from './conv2d.js';
 export * from './pool.js';
 export * from './activation.js';
 export * from './softmax_xent.js';
+export * from './batchnorm.js';
+export * from './concat.js';
 export * from './optim.js';

@@ -14,6 +14,8 @@ type GeomArgs = [n: number, c: number, h: number, w: number, kh: number, kw: num
 type MaxForward = (y: number, argmax: number, x: number, ...g: GeomArgs) => void;
 type MaxBackward = (dx: number, dy: number, argmax: number, n: number, c: number, h: number, w: number, oh: number, ow: number) => void;
 type AvgFn = (out: number, a: number, ...g: GeomArgs) => void;
+/** (out, in, planes, s) */
+type GlobalFn = (out: number, a: number, planes: number, s: number) => void;
 
 /** The pool family's WASM exports. */
 export interface PoolExports {
@@ -25,6 +27,10 @@ export interface PoolExports {
   avgpool2d_forward_scalar: AvgFn;
   avgpool2d_backward: AvgFn;
   avgpool2d_backward_scalar: AvgFn;
+  global_avgpool_forward: GlobalFn;
+  global_avgpool_forward_scalar: GlobalFn;
+  global_avgpool_backward: GlobalFn;
+  global_avgpool_backward_scalar: GlobalFn;
 }
 
 /**
@@ -116,4 +122,43 @@ export function avgpool2dBackward(core: Core, dx: Buf, dy: Buf, g: Geom2d, opts:
   check.disjoint(op, ['dx', dx], ['dy', dy]);
   const f = fns(core);
   (opts.scalar ? f.avgpool2d_backward_scalar : f.avgpool2d_backward)(dx.ptr, dy.ptr, ...sizes(g));
+}
+
+/** Global average pooling dimensions: x is [n, c, h, w], y is [n, c]. */
+export interface GlobalPoolDims {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+}
+
+function checkGlobal(op: string, d: GlobalPoolDims): { planes: number; s: number } {
+  if (d == null || typeof d !== 'object') throw new Error(`${op}: dims must be an object {n, c, h, w}, got ${d}`);
+  for (const k of ['n', 'c', 'h', 'w'] as const) check.int(op, k, d[k], 1);
+  const planes = d.n * d.c;
+  const s = d.h * d.w;
+  if (planes * s > 0x7fffffff) throw new Error(`${op}: ${planes * s} input elements exceed the kernel's 32-bit index range`);
+  return { planes, s };
+}
+
+/** y[n, c] = mean of x[n, c, :, :] (summed in f64). Overwrites y [n, c]; y must not overlap x. */
+export function globalAvgpoolForward(core: Core, y: Buf, x: Buf, d: GlobalPoolDims, opts: KernelOpts = {}): void {
+  const op = 'globalAvgpoolForward';
+  const { planes, s } = checkGlobal(op, d);
+  check.buf(op, 'x', x, planes * s);
+  check.buf(op, 'y', y, planes);
+  check.disjoint(op, ['y', y.sub(0, planes)], ['x', x.sub(0, planes * s)]);
+  const f = fns(core);
+  (opts.scalar ? f.global_avgpool_forward_scalar : f.global_avgpool_forward)(y.ptr, x.ptr, planes, s);
+}
+
+/** dx[n, c, :, :] += dy[n, c] / (h*w). dx [n, c, h, w] must not overlap dy [n, c]. */
+export function globalAvgpoolBackward(core: Core, dx: Buf, dy: Buf, d: GlobalPoolDims, opts: KernelOpts = {}): void {
+  const op = 'globalAvgpoolBackward';
+  const { planes, s } = checkGlobal(op, d);
+  check.buf(op, 'dy', dy, planes);
+  check.buf(op, 'dx', dx, planes * s);
+  check.disjoint(op, ['dx', dx.sub(0, planes * s)], ['dy', dy.sub(0, planes)]);
+  const f = fns(core);
+  (opts.scalar ? f.global_avgpool_backward_scalar : f.global_avgpool_backward)(dx.ptr, dy.ptr, planes, s);
 }
