@@ -11,4 +11,5 @@ export * from './conv2d';
 export * from './pool';
 export * from './activation';
 export * from './softmax_xent';
+export * from './losses';
 export * from './optim';

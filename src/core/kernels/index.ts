@@ -6,4 +6,5 @@ export * from './conv2d.js';
 export * from './pool.js';
 export * from './activation.js';
 export * from './softmax_xent.js';
+export * from './losses.js';
 export * from './optim.js';
