@@ -13,4 +13,5 @@ export * from './activation';
 export * from './softmax_xent';
 export * from './batchnorm';
 export * from './concat';
+export * from './losses';
 export * from './optim';

@@ -148,6 +148,83 @@ const LOG2E: f32 = 1.44269504088896341;
   }
 }
 
+/** Sum over a row of m - x[j] (each >= 0 when m is the row max), added in f64. */
+// @ts-ignore: decorator
+@inline function rowGapSum(x: usize, c: i32, m: f32, simd: bool): f64 {
+  let j = 0;
+  let s: f64 = 0;
+  if (simd) {
+    const vm = f32x4.splat(m);
+    let acc = f64x2.splat(0);
+    for (; j <= c - 4; j += 4) {
+      const g = f32x4.sub(vm, ldv(x, j));
+      acc = f64x2.add(acc, f64x2.add(f64x2.promote_low_f32x4(g), f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 2, 3))));
+    }
+    s = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  }
+  for (; j < c; j++) s += <f64>m - <f64>ldf(x, j);
+  return s;
+}
+
+// Label smoothing (PyTorch F.cross_entropy(..., label_smoothing=eps)): the target of row i is
+// (1 - eps) * onehot(label) + eps / C, so the row's loss is
+//   (1 - eps) * (lse - x[l]) + eps * mean_j (lse - x[j])
+//     = log(s) + (1 - eps) * (m - x[l]) + eps * mean_j (m - x[j])      (lse = m + log(s))
+// and its gradient probs - target. The second form is a sum of non-negative terms: nothing
+// cancels, however large the logits. These kernels sit beside the eps = 0 ones, which stay as
+// they were (the reference LeNet's training must not change by a bit).
+
+// @ts-ignore: decorator
+@inline function smoothForward(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f32, simd: bool): f32 {
+  assert(n >= 1 && c >= 1, 'softmax_xent_smooth_forward: n and c must be >= 1');
+  assert(eps >= 0 && eps < 1, 'softmax_xent_smooth_forward: eps outside [0, 1)');
+  const e = <f64>eps;
+  let loss: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const x = rowPtr(logits, i, c);
+    const y = rowPtr(probs, i, c);
+    const l = load<i32>(labels + (<usize>i << 2));
+    assert(l >= 0 && l < c, 'softmax_xent_smooth_forward: label outside [0, c)');
+    const xl = ldf(x, l);
+    const m = rowMax(x, c, simd);
+    const gap = rowGapSum(x, c, m, simd); // read before y overwrites x when probs == logits
+    const s = expRow(y, x, c, m, simd);
+    scaleRow(y, c, 1 / s, simd);
+    loss += Math.log(<f64>s) + (1 - e) * (<f64>m - <f64>xl) + (e * gap) / <f64>c;
+  }
+  return <f32>(loss / <f64>n);
+}
+
+// @ts-ignore: decorator
+@inline function smoothBackward(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f32, simd: bool): void {
+  assert(n >= 1 && c >= 1, 'softmax_xent_smooth_backward: n and c must be >= 1');
+  assert(eps >= 0 && eps < 1, 'softmax_xent_smooth_backward: eps outside [0, 1)');
+  const k = scale / <f32>n;
+  const off = <f32>(<f64>eps / <f64>c);
+  const on = <f32>(1 - <f64>eps + <f64>eps / <f64>c);
+  for (let i = 0; i < n; i++) {
+    const p = rowPtr(probs, i, c);
+    const d = rowPtr(dlogits, i, c);
+    const l = load<i32>(labels + (<usize>i << 2));
+    assert(l >= 0 && l < c, 'softmax_xent_smooth_backward: label outside [0, c)');
+    // as in xentBackward, the label's entry is chosen by comparison, never by a store at d[l]
+    let j = 0;
+    if (simd) {
+      const vk = f32x4.splat(k);
+      const vl = i32x4.splat(l);
+      const von = f32x4.splat(on);
+      const voff = f32x4.splat(off);
+      let idx = i32x4(0, 1, 2, 3);
+      for (; j <= c - 4; j += 4) {
+        const t = v128.bitselect(von, voff, i32x4.eq(idx, vl));
+        stv(d, j, madd(vk, f32x4.sub(ldv(p, j), t), ldv(d, j)));
+        idx = i32x4.add(idx, i32x4.splat(4));
+      }
+    }
+    for (; j < c; j++) stf(d, j, ldf(d, j) + k * (ldf(p, j) - (j == l ? on : off)));
+  }
+}
+
 // @ts-ignore: decorator
 @inline function softmaxRows(y: usize, x: usize, n: i32, c: i32, simd: bool): void {
   assert(n >= 1 && c >= 1, 'softmax_forward: n and c must be >= 1');
@@ -186,6 +263,30 @@ export function softmax_xent_backward(dlogits: usize, probs: usize, labels: usiz
 /** Scalar twin of softmax_xent_backward. */
 export function softmax_xent_backward_scalar(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32): void {
   xentBackward(dlogits, probs, labels, n, c, scale, false);
+}
+
+/**
+ * softmax_xent_forward with label smoothing eps in [0, 1): probs = softmax(logits) row by row;
+ * returns the mean over the N rows of (1 - eps) * (lse - logits[label]) + eps * mean_j (lse -
+ * logits[j]). Called by the softmaxXentSmoothForward wrapper.
+ */
+export function softmax_xent_smooth_forward(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f32): f32 {
+  return smoothForward(probs, logits, labels, n, c, eps, true);
+}
+
+/** Scalar twin of softmax_xent_smooth_forward. */
+export function softmax_xent_smooth_forward_scalar(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f32): f32 {
+  return smoothForward(probs, logits, labels, n, c, eps, false);
+}
+
+/** dlogits += scale * (probs - (1 - eps) * onehot(labels) - eps / C) / N. */
+export function softmax_xent_smooth_backward(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f32): void {
+  smoothBackward(dlogits, probs, labels, n, c, scale, eps, true);
+}
+
+/** Scalar twin of softmax_xent_smooth_backward. */
+export function softmax_xent_smooth_backward_scalar(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f32): void {
+  smoothBackward(dlogits, probs, labels, n, c, scale, eps, false);
 }
 
 /** y = softmax(x) over each of the N rows of C (inference). Called by the softmaxForward wrapper. */

@@ -262,6 +262,66 @@ def softmax_xent():
 
 
 # --------------------------------------------------------------------------------------------
+# losses: mse, bce_logits (means over all elements) and softmax cross-entropy with label
+# smoothing; each with a non-unit upstream gradient gy on the scalar loss
+# --------------------------------------------------------------------------------------------
+def scalar_grads(fn, inputs, gy):
+    """fn(*inputs) -> scalar loss in float64 and float32; returns (loss64, grads64, loss32, grads32) for gy * loss."""
+    out = []
+    for dtype in (torch.float64, torch.float32):
+        xs = [t.detach().clone().to(dtype).requires_grad_(True) for t in inputs]
+        y = fn(*xs)
+        (y * gy).backward()
+        out += [y, [t.grad for t in xs]]
+    return out
+
+
+def losses():
+    torch.manual_seed(9)
+    tensors, meta = {}, {}
+    gy = 0.7
+
+    # mse: pred and target (3,5,7), any rank; only pred's gradient is ours
+    pred = torch.randn(3, 5, 7) * 2
+    target = torch.randn(3, 5, 7)
+    y, (gp,), y32, (gp32,) = scalar_grads(lambda p: F.mse_loss(p, target.to(p.dtype)), [pred], gy)
+    note_f32_gap('losses', 'mse.loss', y, y32)
+    note_f32_gap('losses', 'mse.gpred', gp, gp32)
+    tensors.update({'mse.pred': f32(pred), 'mse.target': f32(target), 'mse.loss': f32(y.reshape(1)), 'mse.gpred': f32(gp)})
+
+    # bce_logits: logits (4,13) normal x 3 with +-30 and +-100 entries, targets in [0, 1] with exact
+    # 0s and 1s; and a saturated case where every target agrees with a large logit, so the mean is
+    # the tiny log1p(exp(-|x|)) terms (a naive log(1 + exp(-x)) or 1 - sigmoid would lose them)
+    logits = torch.randn(4, 13) * 3
+    logits.view(-1)[:8] = torch.tensor([30.0, -30.0, 100.0, -100.0, 30.0, -30.0, 100.0, -100.0])
+    target = torch.rand(4, 13)
+    target.view(-1)[:8] = torch.tensor([1.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0, 1.0])  # agree, then disagree
+    target.view(-1)[8:12] = torch.tensor([0.0, 1.0, 0.0, 1.0])
+    sat = torch.tensor([30.0, -30.0, 100.0, -100.0, 30.0, 17.0, -17.0])
+    sat_t = (sat > 0).to(torch.float32)
+    for name, x, t in [('bce', logits, target), ('bce_sat', sat, sat_t)]:
+        y, (gx,), y32, (gx32,) = scalar_grads(lambda v: F.binary_cross_entropy_with_logits(v, t.to(v.dtype)), [x], gy)
+        note_f32_gap('losses', f'{name}.loss', y, y32)
+        note_f32_gap('losses', f'{name}.glogits', gx, gx32)
+        tensors.update({f'{name}.logits': f32(x), f'{name}.target': f32(t), f'{name}.loss': f32(y.reshape(1)), f'{name}.glogits': f32(gx)})
+        meta[f'{name}.loss'] = repr(y.item())
+
+    # softmax cross-entropy with label smoothing: logits (7,10) with a row at +-30, two eps
+    xl = torch.randn(7, 10) * 3
+    xl[3] = torch.tensor([30.0, -30.0, 29.0, -30.0, 0.0, 30.0, -29.5, 1.0, -1.0, 15.0])
+    labels = torch.tensor([3, 0, 1, 1, 9, 5, 2], dtype=torch.int64)
+    tensors.update({'xent.logits': f32(xl), 'xent.labels': labels.to(torch.int32).numpy()})
+    smoothings = [0.1, 0.35]
+    for eps in smoothings:
+        y, (gx,), y32, (gx32,) = scalar_grads(lambda v: F.cross_entropy(v, labels, label_smoothing=eps), [xl], gy)
+        note_f32_gap('losses', f'xent{eps}.loss', y, y32)
+        note_f32_gap('losses', f'xent{eps}.glogits', gx, gx32)
+        tensors.update({f'xent{eps}.loss': f32(y.reshape(1)), f'xent{eps}.glogits': f32(gx)})
+    meta.update({'gy': gy, 'smoothings': json.dumps(smoothings), 'reduction': 'mean'})
+    return save('losses.safetensors', tensors, meta)
+
+
+# --------------------------------------------------------------------------------------------
 # optimizers: two steps from the same w0 with gradients g1 then g2
 # --------------------------------------------------------------------------------------------
 OPTIMS = [
@@ -491,7 +551,7 @@ def residual():
     return save('residual.safetensors', tensors, meta)
 
 
-FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, softmax_xent, optim, lenet, batchnorm, batchnorm_running, residual)}
+FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, softmax_xent, losses, optim, lenet, batchnorm, batchnorm_running, residual)}
 
 
 def main():

@@ -39,7 +39,14 @@ import {
 } from '../core/kernels/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
 import { add, axpy } from '../core/kernels/elementwise.js';
-import { softmaxXentForward, softmaxXentBackward } from '../core/kernels/softmax_xent.js';
+import {
+  softmaxXentForward,
+  softmaxXentBackward,
+  softmaxXentSmoothForward,
+  softmaxXentSmoothBackward,
+  checkLabelSmoothing,
+} from '../core/kernels/softmax_xent.js';
+import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
 export type Saved = Record<string, Buf | undefined> | undefined;
@@ -121,6 +128,10 @@ export interface BatchnormAttrs {
   stats?: Float32Array;
 }
 export type NoAttrs = Record<string, never>;
+export interface SoftmaxXentAttrs {
+  /** eps in [0, 1): the target is (1 - eps) * onehot + eps / C (PyTorch label_smoothing); absent or 0: none */
+  labelSmoothing?: number;
+}
 
 function rank(op: string, name: string, s: Shape, r: number): void {
   if (s.length !== r) throw new Error(`${op}: ${name} must have rank ${r}, got shape ${shapeStr(s)}`);
@@ -138,6 +149,14 @@ function poolShape(op: string, [x]: Shape[], a: Pool2dAttrs): Shape {
   rank(op, 'x', x, 4);
   const { oh, ow } = geomOut(op, poolGeom(x, a));
   return [x[0], x[1], oh, ow];
+}
+
+/** The one shape of two inputs that must match (losses against a target); names both shapes when they differ. */
+function sameShape(op: string, [an, bn]: [string, string], [a, b]: Shape[]): Shape {
+  if (a.length !== b.length || a.some((d, i) => d !== b[i])) {
+    throw new Error(`${op}: ${bn} ${shapeStr(b)} must have the shape of ${an} ${shapeStr(a)}`);
+  }
+  return [1];
 }
 
 /** Runs a forward kernel that fills a buffer the op saves; frees the buffer if the kernel throws (bad input). */
@@ -593,34 +612,116 @@ export const OPS = {
     gradcheck: { cases: [{ shapes: [[2, 3, 4]], attrs: { shape: [6, 4] } }] },
   } satisfies OpDef<{ shape: Shape }>,
 
-  /** mean cross-entropy of softmax(logits) against integer labels; logits [n,c], labels [n] (i32) → [1] */
+  /**
+   * mean cross-entropy of softmax(logits) against integer labels; logits [n,c], labels [n] (i32)
+   * → [1]. attrs.labelSmoothing eps in [0, 1) mixes eps/C of every class into the target
+   * (PyTorch label_smoothing); absent or 0 runs the plain kernels, bit for bit as before.
+   */
   softmax_xent: {
     inputs: ['logits', 'labels'],
     differentiable: [true, false],
-    outShape([l, y]) {
+    outShape([l, y], a: SoftmaxXentAttrs) {
       rank('softmax_xent', 'logits', l, 2);
       rank('softmax_xent', 'labels', y, 1);
       if (y[0] !== l[0]) throw new Error(`softmax_xent: ${y[0]} labels for ${l[0]} rows of logits`);
+      if (a.labelSmoothing !== undefined) checkLabelSmoothing('softmax_xent', a.labelSmoothing);
       return [1];
     },
-    forward(core, out, [logits, labels]) {
+    forward(core, out, [logits, labels], a) {
+      const d = { n: logits.shape[0], c: logits.shape[1] };
+      const eps = a.labelSmoothing ?? 0;
       const probs = core.heap.alloc(logits.size, 'f32', false);
-      const loss = freeOnThrow(probs, () => softmaxXentForward(core, probs, logits.buf, labels.buf, { n: logits.shape[0], c: logits.shape[1] }));
+      const loss = freeOnThrow(probs, () =>
+        eps === 0
+          ? softmaxXentForward(core, probs, logits.buf, labels.buf, d)
+          : softmaxXentSmoothForward(core, probs, logits.buf, labels.buf, d, eps),
+      );
       out.buf.view()[0] = loss;
       return { probs };
     },
-    backward(core, { inputs: [logits, labels], out, saved }) {
+    backward(core, { inputs: [logits, labels], out, saved, attrs }) {
+      const d = { n: logits.shape[0], c: logits.shape[1] };
+      const eps = attrs.labelSmoothing ?? 0;
       const scale = out.grad!.view()[0];
-      softmaxXentBackward(core, logits.ensureGrad(), saved!.probs!, labels.buf, { n: logits.shape[0], c: logits.shape[1] }, scale);
+      if (eps === 0) softmaxXentBackward(core, logits.ensureGrad(), saved!.probs!, labels.buf, d, scale);
+      else softmaxXentSmoothBackward(core, logits.ensureGrad(), saved!.probs!, labels.buf, d, eps, scale);
     },
-    flops: ([l]) => 5 * sizeOf(l),
+    // smoothing adds one subtraction and one addition per logit (the row sum of max - x)
+    flops: ([l], a) => (a.labelSmoothing ? 7 : 5) * sizeOf(l),
     // forward reads the logits and labels (i32), writes the probs it saves; backward reads the
     // probs and labels, reads and writes dlogits
     bytes: ([l, y]) => 4 * 2 * sizeOf(l) + 4 * sizeOf(y),
     backwardBytes: ([l, y]) => 4 * 3 * sizeOf(l) + 4 * sizeOf(y),
     gradcheck: {
-      cases: [{ shapes: [[5, 7], [5]], attrs: {} }, { shapes: [[1, 10], [1]], attrs: {} }],
+      cases: [
+        { shapes: [[5, 7], [5]], attrs: {} },
+        { shapes: [[1, 10], [1]], attrs: {} },
+        { shapes: [[5, 7], [5]], attrs: { labelSmoothing: 0.1 } },
+        { shapes: [[3, 10], [3]], attrs: { labelSmoothing: 0.35 } },
+      ],
       labels: { input: 1, classes: (s) => s[0][1] },
+    },
+  } satisfies OpDef<SoftmaxXentAttrs>,
+
+  // ---- regression and binary losses (means over all elements) ----------------------------
+
+  /** mean over all elements of (pred - target)²; pred and target of one shape, any rank → [1] */
+  mse: {
+    inputs: ['pred', 'target'],
+    differentiable: [true, false],
+    outShape: (s) => sameShape('mse', ['pred', 'target'], s),
+    forward(core, out, [pred, target]) {
+      out.buf.view()[0] = mseForward(core, pred.buf, target.buf);
+      return undefined;
+    },
+    backward(core, { inputs: [pred, target], out }) {
+      mseBackward(core, pred.ensureGrad(), pred.buf, target.buf, out.grad!.view()[0]);
+    },
+    // a subtraction, a multiply and an add per element
+    flops: ([p]) => 3 * sizeOf(p),
+    backwardFlops: ([p]) => 3 * sizeOf(p),
+    // forward reads pred and target; backward reads them and reads and writes dpred
+    bytes: ([p]) => 4 * 2 * sizeOf(p),
+    backwardBytes: ([p]) => 4 * 4 * sizeOf(p),
+    gradcheck: {
+      cases: [
+        { shapes: [[3, 7], [3, 7]], attrs: {} },
+        { shapes: [[2, 3, 5], [2, 3, 5]], attrs: {} },
+        { shapes: [[1], [1]], attrs: {} },
+      ],
+    },
+  } satisfies OpDef<NoAttrs>,
+
+  /**
+   * binary cross-entropy of sigmoid(logits) against targets in [0, 1], mean over all elements
+   * (PyTorch binary_cross_entropy_with_logits); logits and target of one shape → [1]. Saves
+   * sigmoid(logits) - target, computed where it keeps its bits for large |logits|.
+   */
+  bce_logits: {
+    inputs: ['logits', 'target'],
+    differentiable: [true, false],
+    outShape: (s) => sameShape('bce_logits', ['logits', 'target'], s),
+    forward(core, out, [logits, target]) {
+      const resid = core.heap.alloc(logits.size, 'f32', false);
+      out.buf.view()[0] = freeOnThrow(resid, () => bceLogitsForward(core, resid, logits.buf, target.buf));
+      return { resid };
+    },
+    backward(core, { inputs: [logits], out, saved }) {
+      bceLogitsBackward(core, logits.ensureGrad(), saved!.resid!, out.grad!.view()[0]);
+    },
+    // exp (~12), log1p series (~16), the residual (~4) and the sum per element
+    flops: ([l]) => 33 * sizeOf(l),
+    backwardFlops: ([l]) => 2 * sizeOf(l),
+    // forward reads logits and target, writes the residual it saves; backward reads the
+    // residual, reads and writes dlogits
+    bytes: ([l]) => 4 * 3 * sizeOf(l),
+    backwardBytes: ([l]) => 4 * 3 * sizeOf(l),
+    gradcheck: {
+      // targets are drawn in [-1, 1]: the loss and its gradient sigmoid(x) - t hold for any t
+      cases: [
+        { shapes: [[4, 9], [4, 9]], attrs: {} },
+        { shapes: [[2, 3, 5], [2, 3, 5]], attrs: {} },
+      ],
     },
   } satisfies OpDef<NoAttrs>,
 };

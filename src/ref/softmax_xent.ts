@@ -50,3 +50,46 @@ export function softmaxXentBackwardRef(
     }
   }
 }
+
+/**
+ * Label smoothing eps (PyTorch `F.cross_entropy(..., label_smoothing=eps)`): the mean over rows
+ * of (1 - eps) * (lse - x[label]) + eps * mean_j (lse - x[j]), with the softmax probabilities.
+ */
+export function softmaxXentSmoothForwardRef(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  d: SoftmaxDims,
+  eps: number,
+): { probs: Float32Array; loss: number } {
+  const { n, c } = d;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < c; j++) m = Math.max(m, logits[i * c + j]);
+    let s = 0;
+    for (let j = 0; j < c; j++) s += Math.exp(logits[i * c + j] - m);
+    const lse = m + Math.log(s);
+    let smooth = 0;
+    for (let j = 0; j < c; j++) smooth += lse - logits[i * c + j];
+    loss += (1 - eps) * (lse - logits[i * c + labels[i]]) + (eps * smooth) / c;
+  }
+  return { probs: softmaxRef(logits, d), loss: loss / n };
+}
+
+/** dlogits += scale * (probs - (1 - eps) * onehot(labels) - eps / c) / n. */
+export function softmaxXentSmoothBackwardRef(
+  dlogits: Float32Array | Float64Array,
+  probs: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  d: SoftmaxDims,
+  eps: number,
+  scale = 1,
+): void {
+  const { n, c } = d;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < c; j++) {
+      const target = (j === labels[i] ? 1 - eps : 0) + eps / c;
+      dlogits[i * c + j] += (scale * (probs[i * c + j] - target)) / n;
+    }
+  }
+}

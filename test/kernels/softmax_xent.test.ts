@@ -2,14 +2,22 @@
 // against the f64 references in src/ref/softmax_xent.ts, on every flavour and on both the SIMD
 // kernels and their _scalar twins.
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, rng, expectClose } from '../helpers/index.js';
+import { core, FLAVORS, randn, rng, expectClose, expectBits } from '../helpers/index.js';
 import {
   softmaxXentForward,
   softmaxXentBackward,
+  softmaxXentSmoothForward,
+  softmaxXentSmoothBackward,
   softmaxForward,
   type SoftmaxXentExports,
 } from '../../src/core/kernels/softmax_xent.js';
-import { softmaxRef, softmaxXentForwardRef, softmaxXentBackwardRef } from '../../src/ref/softmax_xent.js';
+import {
+  softmaxRef,
+  softmaxXentForwardRef,
+  softmaxXentBackwardRef,
+  softmaxXentSmoothForwardRef,
+  softmaxXentSmoothBackwardRef,
+} from '../../src/ref/softmax_xent.js';
 import type { Buf } from '../../src/core/heap.js';
 
 // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple of 4,
@@ -208,6 +216,145 @@ for (const flavor of FLAVORS) {
           const lab = alloc([0, 12], 'i32');
           expect(() => f.softmax_xent_forward(p.ptr, x.ptr, lab.ptr, 2, 10)).toThrow(/iruka kernel assertion: .*label outside/);
           expect(() => f.softmax_xent_backward_scalar(p.ptr, x.ptr, lab.ptr, 2, 10, 1)).toThrow(/iruka kernel assertion: .*label outside/);
+        });
+      });
+    }
+  });
+}
+
+// Label smoothing: the smooth kernels against their references on the same shapes, their probs
+// bit for bit the plain kernels' (same softmax code), and eps = 0 landing on the plain loss.
+// Gradients are judged against the tensor's max: probs - eps/C cancels wherever a probability
+// is near eps/C (c = 1001: 1e-4), leaving entries whose own size says nothing about the error.
+const RTOL_SMOOTH_GRAD = 1e-6;
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+for (const flavor of FLAVORS) {
+  for (const path of PATHS) {
+    const opts = { scalar: path.scalar };
+    describe(`softmax_xent label smoothing ${flavor} ${path.name}`, () => {
+      for (const [n, c] of SHAPES) {
+        const d = { n, c };
+        for (const eps of [0.1, 0.35]) {
+          it(`smooth forward logits=[${n},${c}] eps=${eps} vs reference; probs equal the plain kernel's bits`, () => {
+            leakFree(flavor, (alloc) => {
+              const x = randn(n * c, 41 * n + c, -6, 6);
+              const lab = labelsFor(n, c, 43 * n + c);
+              const logits = alloc(x);
+              const labels = alloc(lab, 'i32');
+              const probs = alloc(new Float32Array(n * c).fill(Number.NaN));
+              const loss = softmaxXentSmoothForward(core(flavor), probs, logits, labels, d, eps, opts);
+              const ref = softmaxXentSmoothForwardRef(x, lab, d, eps);
+              expectClose([loss], [ref.loss], RTOL_LOSS, `smooth loss [${n},${c}] eps ${eps}`);
+              expectClose(probs.view(), ref.probs, RTOL_PROBS, `smooth probs [${n},${c}]`);
+              const plain = alloc(new Float32Array(n * c));
+              softmaxXentForward(core(flavor), plain, logits, labels, d, opts);
+              expectBits(probs.view(), plain.view(), 'smooth probs vs plain probs');
+            });
+          });
+
+          it(`smooth backward logits=[${n},${c}] eps=${eps} accumulates, scale 1 and 0.37 (${RTOL_SMOOTH_GRAD} of the max)`, () => {
+            leakFree(flavor, (alloc) => {
+              const x = randn(n * c, 47 * n + c, -3, 3);
+              const lab = labelsFor(n, c, 53 * n + c);
+              const logits = alloc(x);
+              const labels = alloc(lab, 'i32');
+              const probs = alloc(new Float32Array(n * c));
+              softmaxXentSmoothForward(core(flavor), probs, logits, labels, d, eps, opts);
+              const p = probs.toArray();
+              const d0 = randn(n * c, 59 * n + c, -1 / n, 1 / n);
+              const dl = alloc(d0);
+              const want = Float64Array.from(d0);
+              softmaxXentSmoothBackward(core(flavor), dl, probs, labels, d, eps, 1, opts);
+              softmaxXentSmoothBackwardRef(want, p, lab, d, eps, 1);
+              expectClose(dl.view(), want, RTOL_SMOOTH_GRAD, `smooth dlogits [${n},${c}] scale 1`, maxAbs(want));
+              softmaxXentSmoothBackward(core(flavor), dl, probs, labels, d, eps, 0.37, opts);
+              softmaxXentSmoothBackwardRef(want, p, lab, d, eps, 0.37);
+              expectClose(dl.view(), want, RTOL_SMOOTH_GRAD, `smooth dlogits [${n},${c}] + scale 0.37`, maxAbs(want));
+            });
+          });
+        }
+      }
+
+      it('eps = 0 through the smooth kernels gives the plain loss and gradient (to rounding)', () => {
+        leakFree(flavor, (alloc) => {
+          const [n, c] = [7, 11];
+          const x = randn(n * c, 61, -5, 5);
+          const lab = labelsFor(n, c, 62);
+          const logits = alloc(x);
+          const labels = alloc(lab, 'i32');
+          const p1 = alloc(new Float32Array(n * c));
+          const p2 = alloc(new Float32Array(n * c));
+          const plain = softmaxXentForward(core(flavor), p1, logits, labels, { n, c }, opts);
+          const smooth = softmaxXentSmoothForward(core(flavor), p2, logits, labels, { n, c }, 0, opts);
+          expectClose([smooth], [plain], 1e-6, 'eps 0 loss');
+          const g1 = alloc(new Float32Array(n * c));
+          const g2 = alloc(new Float32Array(n * c));
+          softmaxXentBackward(core(flavor), g1, p1, labels, { n, c }, 1, opts);
+          softmaxXentSmoothBackward(core(flavor), g2, p2, labels, { n, c }, 0, 1, opts);
+          expectBits(g2.view(), g1.view(), 'eps 0 gradient'); // on = 1, off = 0: the same arithmetic
+        });
+      });
+
+      it('extreme logits +-1e4 and in place (probs === logits): finite, as the reference', () => {
+        leakFree(flavor, (alloc) => {
+          const c = 11;
+          const x = new Float32Array(3 * c);
+          for (let j = 0; j < c; j++) x[j] = j === 5 ? 1e4 : -1e4;
+          for (let j = 0; j < c; j++) x[c + j] = -1e4;
+          for (let j = 0; j < c; j++) x[2 * c + j] = j === 2 || j === 9 ? 1e4 : -3e4 + j;
+          const lab = Int32Array.of(0, 4, 9);
+          const buf = alloc(x);
+          const loss = softmaxXentSmoothForward(core(flavor), buf, buf, alloc(lab, 'i32'), { n: 3, c }, 0.2, opts);
+          const ref = softmaxXentSmoothForwardRef(x, lab, { n: 3, c }, 0.2);
+          expect(Number.isFinite(loss)).toBe(true);
+          expectClose([loss], [ref.loss], RTOL_LOSS, 'extreme smooth loss');
+          expectClose(buf.view(), ref.probs, RTOL_PROBS, 'extreme smooth probs, in place');
+        });
+      });
+    });
+  }
+
+  describe(`softmax_xent label smoothing ${flavor} rejects bad input`, () => {
+    it('eps outside [0, 1), bad labels, short buffers', () => {
+      leakFree(flavor, (alloc) => {
+        const cr = core(flavor);
+        const d = { n: 4, c: 10 };
+        const logits = alloc(randn(40, 1));
+        const probs = alloc(new Float32Array(40));
+        const labels = alloc([1, 2, 3, 4], 'i32');
+        for (const eps of [1, -0.1, Number.NaN, 1.5]) {
+          expect(() => softmaxXentSmoothForward(cr, probs, logits, labels, d, eps)).toThrow(
+            new RegExp(`softmaxXentSmoothForward: labelSmoothing must be a number in \\[0, 1\\), got ${eps}`),
+          );
+          expect(() => softmaxXentSmoothBackward(cr, alloc(new Float32Array(40)), probs, labels, d, eps)).toThrow(
+            /softmaxXentSmoothBackward: labelSmoothing must be a number in \[0, 1\)/,
+          );
+        }
+        const bad = alloc([1, 2, 3, 10], 'i32');
+        expect(() => softmaxXentSmoothForward(cr, probs, logits, bad, d, 0.1)).toThrow(/softmaxXentSmoothForward: label 10 at row 3 is outside \[0, 10\)/);
+        expect(() => softmaxXentSmoothBackward(cr, alloc(new Float32Array(40)), probs, bad, d, 0.1)).toThrow(/label 10 at row 3/);
+        expect(() => softmaxXentSmoothForward(cr, probs, logits, labels, { n: 5, c: 10 }, 0.1)).toThrow(/logits holds 40 elements, needs 50/);
+        expect(() => softmaxXentSmoothBackward(cr, probs, probs, labels, d, 0.1)).toThrow(/dlogits and probs overlap/);
+        expect(() => softmaxXentSmoothBackward(cr, alloc(new Float32Array(40)), probs, labels, d, 0.1, Number.NaN)).toThrow(/scale must be a finite number/);
+      });
+    });
+
+    if (flavor === 'debug') {
+      it('the debug build asserts labels and eps when the wrapper is bypassed', () => {
+        leakFree(flavor, (alloc) => {
+          const f = core(flavor).fns<SoftmaxXentExports>();
+          const x = alloc(randn(20, 3));
+          const p = alloc(new Float32Array(20));
+          const lab = alloc([0, 12], 'i32');
+          const ok = alloc([0, 1], 'i32');
+          expect(() => f.softmax_xent_smooth_forward(p.ptr, x.ptr, lab.ptr, 2, 10, 0.1)).toThrow(/iruka kernel assertion: .*label outside/);
+          expect(() => f.softmax_xent_smooth_backward_scalar(p.ptr, x.ptr, lab.ptr, 2, 10, 1, 0.1)).toThrow(/iruka kernel assertion: .*label outside/);
+          expect(() => f.softmax_xent_smooth_forward_scalar(p.ptr, x.ptr, ok.ptr, 2, 10, 1)).toThrow(/iruka kernel assertion: .*eps outside/);
         });
       });
     }

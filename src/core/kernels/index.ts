@@ -8,4 +8,5 @@ export * from './activation.js';
 export * from './softmax_xent.js';
 export * from './batchnorm.js';
 export * from './concat.js';
+export * from './losses.js';
 export * from './optim.js';

@@ -13,6 +13,10 @@ export interface SoftmaxXentExports {
   softmax_xent_forward_scalar(probs: number, logits: number, labels: number, n: number, c: number): number;
   softmax_xent_backward(dlogits: number, probs: number, labels: number, n: number, c: number, scale: number): void;
   softmax_xent_backward_scalar(dlogits: number, probs: number, labels: number, n: number, c: number, scale: number): void;
+  softmax_xent_smooth_forward(probs: number, logits: number, labels: number, n: number, c: number, eps: number): number;
+  softmax_xent_smooth_forward_scalar(probs: number, logits: number, labels: number, n: number, c: number, eps: number): number;
+  softmax_xent_smooth_backward(dlogits: number, probs: number, labels: number, n: number, c: number, scale: number, eps: number): void;
+  softmax_xent_smooth_backward_scalar(dlogits: number, probs: number, labels: number, n: number, c: number, scale: number, eps: number): void;
   softmax_forward(y: number, x: number, n: number, c: number): void;
   softmax_forward_scalar(y: number, x: number, n: number, c: number): void;
 }
@@ -64,6 +68,61 @@ export function softmaxXentBackward(
   const f = core.fns<SoftmaxXentExports>();
   const run = opts.scalar ? f.softmax_xent_backward_scalar : f.softmax_xent_backward;
   run(dlogits.ptr, probs.ptr, labels.ptr, d.n, d.c, scale);
+}
+
+/**
+ * softmaxXentForward with label smoothing (PyTorch `F.cross_entropy(..., label_smoothing)`):
+ * returns the mean over rows of (1 - eps) * (lse - logit[label]) + eps * mean_j (lse - logit[j]),
+ * eps = labelSmoothing in [0, 1). probs = softmax(logits) as there; probs may be logits itself.
+ */
+export function softmaxXentSmoothForward(
+  core: Core,
+  probs: Buf,
+  logits: Buf,
+  labels: Buf,
+  d: SoftmaxDims,
+  labelSmoothing: number,
+  opts: KernelOpts = {},
+): number {
+  const op = 'softmaxXentSmoothForward';
+  dims(op, d);
+  checkLabelSmoothing(op, labelSmoothing);
+  check.buf(op, 'logits', logits, d.n * d.c);
+  check.buf(op, 'probs', probs, d.n * d.c);
+  if (probs.ptr !== logits.ptr) check.disjoint(op, ['probs', probs], ['logits', logits]);
+  checkLabels(op, labels, d);
+  const f = core.fns<SoftmaxXentExports>();
+  const run = opts.scalar ? f.softmax_xent_smooth_forward_scalar : f.softmax_xent_smooth_forward;
+  return run(probs.ptr, logits.ptr, labels.ptr, d.n, d.c, labelSmoothing);
+}
+
+/** dlogits += scale * (probs - (1 - eps) * onehot(labels) - eps / C) / N, eps = labelSmoothing. */
+export function softmaxXentSmoothBackward(
+  core: Core,
+  dlogits: Buf,
+  probs: Buf,
+  labels: Buf,
+  d: SoftmaxDims,
+  labelSmoothing: number,
+  scale = 1,
+  opts: KernelOpts = {},
+): void {
+  const op = 'softmaxXentSmoothBackward';
+  dims(op, d);
+  checkLabelSmoothing(op, labelSmoothing);
+  check.buf(op, 'dlogits', dlogits, d.n * d.c);
+  check.buf(op, 'probs', probs, d.n * d.c);
+  check.disjoint(op, ['dlogits', dlogits], ['probs', probs]);
+  check.finite(op, 'scale', scale);
+  checkLabels(op, labels, d);
+  const f = core.fns<SoftmaxXentExports>();
+  const run = opts.scalar ? f.softmax_xent_smooth_backward_scalar : f.softmax_xent_smooth_backward;
+  run(dlogits.ptr, probs.ptr, labels.ptr, d.n, d.c, scale, labelSmoothing);
+}
+
+/** Throws unless eps is a number in [0, 1) (at 1 the labels would no longer matter). */
+export function checkLabelSmoothing(op: string, eps: number): void {
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) throw new Error(`${op}: labelSmoothing must be a number in [0, 1), got ${eps}`);
 }
 
 /** y = softmax(x) over each row (inference); y may be x itself. */
