@@ -7,11 +7,12 @@ import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadCoreSync, type Flavor, type Core } from '../src/core/load.js';
-import { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from '../src/data/mnist.js';
+import { loadDataset } from '../src/data/datasets.js';
+import { backgroundFill, fromArrays, type Dataset } from '../src/data/dataset.js';
 import { permutation } from '../src/data/batches.js';
-import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { BoundModel } from '../src/train/model.js';
-import { LocalEngine, defaultChunkSize, type Dataset, type GradEngine, type StepOptions } from '../src/train/engine.js';
+import { LocalEngine, defaultChunkSize, type GradEngine, type StepOptions } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
 import { makeOptimizer } from '../src/optim/index.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
@@ -31,8 +32,7 @@ const HELP = helpText('npm run bench:train -- [options]', 'Training throughput o
 /** Training FLOPs per image, summed from the op table over one recorded step. */
 function flopsPerImage(core: Core): number {
   const m = new BoundModel(core, lenet(), MNIST_SHAPE);
-  const images = new Float32Array(784);
-  const labels = new Uint8Array(1);
+  const one = fromArrays({ x: new Float32Array(784), sampleShape: [...MNIST_SHAPE], labels: new Uint8Array(1), classes: 10 });
   let total = 0;
   const tape = m.tape;
   const orig = tape.backward.bind(tape);
@@ -41,7 +41,7 @@ function flopsPerImage(core: Core): number {
     total = f.forward + f.backward;
     orig(loss, seed);
   };
-  m.gradChunk(images, labels, [0], 1, { seed: 0 });
+  m.gradChunk(one, [0], 1, { seed: 0 });
   m.free();
   return total;
 }
@@ -52,8 +52,8 @@ async function setup(flavor: Flavor, batch: number, workers: number, chunk: numb
   const model = new BoundModel(core, lenet(), MNIST_SHAPE);
   model.params.init(1);
   const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
-  const opts: StepOptions = { shift: 0, fillValue: (0 - MNIST_MEAN) / MNIST_STD, seed: 1 };
-  const engine: GradEngine = workers === 1 ? new LocalEngine(model, data, chunk, opts) : new PoolEngine(core, model, data, { workers, chunkSize: chunk, batchSize: batch }, opts);
+  const opts: StepOptions = { augment: {}, fill: backgroundFill(data), seed: 1 };
+  const engine: GradEngine = workers === 1 ? new LocalEngine(model, data, chunk, opts) : new PoolEngine(core, model, LENET_SPEC, data, { workers, chunkSize: chunk, batchSize: batch }, opts);
   const perm = permutation(data.n, 1, 0);
   let step = 0;
   const next = async () => {
@@ -111,9 +111,7 @@ async function main(argv: string[]) {
   const flavors = (f.flavors ?? '').split(',') as Flavor[];
   const chunkFor = (batch: number) => (f['chunk-size'] === 'auto' ? defaultChunkSize(batch) : num('chunk-size', f['chunk-size'], { int: true, min: 1 }));
   const seconds = num('seconds', f.seconds, { gt: 0 });
-  const { train } = loadMnist({});
-  const images = new Float32Array(new SharedArrayBuffer(train.images.length * 4));
-  const data: Dataset = { images: normalizeImages(train.images, images), labels: train.labels, n: train.n };
+  const data: Dataset = loadDataset('mnist').train;
   const rows: Record<string, unknown>[] = [];
   const fpi = flopsPerImage(loadCoreSync({ flavor: 'simd' }));
   console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores`);

@@ -6,10 +6,11 @@ import { Conv2d, Flatten, Linear, MaxPool2d, Sequential, Tanh, AvgPool2d, Sigmoi
 import { BoundModel } from '../src/train/model.js';
 import { SGD } from '../src/optim/sgd.js';
 import { core, rng } from './helpers/index.js';
+import { fromArrays } from '../src/data/dataset.js';
 
 describe('LeNet', () => {
   it('summary() prints the Keras-style table with the reference parameter counts', () => {
-    const s = lenet().summary([1, ...MNIST_SHAPE]);
+    const s = lenet().summary();
     expect(s).toMatch(/conv1 \(Conv2d\)\s+\(None, 20, 28, 28\)\s+520\n/);
     expect(s).toMatch(/pool1 \(MaxPool2d\)\s+\(None, 20, 14, 14\)\s+0\n/);
     expect(s).toMatch(/conv2 \(Conv2d\)\s+\(None, 50, 10, 10\)\s+25,050\n/);
@@ -77,13 +78,14 @@ describe('whole-network gradients', () => {
     const r = rng(4);
     const images = Float32Array.from({ length: n * 2 * 64 }, () => 2 * r() - 1);
     const labels = Uint8Array.from([1, 4, 0]);
+    const ds = fromArrays({ x: images, sampleShape: [2, 8, 8], labels, classes: 5 });
     const idx = [0, 1, 2];
     const loss = (): number => {
-      const e = model.evaluate(images, labels, n, n);
+      const e = model.evaluate(ds, n, n);
       return e.lossSum / n;
     };
     model.params.zeroGrad();
-    model.gradChunk(images, labels, idx, 1, { seed: 1 });
+    model.gradChunk(ds, idx, 1, { seed: 1 });
     const grad = model.params.grad.toArray();
     const w = model.params.data;
     // small enough not to cross a ReLU/max-pool kink, large enough for f32 loss differences
@@ -119,17 +121,18 @@ describe('training steps', () => {
     const n = 16;
     const images = Float32Array.from({ length: n * 784 }, () => r());
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+    const ds = fromArrays({ x: images, sampleShape: [...MNIST_SHAPE], labels, classes: 10 });
     const idx = Array.from({ length: n }, (_, i) => i);
-    const first = model.evaluate(images, labels, n, n).lossSum / n;
+    const first = model.evaluate(ds, n, n).lossSum / n;
     let live = -1;
     for (let s = 0; s < 30; s++) {
       model.params.zeroGrad();
-      model.gradChunk(images, labels, idx, 1, { seed: s });
+      model.gradChunk(ds, idx, 1, { seed: s });
       opt.step(0.01);
       if (s === 2) live = c.heap.liveBytes;
       if (s > 2) expect(c.heap.liveBytes, `live bytes after step ${s}`).toBe(live);
     }
-    const last = model.evaluate(images, labels, n, n).lossSum / n;
+    const last = model.evaluate(ds, n, n).lossSum / n;
     expect(last).toBeLessThan(first * 0.5);
     opt.free();
     model.free();

@@ -1,26 +1,41 @@
-// Piscina worker: owns its own instance of the WASM core and a copy of the model, and computes
-// the gradient of one chunk of a minibatch per task (STYLE 17-19). Everything large is shared:
-// the normalised training set, the current parameters and the per-chunk gradient slots live
-// in SharedArrayBuffers; a task message carries only indices and the parameter version.
+// Piscina worker: owns its own instance of the WASM core and rebuilds the model and the loss
+// from the spec it is sent, then computes the gradient of one chunk of a minibatch per task
+// (STYLE 17-19). Everything large is shared: the normalised training set and its targets, the
+// current parameters and the per-chunk gradient slots live in SharedArrayBuffers; a task
+// message carries only indices and the parameter version. The model is built on the first
+// task, so a spec the worker cannot build rejects that task's promise instead of killing the
+// pool.
 import { workerData } from 'piscina';
-import { loadCoreSync, type Flavor } from '../src/core/load.js';
-import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
+import { buildModel, type ModelSpec } from '../src/nn/spec.js';
 import { BoundModel, type ChunkResult } from '../src/train/model.js';
+import type { LossSpec } from '../src/train/losses.js';
 import { chunkSeed } from '../src/train/engine.js';
 import { sumK } from '../src/core/kernels/elementwise.js';
 import type { Buf } from '../src/core/heap.js';
+import type { Augment, Dataset, Targets } from '../src/data/dataset.js';
+
+/** A dataset's targets with their arrays on shared memory. */
+export type SharedTargets =
+  | { kind: 'labels'; classes: number; data: SharedArrayBuffer; int32: boolean }
+  | { kind: 'tensor'; shape: number[]; data: SharedArrayBuffer }
+  | { kind: 'input' };
 
 export interface WorkerInit {
   flavor: Flavor;
-  images: SharedArrayBuffer; // f32, n × 784
-  labels: SharedArrayBuffer; // u8, n
+  spec: ModelSpec;
+  loss: LossSpec;
+  name: string;
+  n: number;
+  x: SharedArrayBuffer; // f32, n × sample size
+  targets: SharedTargets;
   params: SharedArrayBuffer; // f32, P
   slots: SharedArrayBuffer; // f32, maxChunks × P
   reduced: SharedArrayBuffer; // f32, P: the chunk gradients summed in chunk order
   idx: SharedArrayBuffer; // u32, batch size
-  shift: number;
-  fillValue: number;
   seed: number;
+  augment: Augment;
+  fill: number[];
   /** test hook: fail on purpose (see src/train/pool.ts) */
   faults?: { step: number; chunk: number; mode: 'throw' | 'exit'; times: number; counter: SharedArrayBuffer }[];
 }
@@ -42,19 +57,32 @@ export interface ChunkTask {
 }
 
 const init = workerData as WorkerInit;
-const core = loadCoreSync({ flavor: init.flavor });
-const model = new BoundModel(core, lenet(), MNIST_SHAPE);
-const images = new Float32Array(init.images);
-const labels = new Uint8Array(init.labels);
 const params = new Float32Array(init.params);
 const slots = new Float32Array(init.slots);
 const idx = new Uint32Array(init.idx);
 const reduced = new Float32Array(init.reduced);
+let state: { core: Core; model: BoundModel; data: Dataset; P: number } | null = null;
 let reduceIn: Buf | null = null;
 let reduceOut: Buf | null = null;
-const P = model.params.size;
-if (params.length !== P) throw new Error(`grad worker: shared parameters hold ${params.length} floats, the model has ${P}`);
 let version = -1;
+
+function targetsOf(t: SharedTargets): Targets {
+  if (t.kind === 'labels') return { kind: 'labels', classes: t.classes, data: t.int32 ? new Int32Array(t.data) : new Uint8Array(t.data) };
+  if (t.kind === 'tensor') return { kind: 'tensor', shape: t.shape, data: new Float32Array(t.data) };
+  return { kind: 'input' };
+}
+
+function setup(): NonNullable<typeof state> {
+  if (state) return state;
+  const core = loadCoreSync({ flavor: init.flavor });
+  const net = buildModel(init.spec);
+  const model = new BoundModel(core, net, net.inputShape, init.loss);
+  const P = model.params.size;
+  if (params.length !== P) throw new Error(`grad worker: shared parameters hold ${params.length} floats, the model built from the spec has ${P}`);
+  const data: Dataset = { name: init.name, sampleShape: [...net.inputShape], n: init.n, x: new Float32Array(init.x), targets: targetsOf(init.targets) };
+  state = { core, model, data, P };
+  return state;
+}
 
 export default grad;
 
@@ -66,15 +94,16 @@ export function grad(task: ChunkTask): ChunkResult {
       throw new Error(`injected fault at step ${task.step}, chunk ${task.k}`);
     }
   }
+  const { model, data, P } = setup();
   if (task.version !== version) {
     model.params.data.view().set(params);
     version = task.version;
   }
   model.params.zeroGrad();
-  const r = model.gradChunk(images, labels, idx.subarray(task.start, task.end), (task.end - task.start) / task.batch, {
+  const r = model.gradChunk(data, idx.subarray(task.start, task.end), (task.end - task.start) / task.batch, {
     seed: chunkSeed(init.seed, task.step, task.k),
-    shift: init.shift,
-    fillValue: init.fillValue,
+    augment: init.augment,
+    fill: init.fill,
   });
   slots.set(model.params.grad.view(), task.k * P);
   return r;
@@ -88,6 +117,7 @@ export function grad(task: ChunkTask): ChunkResult {
 export function reduce(task: ReduceTask): void {
   const n = task.hi - task.lo;
   if (n <= 0) return;
+  const { core, P } = setup();
   if (!reduceIn || reduceIn.length < task.k * n) {
     reduceIn?.free();
     reduceIn = core.heap.alloc(task.k * n);

@@ -1,11 +1,16 @@
 // Checkpoints: safetensors files with PyTorch's parameter names and layouts, optimizer state as
 // extra `optim.<key>` tensors (flat, over all parameters in parameter order), and
-// __metadata__ holding the run's position (epoch, step), seed, flags and metrics as strings.
+// __metadata__ holding the run's position (epoch, step), seed, flags and metrics as strings,
+// and the model spec, the loss and the data's shape and normalisation as JSON, so that any
+// trained model can be rebuilt from the file alone (resume, render:filters, predict).
 // A state_dict that PyTorch saved as safetensors loads with loadWeights(); ours load in PyTorch.
-import { readSafetensors, writeSafetensors, expectTensor, type TensorIn } from './safetensors.js';
+import { readSafetensors, writeSafetensors, expectTensor, type SafeTensor } from './safetensors.js';
 import type { Params } from '../nn/params.js';
-import { applyWeights } from './weights.js';
+import { applyWeights, stateTensors } from './weights.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { ModelSpec } from '../nn/spec.js';
+import type { LossSpec } from '../train/losses.js';
+import type { Normalization } from '../data/dataset.js';
 
 export const CHECKPOINT_FORMAT = 'iruka-checkpoint-1';
 
@@ -25,15 +30,30 @@ export interface CheckpointMeta {
   partial: { lossSum: number; correct: number; seen: number };
   /** the kernel build that computed it (simd or relaxed: their roundings differ) */
   kernels?: string;
+  /** the network (absent in checkpoints from before specs: the reference LeNet) */
+  model?: ModelSpec;
+  loss?: LossSpec;
+  /** what the model was trained on: sample shape, count, normalisation */
+  data?: DataInfo;
 }
+
+export interface DataInfo {
+  name: string;
+  sampleShape: number[];
+  /** training examples */
+  n: number;
+  /** test examples evaluated after each epoch */
+  testN?: number;
+  normalization?: Normalization;
+  classNames?: string[];
+}
+
+/** Metadata keys that hold JSON, and the CheckpointMeta field each fills. */
+const JSON_KEYS = ['flags', 'metrics', 'partial', 'model', 'loss', 'data'] as const;
 
 /** Writes params (+ optimizer state) and metadata atomically (tmp file, fsync, rename). */
 export function saveCheckpoint(path: string, params: Params, optimizer: Optimizer | null, meta: CheckpointMeta): void {
-  const tensors: Record<string, TensorIn> = {};
-  const data = params.data.view();
-  for (const e of params.entries) {
-    tensors[e.name] = { shape: [...e.shape], data: data.slice(e.offset, e.offset + e.size) };
-  }
+  const tensors = stateTensors(params);
   if (optimizer) {
     for (const [key, buf] of Object.entries(optimizer.state())) {
       tensors[`optim.${key}`] = { shape: [buf.length], data: Float32Array.from(buf.view()) };
@@ -51,8 +71,31 @@ export function saveCheckpoint(path: string, params: Params, optimizer: Optimize
     metrics: JSON.stringify(meta.metrics),
     partial: JSON.stringify(meta.partial),
     ...(meta.kernels ? { kernels: meta.kernels } : {}),
+    ...(meta.model ? { model: JSON.stringify(meta.model) } : {}),
+    ...(meta.loss ? { loss: JSON.stringify(meta.loss) } : {}),
+    ...(meta.data ? { data: JSON.stringify(meta.data) } : {}),
   };
   writeSafetensors(path, tensors, m);
+}
+
+/** The JSON fields of a checkpoint's metadata, parsed; a field that is not JSON is an error naming it. */
+export function checkpointInfo(metadata: Record<string, string>, path: string): Pick<CheckpointMeta, 'model' | 'loss' | 'data'> & { flags: Record<string, unknown> } {
+  const parse = (k: (typeof JSON_KEYS)[number]) => parseJson(metadata, k, path);
+  return {
+    flags: (parse('flags') ?? {}) as Record<string, unknown>,
+    model: parse('model') as ModelSpec | undefined,
+    loss: parse('loss') as LossSpec | undefined,
+    data: parse('data') as DataInfo | undefined,
+  };
+}
+
+function parseJson(metadata: Record<string, string>, k: string, path: string): unknown {
+  if (metadata[k] === undefined) return undefined;
+  try {
+    return JSON.parse(metadata[k]);
+  } catch {
+    throw new Error(`checkpoint ${path}: metadata ${k} is not valid JSON`);
+  }
 }
 
 /** Loads parameter tensors by name into `params` (shapes checked); other tensors are ignored. */
@@ -71,20 +114,15 @@ export function loadCheckpoint(path: string, params: Params, optimizer: Optimize
   if (metadata.optimizer !== optimizer.name) {
     throw new Error(`checkpoint ${path} was trained with optimizer ${metadata.optimizer}, not ${optimizer.name}; pass --optimizer ${metadata.optimizer}`);
   }
-  const staged = params.entries.map((e) => ({ e, t: expectTensor(tensors, e.name, [...e.shape], path) }));
+  checkTensors(tensors, params, path);
   const state = Object.entries(optimizer.state()).map(([key, buf]) => ({ buf, t: expectTensor(tensors, `optim.${key}`, [buf.length], path) }));
   const num = (k: string): number => {
     const v = Number(metadata[k]);
     if (metadata[k] === undefined || !Number.isInteger(v) || v < 0) throw new Error(`checkpoint ${path}: metadata ${k} is missing or not a count ('${metadata[k]}')`);
     return v;
   };
-  const parse = (k: string): Record<string, unknown> => {
-    try {
-      return JSON.parse(metadata[k] ?? '{}');
-    } catch {
-      throw new Error(`checkpoint ${path}: metadata ${k} is not valid JSON`);
-    }
-  };
+  const parse = (k: string): Record<string, unknown> => (parseJson(metadata, k, path) ?? {}) as Record<string, unknown>;
+  const info = checkpointInfo(metadata, path);
   const meta: CheckpointMeta = {
     epoch: num('epoch'),
     step: num('step'),
@@ -95,10 +133,26 @@ export function loadCheckpoint(path: string, params: Params, optimizer: Optimize
     metrics: parse('metrics'),
     partial: parse('partial') as CheckpointMeta['partial'],
     kernels: metadata.kernels,
+    model: info.model,
+    loss: info.loss,
+    data: info.data,
   };
-  const data = params.data.view();
-  for (const { e, t } of staged) data.set(t.data as Float32Array, e.offset);
+  applyWeights(tensors, params, path);
   for (const { buf, t } of state) buf.view().set(t.data as Float32Array);
   optimizer.steps = num('optimizer_steps');
   return meta;
+}
+
+/** Checks that the file holds every parameter and buffer of the model with its shape, naming every one that is missing or differs. */
+export function checkTensors(tensors: Map<string, SafeTensor>, params: Params, path: string): void {
+  const problems: string[] = [];
+  for (const e of params.entries) {
+    const t = tensors.get(e.name);
+    if (!t) problems.push(`${e.name} is missing`);
+    else if (t.shape.length !== e.shape.length || t.shape.some((d, i) => d !== e.shape[i])) problems.push(`${e.name} is [${t.shape.join(',')}], the model has [${e.shape.join(',')}]`);
+  }
+  if (problems.length) {
+    const more = problems.length > 8 ? `, and ${problems.length - 8} more` : '';
+    throw new Error(`checkpoint ${path} does not fit this model: ${problems.slice(0, 8).join('; ')}${more}`);
+  }
 }

@@ -5,6 +5,7 @@ import type { Tensor, Shape } from '../tensor.js';
 import { sizeOf } from '../tensor.js';
 import { padFor, windowOut } from '../ops/shapes.js';
 import type { InitScheme, ParamSpec, Params } from './params.js';
+import type { SummaryRow } from './sequential.js';
 
 /** What a forward pass needs besides the input. */
 export interface Ctx {
@@ -13,18 +14,30 @@ export interface Ctx {
   training: boolean;
   /** uniform [0,1) draws (one per Dropout layer call seeds its mask; seeded by the trainer per step and chunk) */
   random: () => number;
+  /** BatchNorm layers in training append their batch statistics here; the trainer updates the running ones */
+  batchStats?: BatchStat[];
+}
+
+/** One BatchNorm layer's statistics over one chunk: mean then unbiased variance per channel. */
+export interface BatchStat {
+  /** the layer's full name (its buffers are `<name>.running_mean`, ...) */
+  name: string;
+  stats: Float32Array;
+  momentum: number;
 }
 
 export interface Layer {
   /** the type shown by summary(), e.g. 'Conv2d' */
   readonly kind: string;
-  /** parameter specs with names relative to the layer ('weight', 'bias') */
-  paramSpecs(inShape: Shape): Omit<ParamSpec, 'name'>[] & { local: string }[];
+  /** parameter and buffer specs with names relative to the layer ('weight', 'bias') */
+  paramSpecs(inShape: Shape): LocalSpec[];
   outShape(inShape: Shape): Shape;
   forward(ctx: Ctx, x: Tensor, prefix: string): Tensor;
+  /** a block's inner layers, for summary() */
+  rows?(inShape: Shape, prefix: string, depth: number): SummaryRow[];
 }
 
-type LocalSpec = Omit<ParamSpec, 'name'> & { local: string };
+export type LocalSpec = Omit<ParamSpec, 'name'> & { local: string };
 
 export interface ConvOptions {
   stride?: number;
@@ -194,64 +207,4 @@ export class Dropout implements Layer {
   }
 }
 
-/** A named list of layers; parameter names are `<layer name>.<local name>` as in PyTorch. */
-export class Sequential {
-  readonly layers: Array<{ name: string; layer: Layer }>;
-  constructor(layers: Array<[string, Layer]>) {
-    this.layers = layers.map(([name, layer]) => ({ name, layer }));
-  }
-
-  /** All parameter specs for an input of shape `inShape`, in layer order. */
-  paramSpecs(inShape: Shape): ParamSpec[] {
-    const specs: ParamSpec[] = [];
-    let s = inShape;
-    for (const { name, layer } of this.layers) {
-      for (const p of layer.paramSpecs(s)) {
-        const { local, ...rest } = p as LocalSpec;
-        specs.push({ ...rest, name: `${name}.${local}` });
-      }
-      s = layer.outShape(s);
-    }
-    return specs;
-  }
-
-  outShape(inShape: Shape): Shape {
-    return this.layers.reduce((s, { layer }) => layer.outShape(s), inShape);
-  }
-
-  forward(ctx: Ctx, x: Tensor): Tensor {
-    let h = x;
-    for (const { name, layer } of this.layers) h = layer.forward(ctx, h, name);
-    return h;
-  }
-
-  /**
-   * A table in the familiar Keras form: layer (type), output shape, parameter count; totals.
-   */
-  summary(inShape: Shape): string {
-    const rows: [string, string, string][] = [];
-    let s = inShape;
-    let total = 0;
-    for (const { name, layer } of this.layers) {
-      s = layer.outShape(s);
-      const count = (layer.paramSpecs(s) as LocalSpec[]).reduce((a, p) => a + sizeOf(p.shape), 0);
-      total += count;
-      rows.push([`${name} (${layer.kind})`, `(None, ${s.slice(1).join(', ')})`, count.toLocaleString('en-US')]);
-    }
-    const head: [string, string, string] = ['Layer (type)', 'Output Shape', 'Param #'];
-    const w = [0, 1, 2].map((i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)) + 4);
-    const line = (r: [string, string, string]) => (r[0].padEnd(w[0]) + r[1].padEnd(w[1]) + r[2]).trimEnd();
-    const rule = (c: string) => c.repeat(w[0] + w[1] + w[2] - 4);
-    return [
-      rule('_'),
-      line(head),
-      rule('='),
-      ...rows.flatMap((r, i) => (i ? [rule('_'), line(r)] : [line(r)])),
-      rule('='),
-      `Total params: ${total.toLocaleString('en-US')}`,
-      `Trainable params: ${total.toLocaleString('en-US')}`,
-      `Non-trainable params: 0`,
-      rule('_'),
-    ].join('\n');
-  }
-}
+export { Sequential } from './sequential.js';

@@ -1,13 +1,15 @@
-// Flat parameters (STYLE 12): every parameter lives in one f32 buffer and its gradient in a
-// parallel one with the same offsets (llm.c's malloc_and_point_parameters). Layers hold named
-// windows with PyTorch's names; the optimizer step, gradient zeroing and reduction, worker
-// transfer and checkpoints each make one pass over the flat buffers.
+// Flat parameters (STYLE 12): every trainable parameter lives in one f32 buffer and its gradient
+// in a parallel one with the same offsets (llm.c's malloc_and_point_parameters). Layers hold
+// named windows with PyTorch's names; the optimizer step, gradient zeroing and reduction, worker
+// transfer and checkpoints each make one pass over the flat buffers. Non-trainable buffers
+// (BatchNorm's running statistics) live in a third flat buffer of their own, so optimizers,
+// weight decay and gradient reduction never see them, while checkpoints save them by name.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { fill } from '../core/kernels/elementwise.js';
 
-export type InitScheme = 'lecun' | 'he' | 'xavier' | 'torch' | 'zeros';
+export type InitScheme = 'lecun' | 'he' | 'xavier' | 'torch' | 'zeros' | 'ones';
 
 export interface ParamSpec {
   name: string;
@@ -16,17 +18,27 @@ export interface ParamSpec {
   /** inputs feeding one output (for a conv: in·kh·kw; for a linear: in) */
   fanIn: number;
   fanOut: number;
+  /** false for a buffer (running statistics): no gradient, no optimizer step (default true) */
+  trainable?: boolean;
+  /** 'int': a count PyTorch stores as int64 (num_batches_tracked); kept exactly in f32 here */
+  kind?: 'int';
 }
 
 export interface ParamEntry extends ParamSpec {
+  trainable: boolean;
+  /** offset into `data` (trainable) or `buffers` (not) */
   offset: number;
   size: number;
   tensor: Tensor;
 }
 
 export class Params {
+  /** the trainable parameters, flat */
   readonly data: Buf;
   readonly grad: Buf;
+  /** the non-trainable buffers, flat (null when the model has none) */
+  readonly buffers: Buf | null;
+  /** every parameter and buffer, in the model's order */
   readonly entries: ParamEntry[];
   readonly byName = new Map<string, ParamEntry>();
 
@@ -34,25 +46,45 @@ export class Params {
     readonly core: Core,
     specs: ParamSpec[],
   ) {
-    let total = 0;
-    for (const s of specs) total += sizeOf(s.shape);
-    this.data = core.heap.alloc(total);
-    this.grad = core.heap.alloc(total);
-    let offset = 0;
+    let trainable = 0;
+    let fixed = 0;
+    for (const s of specs) {
+      if (s.trainable === false) fixed += sizeOf(s.shape);
+      else trainable += sizeOf(s.shape);
+    }
+    this.data = core.heap.alloc(trainable);
+    this.grad = core.heap.alloc(trainable);
+    this.buffers = fixed > 0 ? core.heap.alloc(fixed) : null;
+    let dataOffset = 0;
+    let bufOffset = 0;
     this.entries = specs.map((s) => {
       if (this.byName.has(s.name)) throw new Error(`Params: duplicate parameter name ${s.name}`);
       const size = sizeOf(s.shape);
-      const tensor = new Tensor(core, this.data.sub(offset, size), s.shape, { requiresGrad: true, owned: false });
-      tensor.grad = this.grad.sub(offset, size);
-      const e = { ...s, offset, size, tensor };
+      const isTrainable = s.trainable !== false;
+      const offset = isTrainable ? dataOffset : bufOffset;
+      const tensor = new Tensor(core, (isTrainable ? this.data : this.buffers!).sub(offset, size), s.shape, { requiresGrad: isTrainable, owned: false });
+      if (isTrainable) tensor.grad = this.grad.sub(offset, size);
+      const e = { ...s, trainable: isTrainable, offset, size, tensor };
       this.byName.set(s.name, e);
-      offset += size;
+      if (isTrainable) dataOffset += size;
+      else bufOffset += size;
       return e;
     });
   }
 
+  /** trainable floats (what optimizers, gradients and workers handle) */
   get size(): number {
     return this.data.length;
+  }
+
+  /** non-trainable floats */
+  get bufferSize(): number {
+    return this.buffers?.length ?? 0;
+  }
+
+  /** A fresh view of one entry's values (in `data` or `buffers`). */
+  view(e: ParamEntry): Float32Array {
+    return (e.trainable ? this.data : this.buffers!).view().subarray(e.offset, e.offset + e.size);
   }
 
   get(name: string): Tensor {
@@ -68,16 +100,13 @@ export class Params {
   /** Initialises every parameter from its scheme with a seeded PRNG (same seed, same weights). */
   init(seed: number): void {
     const rand = gaussian(seed);
-    const view = this.data.view();
-    for (const e of this.entries) {
-      const w = view.subarray(e.offset, e.offset + e.size);
-      initInto(w, e, rand);
-    }
+    for (const e of this.entries) initInto(this.view(e), e, rand);
   }
 
   free(): void {
     this.data.free();
     this.grad.free();
+    this.buffers?.free();
   }
 }
 
@@ -85,6 +114,9 @@ function initInto(w: Float32Array, e: ParamSpec, rand: { normal(): number; unifo
   switch (e.init) {
     case 'zeros':
       w.fill(0);
+      return;
+    case 'ones':
+      w.fill(1);
       return;
     case 'lecun': // LeCun normal: σ = 1/√M, M the fan-in (the note's σ_u/√M with unit-variance inputs)
       return normal(w, 1 / Math.sqrt(e.fanIn), rand);

@@ -5,25 +5,21 @@
 // any worker count (STYLE 19).
 import type { Buf } from '../core/heap.js';
 import { add, copy } from '../core/kernels/elementwise.js';
-import type { BoundModel, ChunkResult } from './model.js';
-
-export interface Dataset {
-  /** normalised images, sampleSize floats each */
-  images: Float32Array;
-  labels: Uint8Array;
-  n: number;
-}
+import { combineStats, type BoundModel, type ChunkResult } from './model.js';
+import type { Augment, Dataset } from '../data/dataset.js';
 
 export interface StepOptions {
-  /** pixels of random translation for augmentation (0: none) */
-  shift: number;
-  /** value of the background after normalisation (what shifted-in pixels get) */
-  fillValue: number;
   seed: number;
+  augment: Augment;
+  /** per channel: the value of the background after normalisation (what shifted-in pixels get) */
+  fill: number[];
 }
 
 export interface GradEngine {
-  /** Computes the minibatch gradient into model.params.grad (overwritten). */
+  /**
+   * Computes the minibatch gradient into model.params.grad (overwritten); the result's stats
+   * are the chunks' BatchNorm statistics combined in chunk order.
+   */
   minibatch(idx: Uint32Array, step: number): Promise<ChunkResult>;
   close(): Promise<void>;
 }
@@ -75,29 +71,39 @@ export class LocalEngine implements GradEngine {
     const grad = model.params.grad;
     const ranges = chunkRanges(idx.length, this.chunk);
     if (ranges.length > 1 && !this.acc) this.acc = core.heap.alloc(model.params.size);
-    let lossSum = 0;
-    let correct = 0;
+    const parts: Array<ChunkResult & { n: number }> = [];
     for (let k = 0; k < ranges.length; k++) {
       const [s, e] = ranges[k];
       model.params.zeroGrad();
-      const r = model.gradChunk(this.data.images, this.data.labels, idx.subarray(s, e), (e - s) / idx.length, {
+      const r = model.gradChunk(this.data, idx.subarray(s, e), (e - s) / idx.length, {
         seed: chunkSeed(this.opts.seed, step, k),
-        shift: this.opts.shift,
-        fillValue: this.opts.fillValue,
+        augment: this.opts.augment,
+        fill: this.opts.fill,
       });
       if (ranges.length > 1) {
         if (k === 0) copy(core, this.acc!, grad);
         else add(core, this.acc!, this.acc!, grad);
       }
-      lossSum += r.lossSum;
-      correct += r.correct;
+      parts.push({ ...r, n: e - s });
     }
     if (ranges.length > 1) copy(core, grad, this.acc!);
-    return { lossSum, correct };
+    return sumChunks(parts, idx.length);
   }
 
   async close(): Promise<void> {
     this.acc?.free();
     this.acc = null;
   }
+}
+
+/** The minibatch's result from its chunks' (in chunk order). */
+export function sumChunks(parts: Array<ChunkResult & { n: number }>, total: number): ChunkResult {
+  let lossSum = 0;
+  let correct = 0;
+  for (const r of parts) {
+    lossSum += r.lossSum;
+    correct += r.correct;
+  }
+  const stats = combineStats(parts, total);
+  return { lossSum, correct, ...(stats ? { stats } : {}) };
 }

@@ -1,36 +1,60 @@
-// A model bound to one core: the layer list, its flat parameters, a reusable tape and input
-// buffers. The trainer's local path and every worker run the same ChunkRunner, which is what
-// makes training bit-identical for any worker count.
+// A model bound to one core: the network, its flat parameters and buffers, its loss, a reusable
+// tape and input buffers. The trainer's local path and every worker run the same gradChunk,
+// which is what makes training bit-identical for any worker count.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tape } from '../autograd.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
-import { Params, gaussian } from '../nn/params.js';
-import type { Sequential, Ctx } from '../nn/layers.js';
+import { Params, gaussian, type ParamSpec } from '../nn/params.js';
+import type { Ctx, BatchStat } from '../nn/layers.js';
+import { updateRunningStats } from '../nn/batchnorm_stats.js';
+import { lossOf, type Loss, type LossSpec } from './losses.js';
+import { augmentInto, type Augment, type Dataset } from '../data/dataset.js';
+
+/** What BoundModel needs of a network: a Sequential, or a Model built from a spec. */
+export interface Net {
+  paramSpecs(batchShape: Shape): ParamSpec[];
+  outShape(batchShape: Shape): Shape;
+  forward(ctx: Ctx, x: Tensor): Tensor;
+}
 
 export interface ChunkResult {
   /** sum of the per-example losses in the chunk */
   lossSum: number;
-  /** examples whose arg-max logit is the label */
+  /** examples whose arg-max output is the label (0 for losses without accuracy) */
   correct: number;
+  /** each BatchNorm layer's statistics over the chunk, in layer order (absent without BatchNorm) */
+  stats?: BatchStat[];
+}
+
+export interface ChunkOptions {
+  /** drives dropout and augmentation for this chunk */
+  seed: number;
+  augment?: Augment;
+  /** per channel: what pixels shifted in get (the normalised background) */
+  fill?: number[];
 }
 
 export class BoundModel {
   readonly params: Params;
   readonly tape: Tape;
   readonly sampleShape: Shape;
-  readonly classes: number;
+  /** the network's output per sample */
+  readonly outShape: Shape;
+  readonly loss: Loss;
   private xBuf: Buf | null = null;
   private yBuf: Buf | null = null;
 
   constructor(
     readonly core: Core,
-    readonly net: Sequential,
+    readonly net: Net,
     sampleShape: Shape,
+    loss: LossSpec = { type: 'softmax_xent' },
   ) {
     this.sampleShape = sampleShape;
     this.params = new Params(core, net.paramSpecs([1, ...sampleShape]));
-    this.classes = net.outShape([1, ...sampleShape])[1];
+    this.outShape = net.outShape([1, ...sampleShape]).slice(1);
+    this.loss = lossOf(loss);
     this.tape = new Tape(core);
   }
 
@@ -38,77 +62,101 @@ export class BoundModel {
     return sizeOf(this.sampleShape);
   }
 
-  /** Input and label buffers large enough for `n` examples, reused across calls. */
-  private inputs(n: number): { x: Buf; y: Buf } {
-    if (!this.xBuf || this.xBuf.length < n * this.sampleSize) {
+  /** classes of a classifier (its output size) */
+  get classes(): number {
+    return sizeOf(this.outShape);
+  }
+
+  /** Input and target buffers large enough for `n` examples, reused across calls. */
+  private buffers(n: number): { x: Buf; y: Buf } {
+    const ySize = this.loss.targets === 'labels' ? n : n * this.classes;
+    if (!this.xBuf || this.xBuf.length < n * this.sampleSize || this.yBuf!.length < ySize) {
       this.xBuf?.free();
       this.yBuf?.free();
       this.xBuf = this.core.heap.alloc(n * this.sampleSize);
-      this.yBuf = this.core.heap.alloc(n, 'i32');
+      this.yBuf = this.core.heap.alloc(ySize, this.loss.targets === 'labels' ? 'i32' : 'f32');
     }
     return { x: this.xBuf, y: this.yBuf! };
   }
 
   /**
-   * Loads examples `idx` of `images` (normalised, sampleSize floats each) and `labels` into the
-   * input tensors; `shift` (if given) translates each image by up to ±shift pixels (zero fill)
-   * with offsets drawn from `random`.
+   * Loads examples `idx` of `data` into the input and target tensors, augmenting each input
+   * (random draws from `random`, in example order) when `augment` asks for it.
    */
-  private load(images: Float32Array, labels: Uint8Array, idx: ArrayLike<number>, fillValue: number, shift = 0, random?: () => number) {
+  private load(data: Dataset, idx: ArrayLike<number>, augment?: Augment, fill?: number[], random?: () => number) {
     const n = idx.length;
-    const { x, y } = this.inputs(n);
-    const xs = x.sub(0, n * this.sampleSize);
-    const ys = y.sub(0, n);
-    const xv = xs.view();
-    const yv = ys.viewI32();
     const size = this.sampleSize;
+    const { x, y } = this.buffers(n);
+    const xs = x.sub(0, n * size);
+    const xv = xs.view();
+    const plain = !augment || !random || (!augment.shift && !augment.hflip);
     for (let i = 0; i < n; i++) {
       const src = idx[i] * size;
-      if (shift > 0 && random) {
-        shiftInto(xv, i * size, images, src, this.sampleShape, Math.floor(random() * (2 * shift + 1)) - shift, Math.floor(random() * (2 * shift + 1)) - shift, fillValue);
-      } else {
-        xv.set(images.subarray(src, src + size), i * size);
-      }
-      yv[i] = labels[idx[i]];
+      if (plain) xv.set(data.x.subarray(src, src + size), i * size);
+      else augmentInto(xv, i * size, data.x, src, [...this.sampleShape], augment!, fill ?? [0], random!);
     }
-    return {
-      x: new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false }),
-      y: new Tensor(this.core, ys, [n], { owned: false }),
-    };
+    return { x: new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false }), y: this.loadTargets(data, idx, y, xv) };
   }
 
-  private ctx(training: boolean, seed: number): Ctx {
-    return { tape: this.tape, params: this.params, training, random: gaussian(seed).uniform };
+  private loadTargets(data: Dataset, idx: ArrayLike<number>, y: Buf, inputs: Float32Array): Tensor {
+    const n = idx.length;
+    const t = data.targets;
+    if (this.loss.targets === 'labels') {
+      if (t.kind !== 'labels') throw new Error(`loss ${this.loss.spec.type} needs class labels, dataset ${data.name} has ${t.kind} targets`);
+      const ys = y.sub(0, n);
+      const yv = ys.viewI32();
+      for (let i = 0; i < n; i++) yv[i] = t.data[idx[i]];
+      return new Tensor(this.core, ys, [n], { owned: false });
+    }
+    const per = this.classes;
+    const ys = y.sub(0, n * per);
+    const yv = ys.view();
+    if (t.kind === 'input') yv.set(inputs.subarray(0, n * per)); // the (augmented) input itself
+    else if (t.kind === 'tensor') for (let i = 0; i < n; i++) yv.set(t.data.subarray(idx[i] * per, (idx[i] + 1) * per), i * per);
+    else throw new Error(`loss ${this.loss.spec.type} needs tensor targets, dataset ${data.name} has class labels`);
+    return new Tensor(this.core, ys, [n, ...this.outShape], { owned: false });
+  }
+
+  private ctx(training: boolean, seed: number, batchStats?: BatchStat[]): Ctx {
+    return { tape: this.tape, params: this.params, training, random: gaussian(seed).uniform, batchStats };
   }
 
   /**
    * Forward and backward over one chunk. Gradients of (mean chunk loss × `scale`) ACCUMULATE into
-   * params.grad: the caller zeroes it. `seed` drives dropout and augmentation for this chunk.
+   * params.grad: the caller zeroes it. The running statistics are not touched: the chunk's
+   * batch statistics come back in the result for the caller to combine.
    */
-  gradChunk(
-    images: Float32Array,
-    labels: Uint8Array,
-    idx: ArrayLike<number>,
-    scale: number,
-    opts: { seed: number; shift?: number; fillValue?: number },
-  ): ChunkResult {
-    const ctx = this.ctx(true, opts.seed);
+  gradChunk(data: Dataset, idx: ArrayLike<number>, scale: number, opts: ChunkOptions): ChunkResult {
+    const batchStats: BatchStat[] = [];
+    const ctx = this.ctx(true, opts.seed, batchStats);
     const rand = gaussian(opts.seed ^ 0x5bd1e995).uniform;
-    const { x, y } = this.load(images, labels, idx, opts.fillValue ?? 0, opts.shift ?? 0, rand);
+    const { x, y } = this.load(data, idx, opts.augment, opts.fill, rand);
     try {
-      const logits = this.net.forward(ctx, x);
-      const loss = this.tape.apply('softmax_xent', [logits, y], {});
+      const out = this.net.forward(ctx, x);
+      const loss = this.loss.apply(this.tape, out, y);
       const lossMean = loss.data[0];
-      const correct = countCorrect(logits.data, y.buf.viewI32(), this.classes);
+      const correct = this.loss.accuracy ? countCorrect(out.data, y.buf.viewI32(), this.classes) : 0;
       this.tape.backward(loss, scale);
-      return { lossSum: lossMean * idx.length, correct };
+      return { lossSum: lossMean * idx.length, correct, ...(batchStats.length ? { stats: batchStats } : {}) };
     } finally {
       this.tape.dispose();
     }
   }
 
-  /** Inference over `idx` in batches: loss sum, correct count and predictions. */
-  evaluate(images: Float32Array, labels: Uint8Array, n: number, batch: number, preds?: Uint8Array): ChunkResult {
+  /**
+   * Updates every BatchNorm layer's running statistics from one step's statistics (the chunks'
+   * combined in chunk order), with PyTorch's momentum rule, and counts the batch.
+   */
+  applyBatchStats(stats: BatchStat[] | undefined): void {
+    for (const { name, momentum, stats: s } of stats ?? []) {
+      const view = (k: string) => this.params.view(this.params.byName.get(`${name}.${k}`)!);
+      updateRunningStats(view('running_mean'), view('running_var'), s, momentum);
+      view('num_batches_tracked')[0] += 1;
+    }
+  }
+
+  /** Inference over the first `n` examples in batches: loss sum, correct count and predictions. */
+  evaluate(data: Dataset, n: number, batch: number, preds?: Uint8Array | Int32Array, onBatch?: (done: number) => void): ChunkResult {
     let lossSum = 0;
     let correct = 0;
     const ctx = this.ctx(false, 0);
@@ -116,23 +164,26 @@ export class BoundModel {
     for (let start = 0; start < n; start += batch) {
       const m = Math.min(batch, n - start);
       for (let i = 0; i < m; i++) idx[i] = start + i;
-      const { x, y } = this.load(images, labels, idx.subarray(0, m), 0);
+      const { x, y } = this.load(data, idx.subarray(0, m));
       try {
         this.tape.noGrad(() => {
-          const logits = this.net.forward(ctx, x);
-          const loss = this.tape.apply('softmax_xent', [logits, y], {});
-          lossSum += loss.data[0] * m;
-          correct += countCorrect(logits.data, y.buf.viewI32(), this.classes, preds, start);
+          const out = this.net.forward(ctx, x);
+          lossSum += this.loss.apply(this.tape, out, y).data[0] * m;
+          if (this.loss.accuracy) correct += countCorrect(out.data, y.buf.viewI32(), this.classes, preds, start);
         });
       } finally {
         this.tape.dispose();
       }
+      onBatch?.(start + m);
     }
     return { lossSum, correct };
   }
 
-  /** Logits for a batch of already-normalised inputs (inference API). */
+  /** Outputs (logits) for a batch of `n` already-normalised inputs (inference API). */
   predict(input: Float32Array, n: number): Float32Array {
+    if (input.length !== n * this.sampleSize) {
+      throw new Error(`predict: ${n} samples of [${this.sampleShape.join(',')}] need ${n * this.sampleSize} floats, got ${input.length}`);
+    }
     const xs = this.core.heap.from(input);
     try {
       const x = new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false });
@@ -152,7 +203,25 @@ export class BoundModel {
   }
 }
 
-function countCorrect(logits: Float32Array, labels: Int32Array, classes: number, preds?: Uint8Array, offset = 0): number {
+/**
+ * Combines the chunks' BatchNorm statistics of one step in chunk order, each weighted by its
+ * share of the batch; with one chunk it is that chunk's statistics unchanged.
+ */
+export function combineStats(parts: Array<{ stats?: BatchStat[]; n: number }>, total: number): BatchStat[] | undefined {
+  if (!parts[0]?.stats) return undefined;
+  if (parts.length === 1) return parts[0].stats;
+  return parts[0].stats.map(({ name, momentum, stats: first }, layer) => {
+    const out = new Float32Array(first.length);
+    for (let j = 0; j < out.length; j++) {
+      let s = 0;
+      for (const p of parts) s += (p.n / total) * p.stats![layer].stats[j];
+      out[j] = s;
+    }
+    return { name, momentum, stats: out };
+  });
+}
+
+function countCorrect(logits: Float32Array, labels: Int32Array, classes: number, preds?: Uint8Array | Int32Array, offset = 0): number {
   let correct = 0;
   for (let i = 0; i < labels.length; i++) {
     let best = 0;
@@ -161,24 +230,4 @@ function countCorrect(logits: Float32Array, labels: Int32Array, classes: number,
     if (preds) preds[offset + i] = best;
   }
   return correct;
-}
-
-/** Copies a [C,H,W] image translated by (dy, dx), filling uncovered pixels with `fill`. */
-function shiftInto(dst: Float32Array, d0: number, src: Float32Array, s0: number, shape: Shape, dy: number, dx: number, fill: number): void {
-  const [c, h, w] = shape.length === 3 ? shape : [1, shape[0], shape[1]];
-  for (let ch = 0; ch < c; ch++) {
-    for (let y = 0; y < h; y++) {
-      const sy = y - dy;
-      const row = d0 + (ch * h + y) * w;
-      if (sy < 0 || sy >= h) {
-        dst.fill(fill, row, row + w);
-        continue;
-      }
-      const srow = s0 + (ch * h + sy) * w;
-      for (let x = 0; x < w; x++) {
-        const sx = x - dx;
-        dst[row + x] = sx < 0 || sx >= w ? fill : src[srow + sx];
-      }
-    }
-  }
 }

@@ -1,17 +1,19 @@
 // The data-parallel gradient engine: a Piscina pool of workers (workers/grad_worker.ts), each
-// with its own WASM instance. Per step the main thread publishes the parameters to shared
+// with its own WASM instance and its own copy of the model, rebuilt from the spec it is sent. Per step the main thread publishes the parameters to shared
 // memory, sends one small message per chunk (indices only), then has the workers reduce the
 // chunk slots in chunk order, each over a slice of the parameters, with sum_k (the same f32
 // sums in the same order as the local engine), so any worker count gives the same bits. A task
 // whose worker throws or dies is retried once (Piscina replaces a worker that died); a second
-// failure stops training with a clear error.
+// failure rejects the step's promise with a clear error, and so does a pool that fails.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
-import { chunkRanges, type Dataset, type GradEngine, type StepOptions } from './engine.js';
-import type { WorkerInit, ChunkTask, ReduceTask } from '../../workers/grad_worker.js';
+import { chunkRanges, sumChunks, type GradEngine, type StepOptions } from './engine.js';
+import type { WorkerInit, ChunkTask, ReduceTask, SharedTargets } from '../../workers/grad_worker.js';
+import type { ModelSpec } from '../nn/spec.js';
+import type { Dataset, Targets } from '../data/dataset.js';
 
 export interface PoolConfig {
   workers: number;
@@ -45,12 +47,15 @@ export class PoolEngine implements GradEngine {
   private readonly idx: Uint32Array;
   private readonly reduced: Float32Array;
   private version = 0;
+  /** a failure of the pool itself (a worker that could not start): every later step rejects with it */
+  private failure: Error | null = null;
   /** retries so far (tests and logs read it) */
   retries = 0;
 
   constructor(
     core: Core,
     private readonly model: BoundModel,
+    spec: ModelSpec,
     data: Dataset,
     private readonly cfg: PoolConfig,
     opts: StepOptions,
@@ -58,22 +63,22 @@ export class PoolEngine implements GradEngine {
   ) {
     const P = model.params.size;
     const maxChunks = Math.ceil(cfg.batchSize / cfg.chunkSize);
-    // the training set goes to shared memory once; if the caller already made it shared, no copy
-    const reusable = data.images.buffer instanceof SharedArrayBuffer && data.images.byteOffset === 0 && data.images.byteLength === data.images.buffer.byteLength;
-    const images = reusable ? data.images : copyShared(data.images);
-    const labels = new Uint8Array(shared(data.labels.length));
-    labels.set(data.labels);
     const init: WorkerInit = {
       flavor: core.flavor,
-      images: images.buffer as SharedArrayBuffer,
-      labels: labels.buffer as SharedArrayBuffer,
+      spec,
+      loss: model.loss.spec,
+      name: data.name,
+      n: data.n,
+      // the training set goes to shared memory once; if the caller already made it shared, no copy
+      x: asShared(data.x).buffer as SharedArrayBuffer,
+      targets: sharedTargets(data.targets),
       params: shared(P * 4),
       slots: shared(maxChunks * P * 4),
       reduced: shared(P * 4),
       idx: shared(cfg.batchSize * 4),
-      shift: opts.shift,
-      fillValue: opts.fillValue,
       seed: opts.seed,
+      augment: opts.augment,
+      fill: opts.fill,
       faults: faultsFromEnv(),
     };
     this.params = new Float32Array(init.params);
@@ -86,9 +91,14 @@ export class PoolEngine implements GradEngine {
       idleTimeout: 60_000,
       workerData: init,
     });
+    // without a listener an 'error' event (a worker that fails outside a task) would end the process
+    this.pool.on('error', (e: Error) => {
+      this.failure ??= e;
+    });
   }
 
   async minibatch(idx: Uint32Array, step: number): Promise<ChunkResult> {
+    if (this.failure) throw new Error(`the worker pool failed: ${this.failure.message}`);
     if (idx.length > this.idx.length) throw new Error(`minibatch of ${idx.length} exceeds the pool's batch size ${this.idx.length}`);
     this.idx.set(idx);
     this.params.set(this.model.params.data.view());
@@ -109,13 +119,7 @@ export class PoolEngine implements GradEngine {
     }
     await Promise.all(parts);
     this.model.params.grad.view().set(this.reduced);
-    let lossSum = 0;
-    let correct = 0;
-    for (const r of results) {
-      lossSum += r.lossSum;
-      correct += r.correct;
-    }
-    return { lossSum, correct };
+    return sumChunks(results.map((r, k) => ({ ...r, n: ranges[k][1] - ranges[k][0] })), idx.length);
   }
 
   /** Runs a task; a failure (the worker threw or died) is retried once. */
@@ -138,20 +142,29 @@ export class PoolEngine implements GradEngine {
   }
 }
 
-function copyShared(a: Float32Array): Float32Array {
-  const out = new Float32Array(shared(a.length * 4));
+/** The array itself when it already spans a whole SharedArrayBuffer, else a shared copy. */
+function asShared<T extends Float32Array | Uint8Array | Int32Array>(a: T): T {
+  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
+  const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(shared(a.byteLength));
   out.set(a);
   return out;
 }
 
-/** The trainer's hook (TrainIO.makePoolEngine). */
+function sharedTargets(t: Targets): SharedTargets {
+  if (t.kind === 'labels') return { kind: 'labels', classes: t.classes, data: asShared(t.data).buffer as SharedArrayBuffer, int32: t.data instanceof Int32Array };
+  if (t.kind === 'tensor') return { kind: 'tensor', shape: t.shape, data: asShared(t.data).buffer as SharedArrayBuffer };
+  return { kind: 'input' };
+}
+
+/** The trainer's hook: a pool engine for a model built from `spec`. */
 export async function makePoolEngine(args: {
   core: Core;
   model: BoundModel;
+  spec: ModelSpec;
   cfg: { workers: number; chunkSize: number; batchSize: number };
   opts: StepOptions;
   data: Dataset;
   log?: (line: string) => void;
 }): Promise<GradEngine> {
-  return new PoolEngine(args.core, args.model, args.data, args.cfg, args.opts, args.log ?? ((l) => process.stderr.write(l + '\n')));
+  return new PoolEngine(args.core, args.model, args.spec, args.data, args.cfg, args.opts, args.log ?? ((l) => process.stderr.write(l + '\n')));
 }

@@ -5,8 +5,16 @@ export interface ProgressStats {
   done: number;
   total: number;
   imagesPerSec: number;
-  loss: number;
-  acc: number;
+  /** running means so far (absent while evaluating) */
+  loss?: number;
+  /** absent for losses without accuracy */
+  acc?: number;
+}
+
+/** Where the bar goes: process.stdout, or anything with write(). */
+export interface TextOut {
+  write(s: string): unknown;
+  isTTY?: boolean;
 }
 
 export class Progress {
@@ -14,7 +22,7 @@ export class Progress {
   private readonly start = Date.now();
   constructor(
     private readonly label: string,
-    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly out: TextOut,
     private readonly every = 10,
   ) {}
 
@@ -25,7 +33,9 @@ export class Progress {
     this.last = now;
     const elapsed = (now - this.start) / 1000;
     const eta = s.done > 0 ? (elapsed * (s.total - s.done)) / s.done : 0;
-    const stats = `${s.done}/${s.total}  ${Math.round(s.imagesPerSec)} img/s  loss ${s.loss.toFixed(4)}  acc ${s.acc.toFixed(4)}  ETA ${fmtTime(eta)}`;
+    const loss = s.loss === undefined ? '' : `  loss ${s.loss.toFixed(4)}`;
+    const acc = s.acc === undefined ? '' : `  acc ${s.acc.toFixed(4)}`;
+    const stats = `${s.done}/${s.total}  ${Math.round(s.imagesPerSec)} img/s${loss}${acc}  ETA ${fmtTime(eta)}`;
     if (tty) {
       const width = 24;
       const fill = Math.round((width * s.done) / Math.max(1, s.total));

@@ -10,6 +10,7 @@ import { loadWeights, saveCheckpoint } from '../../src/io/checkpoint.js';
 import { lenet, MNIST_SHAPE } from '../../src/nn/lenet.js';
 import { BoundModel } from '../../src/train/model.js';
 import { core, expectClose, FLAVORS } from '../helpers/index.js';
+import { fromArrays } from '../../src/data/dataset.js';
 
 const DIR = join(__dirname, '..', 'fixtures', 'torch');
 const batch = readSafetensors(join(DIR, 'lenet_batch.safetensors')).tensors;
@@ -24,15 +25,16 @@ describe.each(FLAVORS)('LeNet vs PyTorch (%s build)', (flavor) => {
     const x = f32('x');
     const labels = Uint8Array.from(batch.get('labels')!.data as Int32Array);
     const n = labels.length;
+    const ds = fromArrays({ x, sampleShape: [...MNIST_SHAPE], labels, classes: 10 });
     // logits: forward results, 1e-4 relative to the logits' scale (sums of up to 1250 products)
     expectClose(model.predict(x, n), f32('logits'), 1e-4, 'logits');
     // loss: mean cross-entropy, 1e-5 relative
-    const ev = model.evaluate(x, labels, n, n);
+    const ev = model.evaluate(ds, n, n);
     expectClose([ev.lossSum / n], f32('loss'), 1e-5, 'loss');
     // gradients: judged against each tensor's largest entry (entries are sums of cancelling
     // products, so their own size says little about rounding): 1e-4 of max|g|
     model.params.zeroGrad();
-    model.gradChunk(x, labels, Array.from({ length: n }, (_, i) => i), 1, { seed: 0 });
+    model.gradChunk(ds, Array.from({ length: n }, (_, i) => i), 1, { seed: 0 });
     const g = model.params.grad.view();
     for (const e of model.params.entries) {
       const want = f32(`grad.${e.name}`);

@@ -1,0 +1,58 @@
+// Saving and loading any trained model with its spec inside: the weights and buffers under
+// PyTorch's names, the spec (and loss and data description) in the metadata, so the file alone
+// rebuilds the model. Training checkpoints are such files too (with optimizer state beside).
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { stateTensors, applyWeights } from './weights.js';
+import { checkpointInfo, checkTensors, type DataInfo } from './checkpoint.js';
+import type { Core } from '../core/load.js';
+import { Model, parseModelSpec, type ModelSpec } from '../nn/spec.js';
+import { LENET_SPEC } from '../nn/lenet.js';
+import { BoundModel } from '../train/model.js';
+import type { LossSpec } from '../train/losses.js';
+import { InputError } from '../errors.js';
+
+export const WEIGHTS_FORMAT = 'iruka-weights-1';
+
+/** Writes `model`'s parameters and buffers with `spec` (and optionally the loss and data description) in the metadata. */
+export function saveModel(path: string, model: BoundModel, spec: ModelSpec, extra: { data?: DataInfo } = {}): void {
+  writeSafetensors(path, stateTensors(model.params), {
+    format: WEIGHTS_FORMAT,
+    model: JSON.stringify(spec),
+    loss: JSON.stringify(model.loss.spec),
+    ...(extra.data ? { data: JSON.stringify(extra.data) } : {}),
+  });
+}
+
+export interface LoadedModel {
+  model: BoundModel;
+  spec: ModelSpec;
+  loss?: LossSpec;
+  data?: DataInfo;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Rebuilds the model a weights file or checkpoint holds, from the file alone (a file without a
+ * spec, from before specs, is the reference LeNet), and loads its weights. Errors name the file
+ * and every tensor that is missing or of the wrong shape.
+ */
+export function loadModel(path: string, core: Core): LoadedModel {
+  const { tensors, metadata } = readSafetensors(path);
+  const info = checkpointInfo(metadata, path);
+  let spec: ModelSpec;
+  try {
+    spec = parseModelSpec(info.model ?? LENET_SPEC);
+  } catch (e) {
+    throw new InputError(`${path}: ${(e as Error).message}`);
+  }
+  const net = new Model(spec);
+  const model = new BoundModel(core, net, spec.input, info.loss);
+  try {
+    checkTensors(tensors, model.params, path);
+    applyWeights(tensors, model.params, path);
+  } catch (e) {
+    model.free();
+    throw new InputError((e as Error).message);
+  }
+  return { model, spec, loss: info.loss, data: info.data, metadata };
+}
