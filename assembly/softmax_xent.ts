@@ -175,10 +175,9 @@ const LOG2E: f32 = 1.44269504088896341;
 // they were (the reference LeNet's training must not change by a bit).
 
 // @ts-ignore: decorator
-@inline function smoothForward(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f32, simd: bool): f32 {
+@inline function smoothForward(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f64, simd: bool): f32 {
   assert(n >= 1 && c >= 1, 'softmax_xent_smooth_forward: n and c must be >= 1');
   assert(eps >= 0 && eps < 1, 'softmax_xent_smooth_forward: eps outside [0, 1)');
-  const e = <f64>eps;
   let loss: f64 = 0;
   for (let i = 0; i < n; i++) {
     const x = rowPtr(logits, i, c);
@@ -190,18 +189,19 @@ const LOG2E: f32 = 1.44269504088896341;
     const gap = rowGapSum(x, c, m, simd); // read before y overwrites x when probs == logits
     const s = expRow(y, x, c, m, simd);
     scaleRow(y, c, 1 / s, simd);
-    loss += Math.log(<f64>s) + (1 - e) * (<f64>m - <f64>xl) + (e * gap) / <f64>c;
+    loss += Math.log(<f64>s) + (1 - eps) * (<f64>m - <f64>xl) + (eps * gap) / <f64>c;
   }
   return <f32>(loss / <f64>n);
 }
 
 // @ts-ignore: decorator
-@inline function smoothBackward(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f32, simd: bool): void {
+@inline function smoothBackward(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f64, simd: bool): void {
   assert(n >= 1 && c >= 1, 'softmax_xent_smooth_backward: n and c must be >= 1');
   assert(eps >= 0 && eps < 1, 'softmax_xent_smooth_backward: eps outside [0, 1)');
   const k = scale / <f32>n;
-  const off = <f32>(<f64>eps / <f64>c);
-  const on = <f32>(1 - <f64>eps + <f64>eps / <f64>c);
+  // the two target values in f64, each rounded once (eps arrives as f64, as PyTorch's float)
+  const off = <f32>(eps / <f64>c);
+  const on = <f32>(1 - eps + eps / <f64>c);
   for (let i = 0; i < n; i++) {
     const p = rowPtr(probs, i, c);
     const d = rowPtr(dlogits, i, c);
@@ -270,22 +270,22 @@ export function softmax_xent_backward_scalar(dlogits: usize, probs: usize, label
  * returns the mean over the N rows of (1 - eps) * (lse - logits[label]) + eps * mean_j (lse -
  * logits[j]). Called by the softmaxXentSmoothForward wrapper.
  */
-export function softmax_xent_smooth_forward(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f32): f32 {
+export function softmax_xent_smooth_forward(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f64): f32 {
   return smoothForward(probs, logits, labels, n, c, eps, true);
 }
 
 /** Scalar twin of softmax_xent_smooth_forward. */
-export function softmax_xent_smooth_forward_scalar(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f32): f32 {
+export function softmax_xent_smooth_forward_scalar(probs: usize, logits: usize, labels: usize, n: i32, c: i32, eps: f64): f32 {
   return smoothForward(probs, logits, labels, n, c, eps, false);
 }
 
 /** dlogits += scale * (probs - (1 - eps) * onehot(labels) - eps / C) / N. */
-export function softmax_xent_smooth_backward(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f32): void {
+export function softmax_xent_smooth_backward(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f64): void {
   smoothBackward(dlogits, probs, labels, n, c, scale, eps, true);
 }
 
 /** Scalar twin of softmax_xent_smooth_backward. */
-export function softmax_xent_smooth_backward_scalar(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f32): void {
+export function softmax_xent_smooth_backward_scalar(dlogits: usize, probs: usize, labels: usize, n: i32, c: i32, scale: f32, eps: f64): void {
   smoothBackward(dlogits, probs, labels, n, c, scale, eps, false);
 }
 

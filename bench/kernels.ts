@@ -35,6 +35,10 @@ import {
 } from '../src/ref/activation.js';
 import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/softmax_xent.js';
 import { softmaxXentForwardRef, softmaxXentBackwardRef } from '../src/ref/softmax_xent.js';
+import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../src/core/kernels/softmax_xent.js';
+import { softmaxXentSmoothForwardRef, softmaxXentSmoothBackwardRef } from '../src/ref/softmax_xent.js';
+import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../src/core/kernels/losses.js';
+import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../src/ref/losses.js';
 import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
 import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
 import { fill, copy, axpy, add, sumK } from '../src/core/kernels/elementwise.js';
@@ -531,6 +535,149 @@ function softmaxXentSpecs(n: number, c: number, note: string): Spec[] {
   ];
 }
 
+/** softmax_xent with label smoothing eps over logits [n, c], forward and backward. */
+function softmaxXentSmoothSpecs(n: number, c: number, eps: number, note: string): Spec[] {
+  const d = { n, c };
+  const shapes: Shape[] = [[n, c], [n]];
+  const attrs = { labelSmoothing: eps };
+  const shape = `logits=[${n},${c}] eps=${eps} (${note})`;
+  const l = rand(n * c, 42, 8);
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
+  return [
+    {
+      kernel: 'softmax_xent_smooth_forward',
+      shape,
+      ...tableCounts('softmax_xent', shapes, attrs),
+      bound: 'memory',
+      setup(core) {
+        const L = core.heap.from(l), LAB = core.heap.from(labels, 'i32'), P = core.heap.alloc(n * c);
+        let loss = NaN;
+        return {
+          run() {
+            loss = softmaxXentSmoothForward(core, P, L, LAB, d, eps);
+          },
+          verify() {
+            const want = softmaxXentSmoothForwardRef(l, labels, d, eps);
+            close('softmax_xent_smooth_forward probs', P.view(), want.probs, 1e-30);
+            close('softmax_xent_smooth_forward loss', [loss], [want.loss], 1e-30);
+          },
+          free: () => freeAll(L, LAB, P),
+        };
+      },
+    },
+    {
+      kernel: 'softmax_xent_smooth_backward',
+      shape,
+      ...tableCounts('softmax_xent', shapes, attrs, [true, false]),
+      bound: 'memory',
+      setup(core) {
+        const { probs } = softmaxXentSmoothForwardRef(l, labels, d, eps);
+        const dl0 = rand(n * c, 43, 1 / n);
+        const P = core.heap.from(probs), LAB = core.heap.from(labels, 'i32'), DL = core.heap.from(dl0);
+        return {
+          run: () => softmaxXentSmoothBackward(core, DL, P, LAB, d, eps),
+          verify() {
+            const want = dl0.slice();
+            softmaxXentSmoothBackwardRef(want, probs, labels, d, eps);
+            closeRel('softmax_xent_smooth_backward', DL.view(), want);
+          },
+          free: () => freeAll(P, LAB, DL),
+        };
+      },
+    },
+  ];
+}
+
+/** mse and bce_logits (means over all elements of `dims`), forward and backward. */
+function lossSpecs(dims: number[], note: string): Spec[] {
+  const n = sizeOf(dims);
+  const shapes: Shape[] = [dims, dims];
+  const shape = `x=[${dims.join(',')}] (${note})`;
+  const x = rand(n, 44, 8);
+  const t = rand(n, 45, 1).map((v) => v + 0.5); // in [0, 1): a bce target, and fine for mse
+  const g0 = rand(n, 46, 1 / n);
+  const mse: Spec[] = [
+    {
+      kernel: 'mse_forward',
+      shape,
+      ...tableCounts('mse', shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const X = core.heap.from(x), T = core.heap.from(t);
+        let loss = NaN;
+        return {
+          run() {
+            loss = mseForward(core, X, T);
+          },
+          verify: () => close('mse_forward', [loss], [mseForwardRef(x, t)], 1e-30),
+          free: () => freeAll(X, T),
+        };
+      },
+    },
+    {
+      kernel: 'mse_backward',
+      shape,
+      ...tableCounts('mse', shapes, {}, [true, false]),
+      bound: 'memory',
+      setup(core) {
+        const X = core.heap.from(x), T = core.heap.from(t), G = core.heap.from(g0);
+        return {
+          run: () => mseBackward(core, G, X, T),
+          verify() {
+            const want = g0.slice();
+            mseBackwardRef(want, x, t);
+            closeRel('mse_backward', G.view(), want);
+          },
+          free: () => freeAll(X, T, G),
+        };
+      },
+    },
+  ];
+  const bce: Spec[] = [
+    {
+      kernel: 'bce_logits_forward',
+      shape,
+      ...tableCounts('bce_logits', shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const X = core.heap.from(x), T = core.heap.from(t), R = core.heap.alloc(n);
+        let loss = NaN;
+        return {
+          run() {
+            loss = bceLogitsForward(core, R, X, T);
+          },
+          verify() {
+            const want = bceLogitsForwardRef(x, t);
+            close('bce_logits_forward loss', [loss], [want.loss], 1e-30);
+            closeRel('bce_logits_forward resid', R.view(), want.resid);
+          },
+          free: () => freeAll(X, T, R),
+        };
+      },
+    },
+    {
+      kernel: 'bce_logits_backward',
+      shape,
+      ...tableCounts('bce_logits', shapes, {}, [true, false]),
+      bound: 'memory',
+      setup(core) {
+        const { resid } = bceLogitsForwardRef(x, t);
+        const R = core.heap.from(resid), G = core.heap.from(g0);
+        return {
+          run: () => bceLogitsBackward(core, G, R),
+          verify() {
+            const want = g0.slice();
+            bceLogitsBackwardRef(want, resid);
+            closeRel('bce_logits_backward', G.view(), want);
+          },
+          free: () => freeAll(R, G),
+        };
+      },
+    },
+  ];
+  return [...mse, ...bce];
+}
+
 // ---------------------------------------------------------------------------------------------
 // memory-bound kernels that are not table ops: optimizer steps and element-wise helpers
 
@@ -700,6 +847,8 @@ function specs(): Spec[] {
     ]),
     ...softmaxXentSpecs(64, 10, 'LeNet'),
     ...softmaxXentSpecs(1024, 1000, 'large'),
+    ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
+    ...lossSpecs([64, 784], 'MNIST-sized outputs'),
     ...optimSpecs(LENET_PARAMS, 'LeNet params'),
     ...elementwiseSpecs(LENET_PARAMS, 'LeNet params'),
   ];
