@@ -8,7 +8,25 @@ export { Tape } from './autograd.js';
 export { OPS, OP_LIST, opDef, type OpName, type OpDef } from './ops/table.js';
 export { windowOut, geomOut, padFor, type Geom2d } from './ops/shapes.js';
 export { Params, gaussian, type InitScheme, type ParamSpec } from './nn/params.js';
-export { Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Flatten, Dropout, Sequential, type Layer, type Ctx } from './nn/layers.js';
+export {
+  Conv2d,
+  Linear,
+  MaxPool2d,
+  AvgPool2d,
+  GlobalAvgPool2d,
+  ReLU,
+  LeakyReLU,
+  Sigmoid,
+  Tanh,
+  Flatten,
+  Dropout,
+  Sequential,
+  type Layer,
+  type Ctx,
+  type Pair,
+  type Padding,
+} from './nn/layers.js';
+export { updateRunningStats } from './nn/batchnorm_stats.js';
 export { lenet, MNIST_SHAPE } from './nn/lenet.js';
 export { SGD, AdaGrad, RMSProp, Adam, makeOptimizer, lrAt, OPTIMIZERS, type Optimizer, type Schedule } from './optim/index.js';
 export { BoundModel } from './train/model.js';
