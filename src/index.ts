@@ -5,7 +5,7 @@ export { Heap, Buf, type DType } from './core/heap.js';
 export * as kernels from './core/kernels/index.js';
 export { Tensor, scope, sizeOf, type Shape } from './tensor.js';
 export { Tape } from './autograd.js';
-export { OPS, OP_LIST, opDef, type OpName, type OpDef } from './ops/table.js';
+export { OPS, OP_LIST, opDef, type OpName, type OpDef, type BatchnormAttrs, type DropoutAttrs, type LeakyReluAttrs } from './ops/table.js';
 export { windowOut, geomOut, padFor, type Geom2d } from './ops/shapes.js';
 export { Params, gaussian, type InitScheme, type ParamSpec } from './nn/params.js';
 export {
