@@ -2,9 +2,10 @@
 //
 // Shapes: x, y, dx, dy, mask are flat (N,) vectors (any tensor, read as its elements).
 // Forward kernels overwrite y and may run in place (y == x). Backward kernels take the saved
-// forward OUTPUT y (not x: ReLU, sigmoid and tanh derivatives are functions of y) and
-// accumulate: dx += dy * f'(.). Dropout's mask already holds 0 or 1/(1-p) (made by the TS
-// layer), so forward is y = x*mask and backward dx += dy*mask.
+// forward OUTPUT y (not x: ReLU, leaky ReLU, sigmoid and tanh derivatives are functions of y)
+// and accumulate: dx += dy * f'(.). Dropout's mask holds 0 or 1/(1-p): dropout_seeded_forward
+// draws it from (seed, index) and writes it with y = x*mask (the dropout op's forward);
+// dropout_forward takes a given mask; dropout_backward is dx += dy*mask for both.
 //
 // Sigmoid and tanh use one exp approximation, in SIMD and scalar form: Cody-Waite range
 // reduction t = n*ln2 + r (|r| <= ln2/2, ln2 split in a short high part and a correction so

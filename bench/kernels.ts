@@ -28,11 +28,16 @@ import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../src/core/kernels/pool.js';
 import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../src/ref/pool.js';
 import {
-  reluForward, reluBackward, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward,
+  reluForward, reluBackward, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, leakyReluForward, leakyReluBackward,
 } from '../src/core/kernels/activation.js';
 import {
   reluForwardRef, reluBackwardRef, sigmoidForwardRef, sigmoidBackwardRef, tanhForwardRef, tanhBackwardRef,
+  leakyReluForwardRef, leakyReluBackwardRef,
 } from '../src/ref/activation.js';
+import { globalAvgpoolForward, globalAvgpoolBackward } from '../src/core/kernels/pool.js';
+import { globalAvgpoolForwardRef, globalAvgpoolBackwardRef } from '../src/ref/pool.js';
+import { batchnormForwardTrain, batchnormBackwardReduce, batchnormBackwardDataTrain } from '../src/core/kernels/batchnorm.js';
+import { batchnormForwardTrainRef, batchnormBackwardTrainRef } from '../src/ref/batchnorm.js';
 import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/softmax_xent.js';
 import { softmaxXentForwardRef, softmaxXentBackwardRef } from '../src/ref/softmax_xent.js';
 import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../src/core/kernels/softmax_xent.js';
@@ -435,9 +440,16 @@ function poolSpecs([n, c, h, w]: [number, number, number, number], note: string)
 }
 
 const ACTIVATIONS = {
-  relu: { fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef },
-  sigmoid: { fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef },
-  tanh: { fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef },
+  relu: { fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef, attrs: {} },
+  sigmoid: { fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef, attrs: {} },
+  tanh: { fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef, attrs: {} },
+  leaky_relu: {
+    fwd: (c: Core, y: Buf, x: Buf) => leakyReluForward(c, y, x, 0.01),
+    bwd: (c: Core, dx: Buf, dy: Buf, y: Buf) => leakyReluBackward(c, dx, dy, y, 0.01),
+    fwdRef: (x: Float32Array) => leakyReluForwardRef(x, 0.01),
+    bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => leakyReluBackwardRef(dx, dy, y, 0.01),
+    attrs: { slope: 0.01 },
+  },
 } as const;
 
 /** Forward and backward of one activation over a tensor of `dims` (backward reads the forward output y). */
@@ -452,7 +464,7 @@ function activationSpecs(name: keyof typeof ACTIVATIONS, dims: number[], note: s
     {
       kernel: `${name}_forward`,
       shape,
-      ...tableCounts(name, shapes, {}),
+      ...tableCounts(name, shapes, a.attrs),
       bound: 'memory',
       setup(core) {
         const xv = x();
@@ -467,7 +479,7 @@ function activationSpecs(name: keyof typeof ACTIVATIONS, dims: number[], note: s
     {
       kernel: `${name}_backward`,
       shape,
-      ...tableCounts(name, shapes, {}, [true]),
+      ...tableCounts(name, shapes, a.attrs, [true]),
       bound: 'memory',
       setup(core) {
         const y = a.fwdRef(x()), dy = rand(n, 31), dx0 = rand(n, 32);
@@ -476,6 +488,99 @@ function activationSpecs(name: keyof typeof ACTIVATIONS, dims: number[], note: s
           run: () => a.bwd(core, DX, DY, Y),
           verify: () => closeRel(`${name}_backward`, DX.view(), a.bwdRef(dx0.slice(), dy, y)),
           free: () => freeAll(Y, DY, DX),
+        };
+      },
+    },
+  ];
+}
+
+/** Global average pooling [n, c, h, w] → [n, c], forward and backward. */
+function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
+  const d = { n, c, h, w };
+  const shapes: Shape[] = [[n, c, h, w]];
+  const xs = n * c * h * w;
+  const shape = `x=[${n},${c},${h},${w}] (${note})`;
+  return [
+    {
+      kernel: 'global_avgpool_forward',
+      shape,
+      ...tableCounts('global_avgpool', shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const x = rand(xs, 27);
+        const X = core.heap.from(x), Y = core.heap.alloc(n * c);
+        return {
+          run: () => globalAvgpoolForward(core, Y, X, d),
+          verify: () => closeRel('global_avgpool_forward', Y.view(), globalAvgpoolForwardRef(x, n * c, h * w)),
+          free: () => freeAll(X, Y),
+        };
+      },
+    },
+    {
+      kernel: 'global_avgpool_backward',
+      shape,
+      ...tableCounts('global_avgpool', shapes, {}, [true]),
+      bound: 'memory',
+      setup(core) {
+        const dy = rand(n * c, 28), dx0 = rand(xs, 29);
+        const DY = core.heap.from(dy), DX = core.heap.from(dx0);
+        return {
+          run: () => globalAvgpoolBackward(core, DX, DY, d),
+          verify: () => closeRel('global_avgpool_backward', DX.view(), globalAvgpoolBackwardRef(dx0.slice(), dy, n * c, h * w)),
+          free: () => freeAll(DY, DX),
+        };
+      },
+    },
+  ];
+}
+
+/** Training batch norm over [n, c, h, w]: forward (statistics + normalise) and the x, weight, bias backward (reduce + data). */
+function batchnormSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
+  const d = { n, c, s: h * w };
+  const attrs = { training: true, eps: 1e-5 };
+  const shapes: Shape[] = [[n, c, h, w], [c], [c], [c], [c]];
+  const xs = n * c * h * w;
+  const shape = `x=[${n},${c},${h},${w}] training (${note})`;
+  const x = rand(xs, 33), wt = rand(c, 34), b = rand(c, 35);
+  return [
+    {
+      kernel: 'batchnorm_forward_train',
+      shape,
+      ...tableCounts('batchnorm', shapes, attrs),
+      bound: 'memory',
+      setup(core) {
+        const X = core.heap.from(x), W = core.heap.from(wt), B = core.heap.from(b), Y = core.heap.alloc(xs);
+        const M = core.heap.alloc(c), S = core.heap.alloc(c), V = core.heap.alloc(c);
+        return {
+          run: () => batchnormForwardTrain(core, Y, M, S, V, X, W, B, d, attrs.eps),
+          verify: () => closeRel('batchnorm_forward_train', Y.view(), batchnormForwardTrainRef(x, wt, b, d, attrs.eps).y),
+          free: () => freeAll(X, W, B, Y, M, S, V),
+        };
+      },
+    },
+    {
+      kernel: 'batchnorm_backward_train',
+      shape,
+      ...tableCounts('batchnorm', shapes, attrs, [true, true, true, false, false]),
+      bound: 'memory',
+      setup(core) {
+        const dy = rand(xs, 36), dx0 = rand(xs, 37);
+        const X = core.heap.from(x), W = core.heap.from(wt), B = core.heap.from(b), Y = core.heap.alloc(xs);
+        const M = core.heap.alloc(c), S = core.heap.alloc(c), V = core.heap.alloc(c);
+        batchnormForwardTrain(core, Y, M, S, V, X, W, B, d, attrs.eps);
+        const DY = core.heap.from(dy), DX = core.heap.from(dx0), G = core.heap.alloc(c), GX = core.heap.alloc(c);
+        return {
+          run() {
+            batchnormBackwardReduce(core, G, GX, DY, X, M, S, d);
+            batchnormBackwardDataTrain(core, DX, DY, X, W, M, S, G, GX, d);
+          },
+          verify() {
+            // verified after the first run, as the other backward rows
+            const want = dx0.slice();
+            batchnormBackwardTrainRef(want, null, null, dy, x, wt, d, attrs.eps);
+            closeRel('batchnorm_backward_train dx', DX.view(), want);
+          },
+          free: () => freeAll(X, W, B, Y, M, S, V, DY, DX, G, GX),
         };
       },
     },
@@ -841,7 +946,9 @@ function specs(): Spec[] {
     // memory-bound from here on
     ...poolSpecs([64, 20, 28, 28], 'LeNet pool1'),
     ...poolSpecs([64, 50, 10, 10], 'LeNet pool2'),
-    ...(['relu', 'sigmoid', 'tanh'] as const).flatMap((a) => [
+    ...globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
+    ...batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
+    ...(['relu', 'sigmoid', 'tanh', 'leaky_relu'] as const).flatMap((a) => [
       ...activationSpecs(a, [64, 20, 28, 28], 'LeNet conv1 out'),
       ...activationSpecs(a, [64, 500], 'LeNet fc1 out'),
     ]),

@@ -551,7 +551,57 @@ def residual():
     return save('residual.safetensors', tensors, meta)
 
 
-FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, softmax_xent, losses, optim, lenet, batchnorm, batchnorm_running, residual)}
+# --------------------------------------------------------------------------------------------
+# leaky_relu (slopes 0.01 and 0.2), global average pooling (adaptive_avg_pool2d to 1x1, then
+# flatten), torch.cat along dim 1 (4-D and 2-D) and add: outputs and gradients for fixed gy.
+# --------------------------------------------------------------------------------------------
+def general_ops():
+    torch.manual_seed(14)
+    tensors, meta = {}, {}
+    x = torch.randn(3, 37) * 2
+    x = torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)  # off the kink at 0
+    tensors['leaky.x'] = f32(x)
+    slopes = [0.01, 0.2]
+    meta['leaky.slopes'] = json.dumps(slopes)
+    for slope in slopes:
+        fn = lambda x: F.leaky_relu(x, slope)
+        gy = torch.randn(x.shape)
+        y, (gx,) = grads64(fn, [x], gy)
+        y32, (gx32,) = grads32(fn, [x], gy)
+        note_f32_gap('general_ops', 'leaky.y', y, y32)
+        note_f32_gap('general_ops', 'leaky.gx', gx, gx32)
+        for k, v in zip(['y', 'gy', 'gx'], [y, gy, gx]):
+            tensors[f'leaky{slope}.{k}'] = f32(v)
+
+    x = torch.randn(3, 5, 7, 6) + 1
+    fn = lambda x: torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+    gy = torch.randn(3, 5)
+    y, (gx,) = grads64(fn, [x], gy)
+    y32, (gx32,) = grads32(fn, [x], gy)
+    note_f32_gap('general_ops', 'gap.y', y, y32)
+    note_f32_gap('general_ops', 'gap.gx', gx, gx32)
+    for k, v in zip(['x', 'y', 'gy', 'gx'], [x, y, gy, gx]):
+        tensors[f'gap.{k}'] = f32(v)
+
+    cases = [('cat4d', (2, 3, 4, 5), (2, 2, 4, 5)), ('cat2d', (3, 4), (3, 1))]
+    meta['cat.cases'] = json.dumps([c[0] for c in cases])
+    for name, sa, sb in cases:
+        a, b = torch.randn(sa), torch.randn(sb)
+        fn = lambda a, b: torch.cat([a, b], 1)
+        gy = torch.randn(fn(a, b).shape)
+        y, (ga, gb) = grads64(fn, [a, b], gy)
+        for k, v in zip(['a', 'b', 'y', 'gy', 'ga', 'gb'], [a, b, y, gy, ga, gb]):
+            tensors[f'{name}.{k}'] = f32(v)
+
+    a, b = torch.randn(2, 3, 5), torch.randn(2, 3, 5)
+    gy = torch.randn(2, 3, 5)
+    y, (ga, gb) = grads64(torch.add, [a, b], gy)
+    for k, v in zip(['a', 'b', 'y', 'gy', 'ga', 'gb'], [a, b, y, gy, ga, gb]):
+        tensors[f'add.{k}'] = f32(v)
+    return save('general_ops.safetensors', tensors, meta)
+
+
+FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, softmax_xent, losses, optim, lenet, batchnorm, batchnorm_running, residual, general_ops)}
 
 
 def main():

@@ -1,5 +1,5 @@
-// Layers beyond a plain chain: BatchNorm (with non-trainable running statistics), global
-// average pooling, LeakyReLU, and the two blocks that make a network a graph: a residual sum
+// Layers beyond a plain chain: BatchNorm (with non-trainable running statistics) and the two
+// blocks that make a network a graph: a residual sum
 // body(x) + shortcut(x) and a channel concatenation of branches. Blocks hold Sequentials, so a
 // block's parameters are named `<block>.<layer>.<param>`, nested as deep as the spec nests.
 import type { Tensor, Shape } from '../tensor.js';
@@ -53,37 +53,6 @@ export class BatchNorm implements Layer {
     });
     if (stats) ctx.batchStats?.push({ name: prefix, stats, momentum: this.momentum });
     return y;
-  }
-}
-
-/** [N,C,H,W] → [N,C]: the mean of each channel. */
-export class GlobalAvgPool2d implements Layer {
-  readonly kind = 'GlobalAvgPool2d';
-  paramSpecs(): LocalSpec[] {
-    return [];
-  }
-  outShape(s: Shape): Shape {
-    if (s.length !== 4) throw new Error(`GlobalAvgPool2d: expected input [N,C,H,W], got ${shapeStr(s)}`);
-    return [s[0], s[1]];
-  }
-  forward(ctx: Ctx, x: Tensor): Tensor {
-    return ctx.tape.apply('global_avgpool', [x], {});
-  }
-}
-
-export class LeakyReLU implements Layer {
-  readonly kind = 'LeakyReLU';
-  constructor(readonly slope = 0.01) {
-    if (!(slope >= 0 && slope < 1)) throw new Error(`LeakyReLU: slope must be in [0, 1), got ${slope}`);
-  }
-  paramSpecs(): LocalSpec[] {
-    return [];
-  }
-  outShape(s: Shape): Shape {
-    return s;
-  }
-  forward(ctx: Ctx, x: Tensor): Tensor {
-    return ctx.tape.apply('leaky_relu', [x], { slope: this.slope });
   }
 }
 

@@ -7,8 +7,8 @@ import type { Shape, Tensor } from '../tensor.js';
 import { shapeStr, sizeOf } from '../tensor.js';
 import { InputError } from '../errors.js';
 import type { InitScheme, ParamSpec } from './params.js';
-import { Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Flatten, Dropout, type Ctx, type Layer } from './layers.js';
-import { BatchNorm, Concat, GlobalAvgPool2d, LeakyReLU, Residual } from './blocks.js';
+import { Conv2d, Linear, MaxPool2d, AvgPool2d, GlobalAvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Dropout, type Ctx, type Layer } from './layers.js';
+import { BatchNorm, Concat, Residual } from './blocks.js';
 import { Sequential, summaryTable } from './sequential.js';
 
 export const MODEL_FORMAT = 'iruka-model-1';
@@ -277,9 +277,9 @@ function makeLayer(l: LayerSpec, init: InitScheme, where: string): Layer {
     case 'batchnorm':
       return new Lazy(l, init, where); // needs the input's channels
     case 'maxpool2d':
-      return new MaxPool2d(l.kernel as number, l.stride as number | undefined, l.padding as number | undefined);
+      return new MaxPool2d(l.kernel, l.stride, l.padding);
     case 'avgpool2d':
-      return new AvgPool2d(l.kernel as number, l.stride as number | undefined, l.padding as number | undefined);
+      return new AvgPool2d(l.kernel, l.stride, l.padding);
     case 'relu':
       return new ReLU();
     case 'sigmoid':
@@ -338,7 +338,7 @@ class Lazy implements Layer {
     const b = (l as Conv2dSpec).biasInit ?? (w === 'torch' ? 'torch' : 'zeros');
     try {
       if (l.type === 'conv2d') {
-        return new Conv2d(s[1], l.filters, l.kernel as number, { stride: l.stride as number | undefined, padding: l.padding as 'same' | 'valid' | number | undefined, init: w, biasInit: b });
+        return new Conv2d(s[1], l.filters, l.kernel, { stride: l.stride, padding: l.padding, init: w, biasInit: b });
       }
       if (l.type === 'linear') return new Linear(s[1], l.units, { init: w, biasInit: b });
       return new BatchNorm(s[1], l.eps, l.momentum, s.length as 2 | 4);

@@ -58,8 +58,8 @@ export function dropoutBackwardRef(dx: Float32Array, dy: Float32Array, mask: Flo
 }
 
 /**
- * An inverted-dropout mask: 0 with probability p, else 1/(1-p), from uniform draws in [0, 1).
- * (The Dropout layer makes its own; this one is for tests and benchmarks.)
+ * An inverted-dropout mask: 0 with probability p, else 1/(1-p), from uniform draws in [0, 1),
+ * for dropout_forward's given-mask tests (the dropout op draws its own: dropoutSeededMaskRef).
  */
 export function dropoutMaskRef(n: number, p: number, uniform: () => number): Float32Array {
   const keep = 1 / (1 - p);

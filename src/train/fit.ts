@@ -11,7 +11,8 @@ import { loadCoreSync, type Core } from '../core/load.js';
 import { permutation } from '../data/batches.js';
 import { backgroundFill, type Dataset } from '../data/dataset.js';
 import { makeOptimizer, lrAt, type Optimizer } from '../optim/index.js';
-import { saveCheckpoint, loadCheckpoint, type CheckpointMeta, type DataInfo } from '../io/checkpoint.js';
+import { saveCheckpoint, loadCheckpoint, checkpointInfo, type CheckpointMeta, type DataInfo } from '../io/checkpoint.js';
+import { readSafetensors } from '../io/safetensors.js';
 import { parseModelSpec, withInit, specKey, Model, type ModelSpec } from '../nn/spec.js';
 import { sumSq } from '../core/kernels/elementwise.js';
 import { InputError, asInput } from '../errors.js';
@@ -164,15 +165,17 @@ class Run {
   }
 
   resume(path: string): void {
+    // the spec first: a checkpoint of another model is named as such, not as missing tensors
+    const info = asInput(() => checkpointInfo(readSafetensors(path).metadata, path));
+    if (info.model && specKey(info.model) !== specKey(this.spec)) {
+      throw new InputError(`--resume: the checkpoint's model spec (${info.model.name ?? 'unnamed'}) differs from this run's (${this.spec.name ?? 'unnamed'}); resume with the model it was trained with`);
+    }
     const meta = asInput(() => loadCheckpoint(path, this.model.params, this.optimizer));
     const flags = meta.flags as Record<string, unknown>;
     for (const k of TRAJECTORY_KEYS) {
       const was = JSON.stringify(flags[k] ?? null);
       const now = JSON.stringify((this.o as unknown as Record<string, unknown>)[k] ?? (k === 'loss' ? this.lossSpec : null));
       if (was !== now) throw new InputError(`--resume: the checkpoint was trained with ${k}=${was}, this run has ${now}; resume with the same settings`);
-    }
-    if (meta.model && specKey(meta.model) !== specKey(this.spec)) {
-      throw new InputError(`--resume: the checkpoint's model spec (${meta.model.name ?? 'unnamed'}) differs from this run's (${this.spec.name ?? 'unnamed'}); resume with the model it was trained with`);
     }
     if (meta.data && meta.data.n !== this.data.train.n) {
       throw new InputError(`--resume: the checkpoint was trained on ${meta.data.n} training examples, this run has ${this.data.train.n}; use the same data and --limit-train`);

@@ -1,7 +1,9 @@
 // Typed, validating wrappers over the activation family (assembly/activation.ts): pointwise
 // over flat f32 vectors. Forward overwrites y and may run in place (y == x); backward reads the
-// forward OUTPUT y (or dropout's mask) and accumulates (+=) into dx. `n` defaults to the
-// output's length. Buffers are the same (same start) or disjoint, never shifted windows.
+// forward OUTPUT y (or dropout's mask) and accumulates (+=) into dx. dropoutSeededForward draws
+// the dropout mask in the kernel from (seed, element index) and writes it for the backward.
+// `n` defaults to the output's length. Buffers are the same (same start) or disjoint, never
+// shifted windows.
 import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
