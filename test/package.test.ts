@@ -39,8 +39,11 @@ let app: string;
 let tarball: string;
 let pkg: string; // the installed package: app/node_modules/iruka
 
+// under `npm test` the environment names this repository as npm's project folder: not for the app
+const { npm_config_local_prefix: _repo, ...ENV } = process.env;
+
 function run(cmd: string, args: string[], cwd: string, timeout = 180_000): SpawnSyncReturns<string> {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout });
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: ENV });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r;
 }
