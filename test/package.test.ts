@@ -89,7 +89,9 @@ beforeAll(() => {
   tarball = join(tmp, `iruka-${VERSION}.tgz`);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }, null, 2));
   writeFileSync(join(app, 'package-lock.json'), JSON.stringify(seedLockfile('app'), null, 2));
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], app);
+  // --omit=optional: this app does not render, and where canvas's metadata is cached npm would
+  // otherwise install it and build its native part from source
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--omit=optional', tarball], app);
   pkg = join(app, 'node_modules', 'iruka');
 }, 300_000);
 
