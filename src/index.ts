@@ -1,6 +1,8 @@
-// iruka's public API. The core (kernels, tensors, autograd, layers, training, checkpoints)
-// never imports node-canvas; the render functions live in 'iruka/render'.
+// iruka's public API for Node. The core (kernels, tensors, autograd, layers, training,
+// checkpoints) never imports node-canvas; the render functions live in 'iruka/render'.
+// Browsers and bundlers get src/browser.ts instead (the Node-free part of this list).
 export { loadCore, loadCoreSync, relaxedSupported, Core, WASM_FILES, type Flavor, type CoreOptions } from './core/load.js';
+export { enableRelaxedSimd } from './relaxed_simd.js';
 export { Heap, Buf, type DType } from './core/heap.js';
 export * as kernels from './core/kernels/index.js';
 export { Tensor, scope, sizeOf, type Shape } from './tensor.js';

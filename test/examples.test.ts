@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadCore, loadCoreSync, type Core } from '../src/core/load.js';
 import { BoundModel } from '../src/train/model.js';
 import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
@@ -18,6 +18,7 @@ import { loadWeightsFromBytes } from '../examples/browser/weights.js';
 import { samplePixels, SAMPLE_LABELS, SAMPLE_INDICES } from '../examples/browser/samples.js';
 import { startServer } from '../examples/browser/serve.mjs';
 import { findChromium, runSelftest } from '../examples/browser/selftest.mjs';
+import { specifiers, moduleGraph } from './helpers/module_graph.js';
 
 const ROOT = resolve(__dirname, '..');
 const NODE_EXAMPLE = join(ROOT, 'examples', 'node-embed', 'main.mjs');
@@ -107,28 +108,6 @@ describe.runIf(BUILT)('examples/node-embed', () => {
     expect(wrong.err).toMatch(/has no tensor conv1\.weight/);
   });
 });
-
-/** Import specifiers of an ES module's source: static imports/exports and literal dynamic imports. */
-function specifiers(src: string): string[] {
-  const out: string[] = [];
-  for (const m of src.matchAll(/(?:^|[;\s}])(?:import|export)\s*(?:[\w*${}\s,]*?\s*from\s*)?['"]([^'"]+)['"]/g)) out.push(m[1]);
-  for (const m of src.matchAll(/\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]);
-  return out;
-}
-
-/** Every module reachable from `entry`, with the specifiers each one imports. */
-function moduleGraph(entry: string): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  const visit = (file: string) => {
-    if (graph.has(file)) return;
-    if (!existsSync(file)) throw new Error(`${file} is imported but does not exist`);
-    const specs = specifiers(readFileSync(file, 'utf8'));
-    graph.set(file, specs);
-    for (const s of specs) if (s.startsWith('./') || s.startsWith('../')) visit(resolve(dirname(file), s));
-  };
-  visit(entry);
-  return graph;
-}
 
 describe.runIf(BUILT)('examples/browser, checked in Node', () => {
   it('the specifier scanner sees what it must', () => {

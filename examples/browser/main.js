@@ -33,8 +33,8 @@ let pending = false;
 
 try {
   // The core finds build/iruka.relaxed.wasm or build/iruka.wasm under this folder URL: with
-  // flavor 'auto' it fetches the relaxed build, keeps it if WebAssembly.validate accepts it, and
-  // falls back to the plain SIMD build otherwise. core.flavor says which one runs.
+  // flavor 'auto' it fetches the relaxed build where the browser accepts relaxed SIMD and the
+  // plain SIMD build otherwise. core.flavor says which one runs.
   core = await loadCore({ url: new URL('build/', root), flavor: query.get('flavor') ?? 'auto' });
 
   // The model's parameters live in the core's memory. A page keeps its model for its lifetime;

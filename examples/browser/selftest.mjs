@@ -34,11 +34,14 @@ export function findChromium() {
 
 /**
  * Serves the repository, loads the page with `query` (e.g. 'selftest&weights=/x.safetensors')
- * in headless Chromium (serving `root`, default the repository), waits for the self-test and returns { status, result, text, png? }:
+ * in headless Chromium (serving `root`, default the repository; `page`, default this example's
+ * index.html, is any page there that writes <pre id="selftest" data-status>), waits for the
+ * self-test and returns { status, result, text, png? }:
  * status 'pass' | 'fail' | 'error', result the parsed JSON (when there is one), png the
  * screenshot bytes when `screenshot` is true.
+ * @param {{ query?: string, root?: string, page?: string, chromium?: string | null, screenshot?: boolean, width?: number, height?: number, timeoutMs?: number }} [options]
  */
-export async function runSelftest({ query = 'selftest', root, chromium = findChromium(), screenshot = false, width = 1000, height = 760, timeoutMs = 30_000 } = {}) {
+export async function runSelftest({ query = 'selftest', root, page: pagePath = PAGE, chromium = findChromium(), screenshot = false, width = 1000, height = 760, timeoutMs = 30_000 } = {}) {
   if (!chromium) throw new Error('no Chromium found: install chromium or set CHROMIUM=/path/to/binary');
   const { server, url } = await startServer({ port: 0, ...(root ? { root } : {}) });
   const profile = mkdtempSync(join(tmpdir(), 'iruka-chromium-'));
@@ -83,7 +86,7 @@ export async function runSelftest({ query = 'selftest', root, chromium = findChr
     await page('Page.enable');
     await page('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
     const loaded = cdp.once('Page.loadEventFired', sessionId);
-    const nav = await page('Page.navigate', { url: `${url}${PAGE}?${query}` });
+    const nav = await page('Page.navigate', { url: `${url}${pagePath}?${query}` });
     if (nav.errorText) throw new Error(`navigation failed: ${nav.errorText}`);
     await loaded;
     const { result, exceptionDetails } = await page('Runtime.evaluate', {

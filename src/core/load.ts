@@ -1,7 +1,8 @@
 // Finds and instantiates the kernel core. Node reads the .wasm from the package's build/
 // folder; browsers (or any embedder) pass the bytes or a URL. The relaxed-SIMD build is used
-// where the engine validates it (Node 22+, current browsers, Node 20 with
-// --experimental-wasm-relaxed-simd), the plain SIMD build otherwise; a caller can force either.
+// where the engine accepts relaxed SIMD (Node 22+, current browsers, Node 20 after
+// enableRelaxedSimd()), the plain SIMD build otherwise; a caller can force either.
+// Free of Node built-ins: the package folder is read through process.getBuiltinModule.
 import { Heap, Buf } from './heap.js';
 
 export type Flavor = 'simd' | 'relaxed' | 'debug';
@@ -13,11 +14,15 @@ export const WASM_FILES: Record<Flavor, string> = {
 };
 
 export interface CoreOptions {
-  /** 'auto' (default) picks relaxed where the engine accepts it, else simd. Env IRUKA_FLAVOR overrides 'auto'. */
+  /**
+   * 'auto' (default) picks relaxed where the engine accepts it, else simd (with `bytes` or a
+   * `.wasm` URL: whatever that module is). A named flavour must match the module loaded, and
+   * 'relaxed' throws where the engine lacks relaxed SIMD. Env IRUKA_FLAVOR stands in for a missing `flavor`.
+   */
   flavor?: Flavor | 'auto';
-  /** The module's bytes (any flavour); `flavor` then only names what they are. */
+  /** The module's bytes (any flavour). */
   bytes?: BufferSource;
-  /** Where to fetch the module from (browsers). */
+  /** Where to fetch the module from (browsers): a `.wasm` file, or the folder holding iruka.wasm and iruka.relaxed.wasm. */
   url?: string | URL;
 }
 
@@ -76,67 +81,74 @@ export class Core {
   }
 }
 
-/** Whether this engine accepts relaxed-SIMD opcodes (checked by validating the relaxed build). */
+/**
+ * A minimal module whose one function uses f32x4.relaxed_madd: engines validate it exactly when
+ * they accept relaxed-SIMD opcodes. Checking it needs no file system, so browsers can ask too.
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // function 0 has that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // body: relaxed_madd
+]);
+
+/** Whether this engine accepts relaxed-SIMD opcodes (works in Node and in browsers). */
 export function relaxedSupported(): boolean {
-  try {
-    return WebAssembly.validate(readPackaged('relaxed'));
-  } catch {
-    return false;
-  }
+  return WebAssembly.validate(RELAXED_PROBE);
 }
 
+/**
+ * Loads the core asynchronously. Where the module comes from: `bytes`, else `url` (a `.wasm`
+ * file, or a folder holding the build's files), else the package's build/ folder (Node).
+ * `core.flavor` is always the build that runs (its `is_relaxed()` export is checked); a named
+ * flavour that disagrees with the module found throws.
+ */
 export async function loadCore(options: CoreOptions = {}): Promise<Core> {
-  const { bytes, flavor } = await resolve(options, async (f) => {
-    if (options.url !== undefined) {
-      const base = new URL(String(options.url), typeof location === 'undefined' ? undefined : location.href);
-      const url = base.pathname.endsWith('.wasm') ? base : new URL(WASM_FILES[f], base.href.endsWith('/') ? base : base.href + '/');
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`loadCore: fetching ${url} failed: HTTP ${res.status}`);
-      return new Uint8Array(await res.arrayBuffer());
-    }
-    return readPackaged(f);
-  });
-  const module = await WebAssembly.compile(bytes);
-  return new Core(await instantiateAsync(module), flavor);
+  const picked = await pickAsync(options, pickFlavor(options.flavor));
+  checkValid(picked);
+  const instance = await instantiateAsync(await WebAssembly.compile(picked.bytes));
+  return new Core(instance, flavorOf(instance, picked));
 }
 
-/** Synchronous load from the package folder (Node only): for workers and tests. */
+/** Synchronous load from bytes or the package folder (Node only): for workers and tests. */
 export function loadCoreSync(options: Omit<CoreOptions, 'url'> = {}): Core {
-  const want = pickFlavor(options.flavor);
-  let flavor: Flavor;
-  let bytes: BufferSource;
-  if (options.bytes) {
-    bytes = options.bytes;
-    flavor = want === 'auto' ? 'simd' : want;
-  } else if (want === 'auto') {
-    const relaxed = readPackaged('relaxed');
-    [bytes, flavor] = WebAssembly.validate(relaxed) ? [relaxed, 'relaxed'] : [readPackaged('simd'), 'simd'];
-  } else {
-    bytes = readPackaged(want);
-    flavor = want;
-  }
-  checkValid(bytes, flavor);
-  return new Core(instantiate(new WebAssembly.Module(bytes)), flavor);
+  const picked = pickSync(options, pickFlavor(options.flavor));
+  checkValid(picked);
+  const instance = instantiate(new WebAssembly.Module(picked.bytes));
+  return new Core(instance, flavorOf(instance, picked));
 }
 
-async function resolve(
-  options: CoreOptions,
-  read: (f: Flavor) => Promise<Uint8Array<ArrayBuffer>>,
-): Promise<{ bytes: BufferSource; flavor: Flavor }> {
-  const want = pickFlavor(options.flavor);
-  if (options.bytes) {
-    const flavor = want === 'auto' ? 'simd' : want;
-    checkValid(options.bytes, flavor);
-    return { bytes: options.bytes, flavor };
-  }
-  if (want === 'auto') {
-    const relaxed = await read('relaxed').catch(() => null);
-    if (relaxed && WebAssembly.validate(relaxed)) return { bytes: relaxed, flavor: 'relaxed' };
-    return { bytes: await read('simd'), flavor: 'simd' };
-  }
-  const bytes = await read(want);
-  checkValid(bytes, want);
-  return { bytes, flavor: want };
+/** A module's bytes, the flavour they are believed to be ('auto': not known until instantiated), and where they came from. */
+interface Picked {
+  bytes: BufferSource;
+  named: Flavor | 'auto';
+  source: string;
+}
+
+async function pickAsync(options: CoreOptions, want: Flavor | 'auto'): Promise<Picked> {
+  if (options.bytes) return { bytes: options.bytes, named: want, source: 'the module passed as bytes' };
+  if (options.url === undefined) return pickSync(options, want);
+  const base = new URL(String(options.url), typeof location === 'undefined' ? undefined : location.href);
+  // one file: its flavour is whatever it turns out to be
+  if (base.pathname.endsWith('.wasm')) return { bytes: await fetchWasm(base), named: want, source: base.href };
+  const dir = base.href.endsWith('/') ? base : new URL(base.href + '/');
+  const at = (f: Flavor) => new URL(WASM_FILES[f], dir);
+  if (want !== 'auto') return { bytes: await fetchWasm(at(want)), named: want, source: at(want).href };
+  const relaxed = relaxedSupported() ? await fetchWasm(at('relaxed')).catch(() => null) : null;
+  if (relaxed) return { bytes: relaxed, named: 'relaxed', source: at('relaxed').href };
+  return { bytes: await fetchWasm(at('simd')), named: 'simd', source: at('simd').href };
+}
+
+function pickSync(options: Omit<CoreOptions, 'url'>, want: Flavor | 'auto'): Picked {
+  if (options.bytes) return { bytes: options.bytes, named: want, source: 'the module passed as bytes' };
+  const f = want !== 'auto' ? want : relaxedSupported() ? 'relaxed' : 'simd';
+  return { bytes: readPackaged(f), named: f, source: `the package's build/${WASM_FILES[f]}` };
+}
+
+async function fetchWasm(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`loadCore: fetching ${url} failed: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
 }
 
 function pickFlavor(f: CoreOptions['flavor']): Flavor | 'auto' {
@@ -148,14 +160,27 @@ function pickFlavor(f: CoreOptions['flavor']): Flavor | 'auto' {
   return want;
 }
 
-function checkValid(bytes: BufferSource, flavor: Flavor): void {
+const RELAXED_HINT = "on Node 20 call enableRelaxedSimd() from 'iruka/relaxed-simd' before loading (or run node with --experimental-wasm-relaxed-simd), or use flavor 'simd'";
+
+function checkValid({ bytes, named, source }: Picked): void {
   if (WebAssembly.validate(bytes)) return;
-  if (flavor === 'relaxed') {
-    throw new Error(
-      'loadCore: this engine rejects the relaxed-SIMD build; on Node 20 run with --experimental-wasm-relaxed-simd, or use flavor "simd"',
-    );
+  if (named === 'relaxed') throw new Error(`loadCore: this engine rejects the relaxed-SIMD build (${source}); ${RELAXED_HINT}`);
+  const maybeRelaxed = named === 'auto' && !relaxedSupported() ? `; if it is the relaxed-SIMD build, this engine lacks relaxed SIMD: ${RELAXED_HINT}` : '';
+  throw new Error(`loadCore: ${source} does not validate here (does this engine support WebAssembly SIMD?)${maybeRelaxed}`);
+}
+
+/**
+ * The flavour an instance really is. `is_relaxed()` tells the relaxed build from the others;
+ * a plain module named 'debug' is taken at its word (the debug and release builds export the same).
+ */
+function flavorOf(instance: WebAssembly.Instance, { named, source }: Picked): Flavor {
+  const relaxed = (instance.exports as unknown as BaseExports).is_relaxed() === 1;
+  if (named === 'auto') return relaxed ? 'relaxed' : 'simd';
+  if ((named === 'relaxed') !== relaxed) {
+    const is = relaxed ? "the relaxed-SIMD build (is_relaxed() is 1)" : "a plain SIMD build (is_relaxed() is 0)";
+    throw new Error(`loadCore: flavor '${named}' was asked for, but ${source} is ${is}; ask for flavor 'auto' or '${relaxed ? 'relaxed' : 'simd'}'`);
   }
-  throw new Error(`loadCore: the ${flavor} module does not validate here (does this engine support WebAssembly SIMD?)`);
+  return named;
 }
 
 /** Reads build/<file> next to the package root, from src/core (tsx, vitest) or dist/src/core. */

@@ -14,13 +14,13 @@ export interface CanvasLike {
   readonly width: number;
   readonly height: number;
   getContext(kind: '2d'): CanvasRenderingContext2D;
-  toBuffer(mime: 'image/png'): Buffer;
+  toBuffer(mime: 'image/png'): Uint8Array; // a Node Buffer, typed without @types/node
 }
 
 /** The part of the node-canvas module that the renderers use. */
 export interface CanvasModule {
   createCanvas(width: number, height: number): CanvasLike;
-  loadImage(src: string | Buffer): Promise<CanvasImageSource & { width: number; height: number }>;
+  loadImage(src: string | Uint8Array): Promise<CanvasImageSource & { width: number; height: number }>;
 }
 
 export const CANVAS_MISSING =

@@ -1,0 +1,21 @@
+// iruka for browsers and bundlers: the Node-free part of the API. Nothing reachable from here
+// imports a Node built-in or node-canvas (test/package.test.ts walks the compiled graph), so a
+// Vite/esbuild/webpack build of `import ... from 'iruka'` (the package's `browser` condition)
+// or of 'iruka/browser' bundles only this. Load the core with `loadCore({ url })` or
+// `loadCore({ bytes })`; checkpoints come in as bytes (`decodeSafetensors` + `applyWeights`).
+export { loadCore, relaxedSupported, Core, WASM_FILES, type Flavor, type CoreOptions } from './core/load.js';
+export { Heap, Buf, type DType } from './core/heap.js';
+export * as kernels from './core/kernels/index.js';
+export { Tensor, scope, sizeOf, type Shape } from './tensor.js';
+export { Tape } from './autograd.js';
+export { OPS, OP_LIST, opDef, type OpName, type OpDef } from './ops/table.js';
+export { windowOut, geomOut, padFor, type Geom2d } from './ops/shapes.js';
+export { Params, gaussian, type InitScheme, type ParamSpec } from './nn/params.js';
+export { Conv2d, Linear, MaxPool2d, AvgPool2d, ReLU, Sigmoid, Tanh, Flatten, Dropout, Sequential, type Layer, type Ctx } from './nn/layers.js';
+export { lenet, MNIST_SHAPE } from './nn/lenet.js';
+export { SGD, AdaGrad, RMSProp, Adam, makeOptimizer, lrAt, OPTIMIZERS, type Optimizer, type Schedule } from './optim/index.js';
+export { BoundModel } from './train/model.js';
+export { normalizeImages, MNIST_MEAN, MNIST_STD } from './data/normalize.js';
+export { permutation, batches } from './data/batches.js';
+export { encodeSafetensors, decodeSafetensors, expectTensor, type SafeTensor, type SafeDType, type TensorIn } from './io/safetensors_codec.js';
+export { applyWeights } from './io/weights.js';
