@@ -13,9 +13,16 @@ export { lenet, MNIST_SHAPE } from './nn/lenet.js';
 export { SGD, AdaGrad, RMSProp, Adam, makeOptimizer, lrAt, OPTIMIZERS, type Optimizer, type Schedule } from './optim/index.js';
 export { BoundModel } from './train/model.js';
 export { train, type TrainConfig, type EpochMetrics } from './train/trainer.js';
-export { parseIdx, readIdx } from './data/idx.js';
+export { parseIdx, parseIdxFile, readIdx, MAX_IDX_BYTES } from './data/idx.js';
 export { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from './data/mnist.js';
 export { permutation, batches } from './data/batches.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, expectTensor, type SafeTensor } from './io/safetensors.js';
+export {
+  MAX_HEADER_BYTES as SAFETENSORS_MAX_HEADER_BYTES,
+  MAX_HEADER_DEPTH as SAFETENSORS_MAX_HEADER_DEPTH,
+  MAX_TENSORS as SAFETENSORS_MAX_TENSORS,
+  MAX_DIMS as SAFETENSORS_MAX_DIMS,
+} from './io/safetensors.js';
+export { InputError } from './errors.js';
 export { saveCheckpoint, loadCheckpoint, loadWeights } from './io/checkpoint.js';
 export { applyWeights } from './io/weights.js';
