@@ -46,7 +46,7 @@ export function isGzip(bytes: Uint8Array): boolean {
  */
 export function parseIdx(bytes: Uint8Array, source: string): Idx {
   if (isGzip(bytes)) {
-    throw new InputError(`${source}: data is gzip-compressed; use readIdx, which decompresses it`);
+    throw new InputError(`${source}: data is gzip-compressed; use readIdx or parseIdxFile, which decompress it`);
   }
   if (bytes.length < 4) {
     throw new InputError(`${source}: file is ${bytes.length} bytes, too short for the 4-byte IDX magic`);
