@@ -144,11 +144,17 @@ describe('scripts/build.mjs', () => {
     let running = true;
     const watch = (async () => {
       while (running) {
+        // a read that straddles a swap (the folder renamed away or replaced meanwhile) says
+        // nothing about either tree; any other read must find a whole tree
+        const ino = () => (existsSync(join(root, 'dist')) ? statSync(join(root, 'dist')).ino : -1);
+        const before = ino();
+        let got: string;
         try {
-          seen.add(distVersions().join('|'));
+          got = distVersions().join('|');
         } catch {
-          // between the two renames of a swap the folder is briefly absent: not a mixed tree
+          got = 'incomplete';
         }
+        if (before !== -1 && ino() === before) seen.add(got);
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
