@@ -7,7 +7,9 @@
 //    is rebuilt, so editing TypeScript does not rerun asc.
 //  - A rebuild writes into a temporary sibling (dist.tmp-<pid>) and renames it into place, so a
 //    reader finds the old complete tree or the new one, never a half-written mix; a failed
-//    build (a type error) leaves the old tree as it was.
+//    build (a type error) leaves the old tree as it was. Two limits: between the two renames
+//    (microseconds apart) the folder is absent, and a command already running that imports a
+//    module only after a swap (a worker started late) gets the new tree's file.
 //  - Builds take a lock (.build.lock, holding the builder's pid): a second build waits for the
 //    first, then finds it up to date. A lock whose process is gone is taken over.
 // Usage: node scripts/build.mjs [--force] [--only=wasm|ts] [--root=DIR]
