@@ -23,12 +23,18 @@ export { fit, type FitData, type FitResult } from './train/fit.js';
 export { FIT_DEFAULTS, TRAJECTORY_KEYS, resolveFitOptions, OptionsError, type FitOptions } from './train/options.js';
 export { lossOf, LOSSES, type Loss, type LossSpec, type LossType } from './train/losses.js';
 export type { EpochMetrics } from './train/metrics.js';
-export { parseIdx, readIdx } from './data/idx.js';
+export { parseIdx, parseIdxFile, readIdx, MAX_IDX_BYTES } from './data/idx.js';
 export { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from './data/mnist.js';
 export { permutation, batches } from './data/batches.js';
 export { fromArrays, subset, toShared, sampleSize, channelCount, augmentInto, backgroundFill, type Dataset, type Targets, type Normalization, type Augment, type FromArraysOptions } from './data/dataset.js';
 export { loadDataset, DATASET_NAMES, type DatasetName, type LoadOptions, type LoadedDataset } from './data/datasets.js';
 export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, expectTensor, type SafeTensor } from './io/safetensors.js';
+export {
+  MAX_HEADER_BYTES as SAFETENSORS_MAX_HEADER_BYTES,
+  MAX_HEADER_DEPTH as SAFETENSORS_MAX_HEADER_DEPTH,
+  MAX_TENSORS as SAFETENSORS_MAX_TENSORS,
+  MAX_DIMS as SAFETENSORS_MAX_DIMS,
+} from './io/safetensors.js';
 export { saveCheckpoint, loadCheckpoint, loadWeights, checkpointInfo, type CheckpointMeta, type DataInfo } from './io/checkpoint.js';
 export { saveModel, loadModel, WEIGHTS_FORMAT, type LoadedModel } from './io/model_file.js';
 export { applyWeights, stateTensors } from './io/weights.js';

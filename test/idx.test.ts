@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseIdx, readIdx } from '../src/data/idx.js';
+import { InputError } from '../src/errors.js';
+import { parseIdx, parseIdxFile, readIdx } from '../src/data/idx.js';
 
 /** Builds an IDX file: magic 00 00 <dtype> <ndims>, big-endian u32 dims, then `data`. */
 function idx(dims: number[], data: ArrayLike<number>, dtype = 0x08): Uint8Array {
@@ -134,6 +135,22 @@ describe('readIdx', () => {
     const p = join(dir, 'short-idx3-ubyte.gz');
     writeFileSync(p, gzipSync(bytes.subarray(0, bytes.length - 5)));
     expect(() => readIdx(p)).toThrow(/short-idx3-ubyte\.gz: expected 24 data bytes after the header, found 19/);
+  });
+
+  it('every failure is an InputError', () => {
+    expect(() => parseIdx(new Uint8Array([0, 0]), 's')).toThrow(InputError);
+    expect(() => readIdx(join(dir, 'nope'))).toThrow(InputError);
+    expect(() => parseIdxFile(new Uint8Array([0x1f, 0x8b, 0, 0]), 'g')).toThrow(InputError);
+  });
+
+  it('files and gzip output above the byte limit are refused before they are allocated', () => {
+    const p = join(dir, 'limit-idx3-ubyte');
+    writeFileSync(p, bytes);
+    expect(() => readIdx(p, bytes.length - 1)).toThrow(`${p}: IDX file is ${bytes.length} bytes, above the ${bytes.length - 1}-byte limit`);
+    const zeros = idx([1000], new Uint8Array(1000)); // 1008 bytes, about 30 gzipped
+    writeFileSync(p, gzipSync(zeros));
+    expect(() => readIdx(p, 1007)).toThrow(`${p}: gzip data decompresses to more than the 1007-byte limit for an IDX file`);
+    expect(readIdx(p, 1008).dims).toEqual([1000]);
   });
 
   it('a missing file and a directory are named', () => {

@@ -4,10 +4,14 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
 import {
   decodeSafetensors,
   encodeSafetensors,
   expectTensor,
+  MAX_DIMS,
+  MAX_HEADER_DEPTH,
+  MAX_TENSORS,
   readSafetensors,
   writeSafetensors,
   type SafeTensor,
@@ -185,6 +189,74 @@ describe('malformed files name the source', () => {
     writeFileSync(p, new Uint8Array([1, 2, 3]));
     expect(() => readSafetensors(p)).toThrow(/garbage\.safetensors: file is 3 bytes/);
     expect(() => readSafetensors(join(root, 'absent.safetensors'))).toThrow(/absent\.safetensors: cannot read checkpoint: no such file/);
+  });
+});
+
+describe('limits and hostile headers', () => {
+  const u8 = (name: string, at: number) => `"${name}":{"dtype":"U8","shape":[1],"data_offsets":[${at},${at + 1}]}`;
+
+  it('every decode failure is an InputError', () => {
+    expect(() => decodeSafetensors(new Uint8Array(3), 'x')).toThrow(InputError);
+    expect(() => decodeSafetensors(file('{"w":{"dtype":"F16","shape":[],"data_offsets":[0,2]}}', [0, 0]), 'x')).toThrow(InputError);
+  });
+
+  it('a key twice in one object is refused, at the top level and inside an entry', () => {
+    expect(() => decodeSafetensors(file(`{${u8('a', 0)},${u8('a', 1)}}`, [1, 2]), 'dup')).toThrow(/dup: safetensors header has the key "a" twice in one object/);
+    expect(() => decodeSafetensors(file(`{${u8('\u0061', 0)},${u8('a', 1)}}`, [1, 2]), 'dup')).toThrow(/has the key "a" twice/);
+    expect(() => decodeSafetensors(file('{"a":{"dtype":"U8","dtype":"F32","shape":[1],"data_offsets":[0,1]}}', [1]), 'dup')).toThrow(/has the key "dtype" twice/);
+  });
+
+  it('nesting deeper than MAX_HEADER_DEPTH is refused before JSON.parse (100,000 levels would overflow JSON.stringify)', () => {
+    const deep = (d: number) => '['.repeat(d) + ']'.repeat(d);
+    expect(() => decodeSafetensors(file(`{"w":{"dtype":"U8","shape":${deep(100_000)},"data_offsets":[0,0]}}`), 'deep')).toThrow(
+      new RegExp(`deep: safetensors header nests deeper than ${MAX_HEADER_DEPTH} levels`),
+    );
+    // at the limit: the top object and the entry take two levels
+    expect(() => decodeSafetensors(file(`{"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":${deep(MAX_HEADER_DEPTH - 2)}}}`, [7]))).not.toThrow();
+  });
+
+  it('more than MAX_DIMS dims, and shapes whose size passes 2^53, are refused', () => {
+    const dims = Array(MAX_DIMS + 1).fill(1);
+    expect(() => decodeSafetensors(file(`{"w":{"dtype":"U8","shape":[${dims}],"data_offsets":[0,1]}}`, [7]), 's')).toThrow(`s: tensor w: shape has ${MAX_DIMS + 1} dims, more than ${MAX_DIMS}`);
+    // a zero dim makes any other dims hold nothing
+    expect(decodeSafetensors(file('{"w":{"dtype":"F32","shape":[9007199254740991,9007199254740991,0],"data_offsets":[0,0]}}'), 's').tensors.get('w')!.data.length).toBe(0);
+    expect(() => decodeSafetensors(file('{"w":{"dtype":"F32","shape":[3,3002399751580331],"data_offsets":[0,8]}}', [0, 0, 0, 0, 0, 0, 0, 0]), 's')).toThrow(
+      /s: tensor w: F32 shape \[3, 3002399751580331\] needs more than 2\^53 bytes/,
+    );
+    expect(() => encodeSafetensors({ w: { shape: dims, data: new Uint8Array(1) } })).toThrow(/65 dims, more than 64/);
+  });
+
+  it('more than MAX_TENSORS tensors are refused', () => {
+    const entries = Array.from({ length: MAX_TENSORS + 1 }, (_, i) => `"t${i}":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}`);
+    expect(() => decodeSafetensors(file(`{${entries.join(',')}}`), 'many')).toThrow(`many: header lists ${MAX_TENSORS + 1} tensors, more than the ${MAX_TENSORS} allowed`);
+  });
+
+  it('the Map keeps the header order even for integer-like names, which JSON.parse would move first', () => {
+    const { tensors } = decodeSafetensors(file(`{${u8('b', 0)},${u8('10', 1)},${u8('2', 2)}}`, [1, 2, 3]));
+    expect([...tensors.keys()]).toEqual(['b', '10', '2']);
+  });
+
+  it('__proto__ as a tensor name or a metadata key round trips instead of vanishing', () => {
+    const tensors: Record<string, { shape: number[]; data: Uint8Array }> = {};
+    Object.defineProperty(tensors, '__proto__', { value: { shape: [1], data: new Uint8Array([5]) }, enumerable: true });
+    const meta: Record<string, string> = {};
+    Object.defineProperty(meta, '__proto__', { value: 'p', enumerable: true });
+    const back = decodeSafetensors(encodeSafetensors(tensors, meta));
+    expect([...back.tensors.keys()]).toEqual(['__proto__']);
+    expect(Object.entries(back.metadata)).toEqual([['__proto__', 'p']]);
+    expect(Object.getPrototypeOf(back.metadata)).toBe(Object.prototype);
+  });
+
+  it('quotes from the file are clipped, so a message stays short', () => {
+    const long = 'n'.repeat(100_000);
+    let msg = '';
+    try {
+      decodeSafetensors(file(`{"${long}":{"dtype":"${long}","shape":[],"data_offsets":[0,0]}}`), 'c');
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/^c: tensor n+\.\.\. \(100000 characters\): dtype n+\.\.\. \(100000 characters\) is not supported/);
+    expect(msg.length).toBeLessThan(400);
   });
 });
 

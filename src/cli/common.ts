@@ -34,7 +34,7 @@ export function helpText(usage: string, description: string, spec: Record<string
   return `Usage: ${usage}\n\n${description}\n\nOptions:\n${rows.map(([l, r]) => l.padEnd(width) + r).join('\n')}\n`;
 }
 
-/** Parses argv against the spec; unknown flags and stray positionals are UsageErrors. */
+/** Parses argv against the spec; unknown flags, stray positionals and misused flags are one-line UsageErrors. */
 export function parseFlags<S extends Record<string, FlagSpec>>(argv: string[], spec: S): Flags<S> {
   const options: ParseArgsConfig['options'] = {};
   for (const [name, f] of Object.entries(spec)) {
@@ -46,19 +46,43 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: string[], s
     return values as Flags<S>;
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    const ambiguous = /Option '(--[\w-]+)' argument is ambiguous/.exec((e as Error).message);
-    if (ambiguous) throw new UsageError(`${ambiguous[1]} takes a value; for one that starts with '-', write ${ambiguous[1]}=VALUE`);
-    // node's messages are long and mention parseArgs; keep the part a user needs
-    const msg = (e as Error).message.split('. ')[0].replace(/^Unknown option/, 'unknown flag');
-    throw new UsageError(msg);
+    throw new UsageError(usageMessage((e as Error).message, spec));
   }
 }
 
-/** Parses a number flag; throws a UsageError naming the flag unless it is within [min, max]. */
+/**
+ * Rewords node's parseArgs errors (several sentences over several lines, naming the option as
+ * `-e, --epochs <value>` or only `-e`) as one short line that names the long flag.
+ */
+function usageMessage(message: string, spec: Record<string, FlagSpec>): string {
+  const long = (flag: string) => {
+    const short = /^-([^-])$/.exec(flag)?.[1];
+    const name = short === undefined ? undefined : Object.keys(spec).find((n) => spec[n].short === short);
+    return name === undefined ? flag : `--${name}`;
+  };
+  const option = /^Option '(?:-[^-], )?(-[^' ]*)(?: <value>)?' (.*)$/m.exec(message);
+  if (option) {
+    const flag = long(option[1]);
+    if (option[2].startsWith('argument is ambiguous')) return `${flag} takes a value; for one that starts with '-', write ${flag}=VALUE`;
+    if (option[2].startsWith('argument missing')) return `${flag} needs a value`;
+    if (option[2].startsWith('does not take an argument')) return `${flag} does not take a value`;
+  }
+  const unknown = /^Unknown option '([^]*)'\. To specify a positional argument/.exec(message);
+  if (unknown) return `unknown flag '${unknown[1]}'`;
+  // a message this code does not know (a newer node): its first sentence
+  return message.split('\n')[0].split('. ')[0];
+}
+
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
+
+/**
+ * Parses a number flag written in decimal (1, -0.5, 1e-3; not 0x10 or Infinity); throws a
+ * UsageError naming the flag unless it is within [min, max], above `gt`, and whole when `int`.
+ */
 export function num(name: string, raw: string | undefined, opts: { int?: boolean; min?: number; max?: number; gt?: number } = {}): number {
   const v = Number(raw);
   const bad = (why: string) => new UsageError(`--${name} ${why}, got '${raw}'`);
-  if (raw === undefined || raw.trim() === '' || !Number.isFinite(v)) throw bad('must be a number');
+  if (raw === undefined || !DECIMAL.test(raw) || !Number.isFinite(v)) throw bad('must be a number');
   if (opts.int && !Number.isInteger(v)) throw bad('must be an integer');
   if (opts.min !== undefined && v < opts.min) throw bad(`must be >= ${opts.min}`);
   if (opts.gt !== undefined && v <= opts.gt) throw bad(`must be > ${opts.gt}`);

@@ -3,11 +3,12 @@
 // (encode, decode, checks) is in safetensors_codec.ts, which has no Node imports.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { InputError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorIn } from './safetensors_codec.js';
 
 export * from './safetensors_codec.js';
 
-/** Reads and decodes a safetensors file; errors name the path. */
+/** Reads and decodes a safetensors file; errors (InputError) name the path. */
 export function readSafetensors(path: string): { tensors: Map<string, SafeTensor>; metadata: Record<string, string> } {
   let bytes: Uint8Array;
   try {
@@ -15,7 +16,7 @@ export function readSafetensors(path: string): { tensors: Map<string, SafeTensor
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new Error(`${path}: cannot read checkpoint: ${why}`);
+    throw new InputError(`${path}: cannot read checkpoint: ${why}`);
   }
   return decodeSafetensors(bytes, path);
 }
