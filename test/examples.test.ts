@@ -6,7 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadCore, loadCoreSync, type Core } from '../src/core/load.js';
 import { BoundModel } from '../src/train/model.js';
@@ -106,6 +107,27 @@ describe.runIf(BUILT)('examples/node-embed', () => {
     const wrong = runNode([join(ROOT, 'test', 'fixtures', 'torch', 'conv2d.safetensors')]);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toMatch(/has no tensor conv1\.weight/);
+  });
+});
+
+describe.runIf(BUILT)('examples/train-custom', () => {
+  it('trains its own BatchNorm + residual spec on 2 workers through the public API, to the bits of 1 worker', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iruka-custom-'));
+    try {
+      const script = join(ROOT, 'examples', 'train-custom', 'main.mjs');
+      const go = (workers: string, out: string) => spawnSync(process.execPath, [script, '--workers', workers, '--epochs', '2', '--out', join(dir, out)], { encoding: 'utf8', timeout: 240_000 });
+      const two = go('2', 'w2');
+      expect(two.stderr).toBe('');
+      expect(two.status).toBe(0);
+      expect([...two.stdout.matchAll(/^epoch \d: train loss [\d.]+, test accuracy ([\d.]+)$/gm)]).toHaveLength(2);
+      expect(Number(/^test accuracy ([\d.]+) after 2 epochs on 2 workers$/m.exec(two.stdout)![1])).toBeGreaterThan(0.8);
+      expect(two.stdout).toMatch(/reloaded from .*checkpoint\.safetensors: same logits$/m);
+      const one = go('1', 'w1');
+      expect(one.status, one.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'w1', 'checkpoint.safetensors')).equals(readFileSync(join(dir, 'w2', 'checkpoint.safetensors')))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
