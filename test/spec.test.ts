@@ -42,8 +42,8 @@ describe('model specs', () => {
     const buffers = m.paramSpecs().filter((p) => p.trainable === false);
     expect(buffers.map((p) => p.name.split('.').pop())).toEqual(expect.arrayContaining(['running_mean', 'running_var', 'num_batches_tracked']));
     const s = m.summary();
-    expect(s).toMatch(/res1\.conv_a \(Conv2d\)\s+\(None, 32, 14, 14\)\s+9,248/);
-    expect(s).toMatch(/res1 \(Residual\)\s+\(None, 32, 14, 14\)\s+0\n/);
+    expect(s).toMatch(/res1\.conv_a \(Conv2d\)\s+\(None, 32, 7, 7\)\s+9,248/);
+    expect(s).toMatch(/res1 \(Residual\)\s+\(None, 32, 7, 7\)\s+0\n/);
     const fixed = buffers.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
     expect(s).toContain(`Non-trainable params: ${fixed.toLocaleString('en-US')}`);
   });
