@@ -2,7 +2,11 @@
 // from it; the gradient checks, the PyTorch comparisons and the benchmarks iterate it. Each
 // entry owns its shape inference (with clear errors), forward (overwrites its output),
 // backward (accumulates into the inputs that need a gradient, and only those), FLOP count and
-// grad-check cases. `satisfies Record<OpName, OpDef>` keeps the table exhaustive.
+// grad-check cases. Pointwise ops (y = f(x), backward from y) also carry their kernel side
+// (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
+// PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
+// activation is its kernel, its reference, one entry here and a fixture line. Each entry is
+// checked with `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, shapeStr, type Shape } from '../tensor.js';
@@ -16,18 +20,17 @@ import {
 } from '../core/kernels/conv2d.js';
 import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias } from '../core/kernels/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
+import { dropoutBackward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
-  reluForward,
-  reluBackward,
-  sigmoidForward,
-  sigmoidBackward,
-  tanhForward,
-  tanhBackward,
-  dropoutBackward,
-  dropoutSeededForward,
-  leakyReluForward,
-  leakyReluBackward,
-} from '../core/kernels/activation.js';
+  reluForwardRef,
+  reluBackwardRef,
+  sigmoidForwardRef,
+  sigmoidBackwardRef,
+  tanhForwardRef,
+  tanhBackwardRef,
+  leakyReluForwardRef,
+  leakyReluBackwardRef,
+} from '../ref/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
 import {
   batchnormForwardTrain,
@@ -64,6 +67,43 @@ export interface GradCase<A> {
   attrs: A;
 }
 
+/**
+ * How a kernel's result is judged against its f64 reference: bit for bit, or elementwise
+ * |got - want| <= rtol * max(|want|, scale) (test/helpers expectClose; no scale: 1e-3 of the
+ * largest |want|).
+ */
+export type Tolerance = 'exact' | { rtol: number; scale?: number };
+
+/**
+ * The kernel side of a pointwise op y = f(x) whose backward reads the forward output y. The
+ * kernel tests run every export and its `_scalar` twin on every build against `ref` on the
+ * sizes and edge values of `test`; bench/kernels.ts times `bench.shapes`; test/torch compares
+ * with the `torch` fixture cases, on the kernels and through the tape.
+ */
+export interface PointwiseKernels<A> {
+  /** WASM exports (y, x, n, ...params) and (dx, dy, y, n, ...params); each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the exports' hyper-parameters after n, from the op's attrs */
+  params(a: A): number[];
+  /** naive f64 references (src/ref/): forward returns y, backward accumulates into dx and returns it */
+  ref: {
+    forward(x: Float32Array, a: A): Float32Array;
+    backward(dx: Float32Array, dy: Float32Array, y: Float32Array, a: A): Float32Array;
+  };
+  /** forward against ref.forward(x); backward (given the reference y) against ref.backward */
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test inputs: every size for every attrs, x uniform in range, plus the edge values as one more input */
+  test: { sizes: readonly number[]; range: readonly [number, number]; attrs: readonly A[]; edges: readonly number[] };
+  /** benchmark rows: forward and backward over each shape with these attrs */
+  bench: { attrs: A; shapes: readonly { dims: Shape; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): input tensor `x`; per case, `<key>.y`,
+   * `<key>.gy` and `<key>.gx`. `listed`: the fixture's metadata entry naming its keys (JSON), so
+   * a fixture key the table misses fails the test.
+   */
+  torch?: { file: string; x: string; listed?: string; cases: readonly { key: string; attrs: A }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -87,6 +127,8 @@ export interface OpDef<A> {
    * accumulates into (default: as forward).
    */
   backwardBytes?(shapes: Shape[], attrs: A, needs: boolean[]): number;
+  /** the kernel side of a pointwise op (activations): what the kernel tests, torch tests and benchmarks iterate */
+  pointwise?: PointwiseKernels<A>;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -169,15 +211,15 @@ function freeOnThrow<T>(saved: Buf, run: () => T): T {
   }
 }
 
-/** An elementwise activation whose backward reads the output y (attrs: none, or leaky_relu's slope). */
+/** A pointwise activation: its op entry, run through the kernel exports its `pointwise` names. */
 function activation<A>(
-  fwd: (core: Core, y: Buf, x: Buf, a: A) => void,
-  bwd: (core: Core, dx: Buf, dy: Buf, y: Buf, a: A) => void,
+  kernels: PointwiseKernels<A>,
   flopsPerElement: number,
   cases: GradCase<A>[],
   awayFromKinks = false,
   check: (a: A) => void = () => {},
-): OpDef<A> {
+): OpDef<A> & { pointwise: PointwiseKernels<A> } {
+  const { forward, backward } = kernels.exports;
   return {
     inputs: ['x'],
     differentiable: [true],
@@ -186,19 +228,41 @@ function activation<A>(
       return x;
     },
     forward(core, out, [x], a) {
-      fwd(core, out.buf, x.buf, a);
+      pointwiseForward(core, forward, out.buf, x.buf, kernels.params(a));
       return undefined;
     },
     backward(core, { inputs: [x], out, attrs }) {
-      bwd(core, x.ensureGrad(), out.grad!, out.buf, attrs);
+      pointwiseBackward(core, backward, x.ensureGrad(), out.grad!, out.buf, kernels.params(attrs));
     },
     flops: ([x]) => flopsPerElement * sizeOf(x),
     // forward reads x, writes y; backward reads dy and y, reads and writes dx
     bytes: ([x]) => 4 * 2 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
+    pointwise: kernels,
     gradcheck: { cases, awayFromKinks },
   };
 }
+
+/** Odd sizes around the SIMD bodies' 4-, 8- and 16-wide steps, and one large enough to leave cache. */
+const POINTWISE_SIZES = [1, 3, 5, 7, 17, 1023, 100003] as const;
+/** Saturation, overflow and underflow of exp, zeros of both signs, subnormals, infinities. */
+const EXTREMES = [
+  100, -100, 1000, -1000, 88, -88, 89, -89, 104, -104, 110, -110, 9, -9, 10, -10, 20, -20,
+  1e-30, -1e-30, 1e-45, -1e-45, 0, -0, 1e-4, -1e-4, 0.3465, -0.3466, 0.5, -0.5, 3.4e38, -3.4e38,
+  Infinity, -Infinity,
+] as const;
+/** EXTREMES less the infinities: -inf * 0 is a NaN whose sign bit the CPU picks, and inf - inf has no relative error */
+const FINITE_EXTREMES = EXTREMES.filter(Number.isFinite);
+/** The LeNet's activations: conv1's output and fc1's. */
+const ACTIVATION_BENCH = [
+  { dims: [64, 20, 28, 28], note: 'LeNet conv1 out' },
+  { dims: [64, 500], note: 'LeNet fc1 out' },
+] as const;
+/** the exp approximation is a few ulp: 2e-6 truly relative (each element against itself) */
+const EXP_FORWARD: Tolerance = { rtol: 2e-6, scale: 1e-30 };
+/** backward errors are judged against the O(1) operands (dx0, dy, y), not the possibly cancelled sum */
+const BACKWARD: Tolerance = { rtol: 1e-6, scale: 1 };
+const NO_PARAMS = (): number[] => [];
 
 const ACTIVATION_CASES: GradCase<NoAttrs>[] = [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }];
 
@@ -416,14 +480,72 @@ export const OPS = {
     },
   } satisfies OpDef<Pool2dAttrs>,
 
-  relu: activation<NoAttrs>((c, y, x) => reluForward(c, y, x), (c, dx, dy, y) => reluBackward(c, dx, dy, y), 1, ACTIVATION_CASES, true),
-  sigmoid: activation<NoAttrs>((c, y, x) => sigmoidForward(c, y, x), (c, dx, dy, y) => sigmoidBackward(c, dx, dy, y), 4, ACTIVATION_CASES),
-  tanh: activation<NoAttrs>((c, y, x) => tanhForward(c, y, x), (c, dx, dy, y) => tanhBackward(c, dx, dy, y), 4, ACTIVATION_CASES),
+  /** y = max(x, 0) */
+  relu: activation<NoAttrs>(
+    {
+      exports: { forward: 'relu_forward', backward: 'relu_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => reluForwardRef(x), backward: (dx, dy, y) => reluBackwardRef(dx, dy, y) },
+      // rtol 0 rather than bits: max(-0, 0) is -0 in the kernel (pmax) and +0 in the reference
+      tolerance: { forward: { rtol: 0 }, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-1, 1], attrs: [{}], edges: FINITE_EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'activation.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'relu', attrs: {} }] },
+    },
+    1,
+    ACTIVATION_CASES,
+    true,
+  ),
+
+  /** y = 1 / (1 + exp(-x)) */
+  sigmoid: activation<NoAttrs>(
+    {
+      exports: { forward: 'sigmoid_forward', backward: 'sigmoid_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => sigmoidForwardRef(x), backward: (dx, dy, y) => sigmoidBackwardRef(dx, dy, y) },
+      tolerance: { forward: EXP_FORWARD, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-30, 30], attrs: [{}], edges: EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'activation.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'sigmoid', attrs: {} }] },
+    },
+    4,
+    ACTIVATION_CASES,
+  ),
+
+  /** y = tanh(x) */
+  tanh: activation<NoAttrs>(
+    {
+      exports: { forward: 'tanh_forward', backward: 'tanh_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => tanhForwardRef(x), backward: (dx, dy, y) => tanhBackwardRef(dx, dy, y) },
+      tolerance: { forward: EXP_FORWARD, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-5, 5], attrs: [{}], edges: EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'activation.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'tanh', attrs: {} }] },
+    },
+    4,
+    ACTIVATION_CASES,
+  ),
 
   /** y = x > 0 ? x : slope*x */
   leaky_relu: activation<LeakyReluAttrs>(
-    (c, y, x, a) => leakyReluForward(c, y, x, a.slope),
-    (c, dx, dy, y, a) => leakyReluBackward(c, dx, dy, y, a.slope),
+    {
+      exports: { forward: 'leaky_relu_forward', backward: 'leaky_relu_backward' },
+      params: (a) => [a.slope],
+      // exact: one f32 multiply, which the references round as the kernels do
+      ref: { forward: (x, a) => leakyReluForwardRef(x, a.slope), backward: (dx, dy, y, a) => leakyReluBackwardRef(dx, dy, y, a.slope) },
+      tolerance: { forward: 'exact', backward: 'exact' },
+      test: { sizes: POINTWISE_SIZES, range: [-2, 2], attrs: [{ slope: 0.01 }, { slope: 0.2 }, { slope: 0 }], edges: FINITE_EXTREMES },
+      bench: { attrs: { slope: 0.01 }, shapes: ACTIVATION_BENCH },
+      torch: {
+        file: 'general_ops.safetensors',
+        x: 'leaky.x',
+        cases: [
+          { key: 'leaky0.01', attrs: { slope: 0.01 } },
+          { key: 'leaky0.2', attrs: { slope: 0.2 } },
+        ],
+      },
+    },
     1,
     [
       { shapes: [[3, 7]], attrs: { slope: 0.01 } },
@@ -732,6 +854,18 @@ export type AttrsOf<K extends OpName> = (typeof OPS)[K] extends OpDef<infer A> ?
 /** Every entry seen as an OpDef: what generic code (autograd, grad checks, benchmarks) iterates. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const OP_LIST: ReadonlyArray<[OpName, OpDef<any>]> = Object.entries(OPS) as [OpName, OpDef<any>][];
+
+/** The pointwise ops (those with a `pointwise` kernel side): what the kernel tests, torch tests and benchmarks iterate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const POINTWISE_LIST: ReadonlyArray<[OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }]> = OP_LIST.filter(
+  ([, d]) => d.pointwise !== undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) as [OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }][];
+
+/** The pointwise ops without attrs: the activations a layer applies with `{}` (ReLU, Sigmoid, Tanh). */
+export type PlainActivation = {
+  [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? (NoAttrs extends AttrsOf<K> ? K : never) : never;
+}[OpName];
 
 /** The entry for `name` as a plain OpDef. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
