@@ -19,7 +19,7 @@ import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
 import { sizeOf, type Shape } from '../src/tensor.js';
 import type { Geom2d } from '../src/ops/shapes.js';
-import { opDef, type OpName } from '../src/ops/table.js';
+import { opDef, POINTWISE_LIST, type OpName, type PointwiseKernels } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
@@ -27,13 +27,7 @@ import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeo
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../src/core/kernels/pool.js';
 import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../src/ref/pool.js';
-import {
-  reluForward, reluBackward, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, leakyReluForward, leakyReluBackward,
-} from '../src/core/kernels/activation.js';
-import {
-  reluForwardRef, reluBackwardRef, sigmoidForwardRef, sigmoidBackwardRef, tanhForwardRef, tanhBackwardRef,
-  leakyReluForwardRef, leakyReluBackwardRef,
-} from '../src/ref/activation.js';
+import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../src/core/kernels/pool.js';
 import { globalAvgpoolForwardRef, globalAvgpoolBackwardRef } from '../src/ref/pool.js';
 import { batchnormForwardTrain, batchnormBackwardReduce, batchnormBackwardDataTrain } from '../src/core/kernels/batchnorm.js';
@@ -439,22 +433,17 @@ function poolSpecs([n, c, h, w]: [number, number, number, number], note: string)
   ];
 }
 
-const ACTIVATIONS = {
-  relu: { fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef, attrs: {} },
-  sigmoid: { fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef, attrs: {} },
-  tanh: { fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef, attrs: {} },
-  leaky_relu: {
-    fwd: (c: Core, y: Buf, x: Buf) => leakyReluForward(c, y, x, 0.01),
-    bwd: (c: Core, dx: Buf, dy: Buf, y: Buf) => leakyReluBackward(c, dx, dy, y, 0.01),
-    fwdRef: (x: Float32Array) => leakyReluForwardRef(x, 0.01),
-    bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => leakyReluBackwardRef(dx, dy, y, 0.01),
-    attrs: { slope: 0.01 },
-  },
-} as const;
-
-/** Forward and backward of one activation over a tensor of `dims` (backward reads the forward output y). */
-function activationSpecs(name: keyof typeof ACTIVATIONS, dims: number[], note: string): Spec[] {
-  const a = ACTIVATIONS[name];
+/** Forward and backward of one pointwise op of the table over a tensor of `dims` (backward reads the forward output y). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function activationSpecs(name: OpName, k: PointwiseKernels<any>, dims: Shape, note: string): Spec[] {
+  const params = k.params(k.bench.attrs);
+  const a = {
+    attrs: k.bench.attrs,
+    fwd: (c: Core, y: Buf, x: Buf) => pointwiseForward(c, k.exports.forward, y, x, params),
+    bwd: (c: Core, dx: Buf, dy: Buf, y: Buf) => pointwiseBackward(c, k.exports.backward, dx, dy, y, params),
+    fwdRef: (x: Float32Array) => k.ref.forward(x, k.bench.attrs),
+    bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => k.ref.backward(dx, dy, y, k.bench.attrs),
+  };
   const shapes: Shape[] = [dims];
   const n = sizeOf(dims);
   const shape = `x=[${dims.join(',')}] (${note})`;
@@ -948,10 +937,7 @@ function specs(): Spec[] {
     ...poolSpecs([64, 50, 10, 10], 'LeNet pool2'),
     ...globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
     ...batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
-    ...(['relu', 'sigmoid', 'tanh', 'leaky_relu'] as const).flatMap((a) => [
-      ...activationSpecs(a, [64, 20, 28, 28], 'LeNet conv1 out'),
-      ...activationSpecs(a, [64, 500], 'LeNet fc1 out'),
-    ]),
+    ...POINTWISE_LIST.flatMap(([name, { pointwise: k }]) => k.bench.shapes.flatMap(({ dims, note }) => activationSpecs(name, k, dims, note))),
     ...softmaxXentSpecs(64, 10, 'LeNet'),
     ...softmaxXentSpecs(1024, 1000, 'large'),
     ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
