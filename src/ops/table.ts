@@ -30,6 +30,8 @@ import {
   tanhBackwardRef,
   leakyReluForwardRef,
   leakyReluBackwardRef,
+  softplusForwardRef,
+  softplusBackwardRef,
 } from '../ref/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
 import {
@@ -214,7 +216,7 @@ function freeOnThrow<T>(saved: Buf, run: () => T): T {
 /** A pointwise activation: its op entry, run through the kernel exports its `pointwise` names. */
 function activation<A>(
   kernels: PointwiseKernels<A>,
-  flopsPerElement: number,
+  flopsPerElement: number | { forward: number; backward: number },
   cases: GradCase<A>[],
   awayFromKinks = false,
   check: (a: A) => void = () => {},
@@ -234,7 +236,8 @@ function activation<A>(
     backward(core, { inputs: [x], out, attrs }) {
       pointwiseBackward(core, backward, x.ensureGrad(), out.grad!, out.buf, kernels.params(attrs));
     },
-    flops: ([x]) => flopsPerElement * sizeOf(x),
+    flops: ([x]) => (typeof flopsPerElement === 'number' ? flopsPerElement : flopsPerElement.forward) * sizeOf(x),
+    backwardFlops: ([x]) => (typeof flopsPerElement === 'number' ? flopsPerElement : flopsPerElement.backward) * sizeOf(x),
     // forward reads x, writes y; backward reads dy and y, reads and writes dx
     bytes: ([x]) => 4 * 2 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
@@ -553,6 +556,22 @@ export const OPS = {
     ],
     true,
     checkSlope,
+  ),
+
+  /** y = log(1 + exp(x)) (PyTorch's Softplus, beta 1) */
+  softplus: activation<NoAttrs>(
+    {
+      exports: { forward: 'softplus_forward', backward: 'softplus_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => softplusForwardRef(x), backward: (dx, dy, y) => softplusBackwardRef(dx, dy, y) },
+      tolerance: { forward: EXP_FORWARD, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-30, 30], attrs: [{}], edges: FINITE_EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'pointwise.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'softplus', attrs: {} }] },
+    },
+    // exp (~12) and the log1p series (~16), a max and an add; backward: exp and a multiply-add
+    { forward: 30, backward: 15 },
+    ACTIVATION_CASES,
   ),
 
   /** y = x * mask, mask in {0, 1/(1-p)} drawn by the kernel from (seed, element index); saved for backward */
