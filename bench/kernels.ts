@@ -19,7 +19,7 @@ import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
 import { sizeOf, type Shape } from '../src/tensor.js';
 import type { Geom2d } from '../src/ops/shapes.js';
-import { opDef, POINTWISE_LIST, type OpName, type PointwiseKernels } from '../src/ops/table.js';
+import { opDef, POINTWISE_LIST, ELEMENTWISE, ELEMENTWISE_LIST, type OpName, type PointwiseKernels } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
@@ -40,8 +40,8 @@ import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '..
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../src/ref/losses.js';
 import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
 import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
-import { fill, copy, axpy, add, sumK } from '../src/core/kernels/elementwise.js';
-import { fillRef, copyRef, axpyRef, addRef, sumKRef } from '../src/ref/elementwise.js';
+import { copy, sumK } from '../src/core/kernels/elementwise.js';
+import { sumKRef } from '../src/ref/elementwise.js';
 import { helpText, parseFlags, runCli } from '../src/cli/common.js';
 import { peakSample, peakGflops } from './peak.js';
 
@@ -110,21 +110,14 @@ interface Counts {
 }
 
 /**
- * Per-element FLOPs and bytes of the kernels that are not ops of the table: the one place
- * these counts live (the table's ops take theirs from src/ops/table.ts). FLOPs count what
+ * Per-element FLOPs and bytes of the kernels that are neither ops of the table nor in its
+ * ELEMENTWISE registry (fill, copy, axpy, add, ... take theirs from src/ops/table.ts): the one
+ * place these counts live. FLOPs count what
  * the SIMD body computes with the hyper-parameters the bench passes (OPTIM_HYPER: the
  * trainer's defaults, weight decay on): a madd is 2, a sqrt or a division 1. Bytes are every
  * buffer read plus every buffer written, 4 per f32 element.
  */
 const PER_ELEMENT = {
-  /** y = v: writes y */
-  fill: { flops: 0, bytes: 4 },
-  /** y = x: reads x, writes y */
-  copy: { flops: 0, bytes: 8 },
-  /** y += a*x (one madd): reads x and y, writes y */
-  axpy: { flops: 2, bytes: 12 },
-  /** y = a + b: reads a and b, writes y */
-  add: { flops: 1, bytes: 12 },
   /** y = x0 + ... + x(k-1): k-1 adds; reads k rows, writes y */
   sum_k: (k: number): Counts => ({ flops: k - 1, bytes: 4 * (k + 1) }),
   /** g + wd*w, v = m*v + g, g + m*v, w - lr*g (4 madds); reads w, g, v, writes w, v */
@@ -848,66 +841,28 @@ function elementwiseSpecs(n: number, note: string): Spec[] {
       };
     },
   });
+  const rows = ELEMENTWISE_LIST.filter(([, k]) => k.bench).map(([name, k]): Spec => ({
+    kernel: name,
+    shape,
+    ...perElement(k.perElement, n),
+    bound: 'memory',
+    setup(core) {
+      const y0 = rand(n, 63);
+      const ins = Array.from({ length: k.inputs }, (_, i) => rand(n, 64 + i));
+      const Y = core.heap.from(y0), INS = ins.map((x) => core.heap.from(x));
+      return {
+        run: () => k.run(core, Y, INS),
+        verify() {
+          const want = k.ref(y0, ins);
+          if (k.tolerance === 'exact') close(name, Y.view(), want, 1e-30, 0);
+          else closeRel(name, Y.view(), want);
+        },
+        free: () => freeAll(Y, ...INS),
+      };
+    },
+  }));
   return [
-    {
-      kernel: 'fill',
-      shape,
-      ...perElement(PER_ELEMENT.fill, n),
-      bound: 'memory',
-      setup(core) {
-        const Y = core.heap.alloc(n);
-        return {
-          run: () => fill(core, Y, 0.5),
-          verify: () => close('fill', Y.view(), fillRef(n, 0.5), 1e-30, 0),
-          free: () => Y.free(),
-        };
-      },
-    },
-    {
-      kernel: 'copy',
-      shape,
-      ...perElement(PER_ELEMENT.copy, n),
-      bound: 'memory',
-      setup(core) {
-        const x = rand(n, 61);
-        const X = core.heap.from(x), Y = core.heap.alloc(n);
-        return {
-          run: () => copy(core, Y, X),
-          verify: () => close('copy', Y.view(), copyRef(x), 1e-30, 0),
-          free: () => freeAll(X, Y),
-        };
-      },
-    },
-    {
-      kernel: 'axpy',
-      shape,
-      ...perElement(PER_ELEMENT.axpy, n),
-      bound: 'memory',
-      setup(core) {
-        const x = rand(n, 62), y0 = rand(n, 63);
-        const X = core.heap.from(x), Y = core.heap.from(y0);
-        return {
-          run: () => axpy(core, Y, X, -0.05),
-          verify: () => closeRel('axpy', Y.view(), axpyRef(y0, x, -0.05)),
-          free: () => freeAll(X, Y),
-        };
-      },
-    },
-    {
-      kernel: 'add',
-      shape,
-      ...perElement(PER_ELEMENT.add, n),
-      bound: 'memory',
-      setup(core) {
-        const a = rand(n, 64), b = rand(n, 65);
-        const A = core.heap.from(a), B = core.heap.from(b), Y = core.heap.alloc(n);
-        return {
-          run: () => add(core, Y, A, B),
-          verify: () => closeRel('add', Y.view(), addRef(a, b)),
-          free: () => freeAll(A, B, Y),
-        };
-      },
-    },
+    ...rows,
     sumKSpec(2),
     sumKSpec(8),
   ];
@@ -955,7 +910,7 @@ const BW_FLOATS = 16 << 20;
 
 /**
  * The copy kernel over two 64 MiB buffers: bytes it reads and writes per second (counted as
- * PER_ELEMENT.copy, like the rows: the write-allocate read a CPU may add is not counted).
+ * ELEMENTWISE.copy.perElement, like the rows: the write-allocate read a CPU may add is not counted).
  * Memory-bound rows are compared with it as compute-bound rows are with peak_madd.
  */
 class Bandwidth {
@@ -979,7 +934,7 @@ class Bandwidth {
       calls++;
       dt = now() - t;
     } while (dt < ms);
-    return (calls * PER_ELEMENT.copy.bytes * BW_FLOATS) / dt / 1e6;
+    return (calls * ELEMENTWISE.copy.perElement.bytes * BW_FLOATS) / dt / 1e6;
   }
 
   free(): void {
@@ -1118,7 +1073,7 @@ async function main(argv: string[]) {
       bandwidth = { ...summary(Array.from({ length: quick ? 3 : 7 }, () => bw.sample(30))), bytes: BW_FLOATS * 4 };
       process.stdout.write(
         `${flavor} build: memory bandwidth reference ${bandwidth.median.toFixed(1)} GB/s (min ${bandwidth.min.toFixed(1)}, ` +
-          `max ${bandwidth.max.toFixed(1)}; the copy kernel over ${BW_FLOATS * 4 / 2 ** 20} MiB, counting ${PER_ELEMENT.copy.bytes} bytes read+written per float)\n`,
+          `max ${bandwidth.max.toFixed(1)}; the copy kernel over ${BW_FLOATS * 4 / 2 ** 20} MiB, counting ${ELEMENTWISE.copy.perElement.bytes} bytes read+written per float)\n`,
       );
     }
     process.stdout.write(

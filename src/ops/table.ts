@@ -43,7 +43,8 @@ import {
   type BatchnormDims,
 } from '../core/kernels/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
-import { add, axpy } from '../core/kernels/elementwise.js';
+import { add, axpy, fill, copy, scale, mul, type KernelOpts } from '../core/kernels/elementwise.js';
+import { fillRef, copyRef, scaleRef, axpyRef, addRef, mulRef } from '../ref/elementwise.js';
 import {
   softmaxXentForward,
   softmaxXentBackward,
@@ -891,3 +892,90 @@ export type PlainActivation = {
 export function opDef(name: OpName): OpDef<any> {
   return OPS[name] as OpDef<any>;
 }
+
+// ---- per-element helper kernels ---------------------------------------------------------------
+//
+// The elementwise family's kernels that map n elements to n (assembly/elementwise.ts) are not
+// differentiable ops, but the same registry rule holds: each entry names its WASM export (its
+// `_scalar` twin by name), runs its typed wrapper, and holds its naive reference, tolerance and
+// per-element FLOPs and bytes. test/kernels/elementwise.test.ts and bench/kernels.ts iterate
+// ELEMENTWISE; sum_k and sum_sq, whose shapes are not n to n, keep their own tests.
+
+/** A per-element helper kernel y = f(y?, inputs) over n elements. */
+export interface ElementwiseKernel {
+  /** the WASM export; its twin is `<export>_scalar` */
+  export: string;
+  /** f32 inputs of n elements besides y */
+  inputs: 0 | 1 | 2;
+  /** y is read as well as written (scale, axpy update it in place) */
+  updates: boolean;
+  /** the typed wrapper (src/core/kernels/elementwise.ts) with its hyper-parameter fixed */
+  run(core: Core, y: Buf, ins: Buf[], n?: number, opts?: KernelOpts): void;
+  /** the f64 reference (src/ref/elementwise.ts): y0 is y before the call */
+  ref(y0: Float32Array, ins: Float32Array[]): Float32Array;
+  tolerance: Tolerance;
+  /** an input that may be y itself (the same buffer): the kernel tests run that case too */
+  inPlace?: number;
+  /**
+   * FLOPs (what the SIMD body computes: a madd is 2) and bytes (every buffer read plus every
+   * buffer written, 4 per f32) per element: bench/kernels.ts's GFLOP/s and GB/s
+   */
+  perElement: { flops: number; bytes: number };
+  /** a benchmark row over the LeNet's parameters */
+  bench: boolean;
+}
+
+/** fill's value and the scale/axpy alpha the tests and benchmarks pass */
+const FILL_VALUE = -1.5;
+const ALPHA = 0.3;
+/** one f32 rounding (plus alpha rounded to f32) */
+const ONE_ROUNDING: Tolerance = { rtol: 1e-6 };
+
+export const ELEMENTWISE = {
+  /** y = value: writes y */
+  fill: {
+    export: 'fill', inputs: 0, updates: false,
+    run: (c, y, _ins, n, o) => fill(c, y, FILL_VALUE, n, o),
+    ref: (y0) => fillRef(y0.length, FILL_VALUE),
+    tolerance: 'exact', perElement: { flops: 0, bytes: 4 }, bench: true,
+  },
+  /** y = x: reads x, writes y */
+  copy: {
+    export: 'copy', inputs: 1, updates: false,
+    run: (c, y, [x], n, o) => copy(c, y, x, n, o),
+    ref: (_y0, [x]) => copyRef(x),
+    tolerance: 'exact', inPlace: 0, perElement: { flops: 0, bytes: 8 }, bench: true,
+  },
+  /** y *= alpha: reads and writes y */
+  scale: {
+    export: 'scale', inputs: 0, updates: true,
+    run: (c, y, _ins, n, o) => scale(c, y, ALPHA, n, o),
+    ref: (y0) => scaleRef(y0, ALPHA),
+    tolerance: ONE_ROUNDING, perElement: { flops: 1, bytes: 8 }, bench: false,
+  },
+  /** y += alpha*x (one madd): reads x and y, writes y */
+  axpy: {
+    export: 'axpy', inputs: 1, updates: true,
+    run: (c, y, [x], n, o) => axpy(c, y, x, -ALPHA, n, o),
+    ref: (y0, [x]) => axpyRef(y0, x, -ALPHA),
+    // relative to the operands' size (data in [-2, 2]): y + alpha*x can cancel to near zero
+    tolerance: { rtol: 1e-6, scale: 1 }, inPlace: 0, perElement: { flops: 2, bytes: 12 }, bench: true,
+  },
+  /** y = a + b: reads a and b, writes y */
+  add: {
+    export: 'add', inputs: 2, updates: false,
+    run: (c, y, [a, b], n, o) => add(c, y, a, b, n, o),
+    ref: (_y0, [a, b]) => addRef(a, b),
+    tolerance: ONE_ROUNDING, inPlace: 0, perElement: { flops: 1, bytes: 12 }, bench: true,
+  },
+  /** y = a * b: reads a and b, writes y */
+  mul: {
+    export: 'mul', inputs: 2, updates: false,
+    run: (c, y, [a, b], n, o) => mul(c, y, a, b, n, o),
+    ref: (_y0, [a, b]) => mulRef(a, b),
+    tolerance: ONE_ROUNDING, inPlace: 1, perElement: { flops: 1, bytes: 12 }, bench: false,
+  },
+} satisfies Record<string, ElementwiseKernel>;
+
+export type ElementwiseName = keyof typeof ELEMENTWISE;
+export const ELEMENTWISE_LIST: ReadonlyArray<[ElementwiseName, ElementwiseKernel]> = Object.entries(ELEMENTWISE) as [ElementwiseName, ElementwiseKernel][];
