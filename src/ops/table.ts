@@ -882,6 +882,9 @@ export const POINTWISE_LIST: ReadonlyArray<[OpName, OpDef<any> & { pointwise: Po
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ) as [OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }][];
 
+/** The ops with a `pointwise` kernel side (the activations). */
+export type PointwiseOpName = { [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? K : never }[OpName];
+
 /** The pointwise ops without attrs: the activations a layer applies with `{}` (ReLU, Sigmoid, Tanh). */
 export type PlainActivation = {
   [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? (NoAttrs extends AttrsOf<K> ? K : never) : never;
