@@ -13,8 +13,12 @@
 // only ever evaluate exp of a non-positive argument, the form that cannot overflow:
 //   sigmoid(x) = (x >= 0 ? 1 : z) / (1 + z),       z = exp(-|x|)
 //   tanh(x)    = sign(x) * -e / (2 + e),           e = expm1(-2|x|)
-// expm1 keeps tanh accurate near 0, where (1 - z)/(1 + z) would cancel.
+// expm1 keeps tanh accurate near 0, where (1 - z)/(1 + z) would cancel. Softplus adds the
+// shared log1p (assembly/log1p.ts), again of a z = exp(-|x|) in (0, 1]:
+//   softplus(x) = max(x, 0) + log1p(z),           z = exp(-|x|)
+// and its backward needs sigmoid(x) = 1 - exp(-y), y = softplus(x) >= 0.
 import { madd, ldf, stf, ldv, stv } from './common';
+import { log1pUnit4, log1pUnit1 } from './log1p';
 
 // ln2 = LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so n*LN2_HI is exact for |n| < 2^15.
 const LN2_HI: f32 = 0.693359375;
@@ -389,6 +393,70 @@ export function leaky_relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i3
     const g = ldf(dy, i);
     stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? g : g * a));
   }
+}
+
+// ---- softplus -----------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline function softplus4(x: v128): v128 {
+  const t = f32x4.pmax(f32x4.neg(f32x4.abs(x)), f32x4.splat(SIG_MIN));
+  return f32x4.add(f32x4.pmax(x, f32x4.splat(0)), log1pUnit4(expNeg4(t)));
+}
+
+// @ts-ignore: decorator
+@inline function softplus1(x: f32): f32 {
+  let t = -Mathf.abs(x);
+  if (t < SIG_MIN) t = SIG_MIN;
+  return (x < 0 ? <f32>0 : x) + log1pUnit1(expNeg1(t));
+}
+
+/** sigmoid(x) from y = softplus(x) >= 0: 1 - exp(-y) (exp of a non-positive argument again). */
+// @ts-ignore: decorator
+@inline function softplusSlope4(y: v128): v128 {
+  return f32x4.sub(f32x4.splat(1), expNeg4(f32x4.pmax(f32x4.neg(y), f32x4.splat(SIG_MIN))));
+}
+
+// @ts-ignore: decorator
+@inline function softplusSlope1(y: f32): f32 {
+  let t = -y;
+  if (t < SIG_MIN) t = SIG_MIN;
+  return 1 - expNeg1(t);
+}
+
+/**
+ * y = log(1 + exp(x)) as max(x, 0) + log1p(exp(-|x|)): never overflows, keeps exp(x) for very
+ * negative x, and rounds to x itself from x = 16 on. May run in place. Called by the softplus op.
+ */
+export function softplus_forward(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  let i = 0;
+  // two independent vectors per round: exp and log1p are dependent chains
+  for (; i + 8 <= n; i += 8) {
+    const a = softplus4(ldv(x, i)), b = softplus4(ldv(x, i + 4));
+    stv(y, i, a); stv(y, i + 4, b);
+  }
+  for (; i + 4 <= n; i += 4) stv(y, i, softplus4(ldv(x, i)));
+  for (; i < n; i++) stf(y, i, softplus1(ldf(x, i)));
+}
+
+/** Scalar twin of softplus_forward (same approximation, lane by lane). */
+export function softplus_forward_scalar(y: usize, x: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(y, i, softplus1(ldf(x, i)));
+}
+
+/** dx += dy * (1 - exp(-y)) = dy * sigmoid(x) (y is the forward output). Called by the softplus op's backward. */
+export function softplus_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) stv(dx, i, madd(ldv(dy, i), softplusSlope4(ldv(y, i)), ldv(dx, i)));
+  for (; i < n; i++) stf(dx, i, ldf(dy, i) * softplusSlope1(ldf(y, i)) + ldf(dx, i));
+}
+
+/** Scalar twin of softplus_backward. */
+export function softplus_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+  assert(n >= 0);
+  for (let i = 0; i < n; i++) stf(dx, i, ldf(dy, i) * softplusSlope1(ldf(y, i)) + ldf(dx, i));
 }
 
 // ---- dropout with the mask made here ------------------------------------------------------

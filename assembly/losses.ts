@@ -10,6 +10,7 @@
 // lose the low bits of each; every term is widened and added in f64, as sum_sq does.
 import { madd, ldf, stf, ldv, stv } from './common';
 import { expNeg4, expNeg1, EXP_NEG_MIN } from './exp';
+import { log1pUnit4, log1pUnit1 } from './log1p';
 
 /** (v0 + v2, v1 + v3) in f64: the four lanes of v widened and folded into two. */
 // @ts-ignore: decorator
@@ -92,45 +93,6 @@ export function mse_backward_scalar(dpred: usize, pred: usize, target: usize, n:
 // formed from q = sigmoid(-|x|), which keeps its bits where sigmoid(x) itself rounds to 1
 // (the same x and t: -9.4e-14, not 0). The forward computes the residual because x and z are
 // at hand there; the backward is then one multiply-add.
-
-// 2*atanh(s) series coefficients 1/(2k+1): log1p(z) = 2s * (1 + s^2/3 + s^4/5 + ...)
-const A13: f32 = 1.0 / 13.0;
-const A11: f32 = 1.0 / 11.0;
-const A9: f32 = 1.0 / 9.0;
-const A7: f32 = 1.0 / 7.0;
-const A5: f32 = 1.0 / 5.0;
-const A3: f32 = 1.0 / 3.0;
-
-/**
- * log1p(z) for z in [0, 1] as 2*atanh(s), s = z / (2 + z) in [0, 1/3]. No 1 + z is rounded, so
- * a tiny z keeps all its bits. The series stops at s^12/13: the rest is below s^14/15 * 9/8
- * <= 1.6e-8 relative (s^2 <= 1/9), a quarter of an f32 ulp.
- */
-// @ts-ignore: decorator
-@inline function log1pUnit4(z: v128): v128 {
-  const s = f32x4.div(z, f32x4.add(f32x4.splat(2), z));
-  const w = f32x4.mul(s, s);
-  let p = madd(f32x4.splat(A13), w, f32x4.splat(A11));
-  p = madd(p, w, f32x4.splat(A9));
-  p = madd(p, w, f32x4.splat(A7));
-  p = madd(p, w, f32x4.splat(A5));
-  p = madd(p, w, f32x4.splat(A3));
-  p = madd(p, w, f32x4.splat(1));
-  return f32x4.mul(f32x4.add(s, s), p);
-}
-
-// @ts-ignore: decorator
-@inline function log1pUnit1(z: f32): f32 {
-  const s = z / (2 + z);
-  const w = s * s;
-  let p = A13 * w + A11;
-  p = p * w + A9;
-  p = p * w + A7;
-  p = p * w + A5;
-  p = p * w + A3;
-  p = p * w + 1;
-  return (s + s) * p;
-}
 
 /** Four elements: stores their residuals at resid[i..i+3], returns their loss terms. */
 // @ts-ignore: decorator

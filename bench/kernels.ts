@@ -19,7 +19,7 @@ import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
 import { sizeOf, type Shape } from '../src/tensor.js';
 import type { Geom2d } from '../src/ops/shapes.js';
-import { opDef, type OpName } from '../src/ops/table.js';
+import { opDef, POINTWISE_LIST, ELEMENTWISE, ELEMENTWISE_LIST, type OpName, type PointwiseOpName, type PointwiseKernels } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
@@ -27,13 +27,7 @@ import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeo
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../src/core/kernels/pool.js';
 import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../src/ref/pool.js';
-import {
-  reluForward, reluBackward, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, leakyReluForward, leakyReluBackward,
-} from '../src/core/kernels/activation.js';
-import {
-  reluForwardRef, reluBackwardRef, sigmoidForwardRef, sigmoidBackwardRef, tanhForwardRef, tanhBackwardRef,
-  leakyReluForwardRef, leakyReluBackwardRef,
-} from '../src/ref/activation.js';
+import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../src/core/kernels/pool.js';
 import { globalAvgpoolForwardRef, globalAvgpoolBackwardRef } from '../src/ref/pool.js';
 import { batchnormForwardTrain, batchnormBackwardReduce, batchnormBackwardDataTrain } from '../src/core/kernels/batchnorm.js';
@@ -46,8 +40,8 @@ import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '..
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../src/ref/losses.js';
 import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
 import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
-import { fill, copy, axpy, add, sumK } from '../src/core/kernels/elementwise.js';
-import { fillRef, copyRef, axpyRef, addRef, sumKRef } from '../src/ref/elementwise.js';
+import { copy, sumK } from '../src/core/kernels/elementwise.js';
+import { sumKRef } from '../src/ref/elementwise.js';
 import { helpText, parseFlags, runCli } from '../src/cli/common.js';
 import { peakSample, peakGflops } from './peak.js';
 
@@ -116,21 +110,14 @@ interface Counts {
 }
 
 /**
- * Per-element FLOPs and bytes of the kernels that are not ops of the table: the one place
- * these counts live (the table's ops take theirs from src/ops/table.ts). FLOPs count what
+ * Per-element FLOPs and bytes of the kernels that are neither ops of the table nor in its
+ * ELEMENTWISE registry (fill, copy, axpy, add, ... take theirs from src/ops/table.ts): the one
+ * place these counts live. FLOPs count what
  * the SIMD body computes with the hyper-parameters the bench passes (OPTIM_HYPER: the
  * trainer's defaults, weight decay on): a madd is 2, a sqrt or a division 1. Bytes are every
  * buffer read plus every buffer written, 4 per f32 element.
  */
 const PER_ELEMENT = {
-  /** y = v: writes y */
-  fill: { flops: 0, bytes: 4 },
-  /** y = x: reads x, writes y */
-  copy: { flops: 0, bytes: 8 },
-  /** y += a*x (one madd): reads x and y, writes y */
-  axpy: { flops: 2, bytes: 12 },
-  /** y = a + b: reads a and b, writes y */
-  add: { flops: 1, bytes: 12 },
   /** y = x0 + ... + x(k-1): k-1 adds; reads k rows, writes y */
   sum_k: (k: number): Counts => ({ flops: k - 1, bytes: 4 * (k + 1) }),
   /** g + wd*w, v = m*v + g, g + m*v, w - lr*g (4 madds); reads w, g, v, writes w, v */
@@ -439,22 +426,17 @@ function poolSpecs([n, c, h, w]: [number, number, number, number], note: string)
   ];
 }
 
-const ACTIVATIONS = {
-  relu: { fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef, attrs: {} },
-  sigmoid: { fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef, attrs: {} },
-  tanh: { fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef, attrs: {} },
-  leaky_relu: {
-    fwd: (c: Core, y: Buf, x: Buf) => leakyReluForward(c, y, x, 0.01),
-    bwd: (c: Core, dx: Buf, dy: Buf, y: Buf) => leakyReluBackward(c, dx, dy, y, 0.01),
-    fwdRef: (x: Float32Array) => leakyReluForwardRef(x, 0.01),
-    bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => leakyReluBackwardRef(dx, dy, y, 0.01),
-    attrs: { slope: 0.01 },
-  },
-} as const;
-
-/** Forward and backward of one activation over a tensor of `dims` (backward reads the forward output y). */
-function activationSpecs(name: keyof typeof ACTIVATIONS, dims: number[], note: string): Spec[] {
-  const a = ACTIVATIONS[name];
+/** Forward and backward of one pointwise op of the table over a tensor of `dims` (backward reads the forward output y). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function activationSpecs(name: OpName, k: PointwiseKernels<any>, dims: Shape, note: string): Spec[] {
+  const params = k.params(k.bench.attrs);
+  const a = {
+    attrs: k.bench.attrs,
+    fwd: (c: Core, y: Buf, x: Buf) => pointwiseForward(c, k.exports.forward, y, x, params),
+    bwd: (c: Core, dx: Buf, dy: Buf, y: Buf) => pointwiseBackward(c, k.exports.backward, dx, dy, y, params),
+    fwdRef: (x: Float32Array) => k.ref.forward(x, k.bench.attrs),
+    bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => k.ref.backward(dx, dy, y, k.bench.attrs),
+  };
   const shapes: Shape[] = [dims];
   const n = sizeOf(dims);
   const shape = `x=[${dims.join(',')}] (${note})`;
@@ -859,66 +841,28 @@ function elementwiseSpecs(n: number, note: string): Spec[] {
       };
     },
   });
+  const rows = ELEMENTWISE_LIST.filter(([, k]) => k.bench).map(([name, k]): Spec => ({
+    kernel: name,
+    shape,
+    ...perElement(k.perElement, n),
+    bound: 'memory',
+    setup(core) {
+      const y0 = rand(n, 63);
+      const ins = Array.from({ length: k.inputs }, (_, i) => rand(n, 64 + i));
+      const Y = core.heap.from(y0), INS = ins.map((x) => core.heap.from(x));
+      return {
+        run: () => k.run(core, Y, INS),
+        verify() {
+          const want = k.ref(y0, ins);
+          if (k.tolerance === 'exact') close(name, Y.view(), want, 1e-30, 0);
+          else closeRel(name, Y.view(), want);
+        },
+        free: () => freeAll(Y, ...INS),
+      };
+    },
+  }));
   return [
-    {
-      kernel: 'fill',
-      shape,
-      ...perElement(PER_ELEMENT.fill, n),
-      bound: 'memory',
-      setup(core) {
-        const Y = core.heap.alloc(n);
-        return {
-          run: () => fill(core, Y, 0.5),
-          verify: () => close('fill', Y.view(), fillRef(n, 0.5), 1e-30, 0),
-          free: () => Y.free(),
-        };
-      },
-    },
-    {
-      kernel: 'copy',
-      shape,
-      ...perElement(PER_ELEMENT.copy, n),
-      bound: 'memory',
-      setup(core) {
-        const x = rand(n, 61);
-        const X = core.heap.from(x), Y = core.heap.alloc(n);
-        return {
-          run: () => copy(core, Y, X),
-          verify: () => close('copy', Y.view(), copyRef(x), 1e-30, 0),
-          free: () => freeAll(X, Y),
-        };
-      },
-    },
-    {
-      kernel: 'axpy',
-      shape,
-      ...perElement(PER_ELEMENT.axpy, n),
-      bound: 'memory',
-      setup(core) {
-        const x = rand(n, 62), y0 = rand(n, 63);
-        const X = core.heap.from(x), Y = core.heap.from(y0);
-        return {
-          run: () => axpy(core, Y, X, -0.05),
-          verify: () => closeRel('axpy', Y.view(), axpyRef(y0, x, -0.05)),
-          free: () => freeAll(X, Y),
-        };
-      },
-    },
-    {
-      kernel: 'add',
-      shape,
-      ...perElement(PER_ELEMENT.add, n),
-      bound: 'memory',
-      setup(core) {
-        const a = rand(n, 64), b = rand(n, 65);
-        const A = core.heap.from(a), B = core.heap.from(b), Y = core.heap.alloc(n);
-        return {
-          run: () => add(core, Y, A, B),
-          verify: () => closeRel('add', Y.view(), addRef(a, b)),
-          free: () => freeAll(A, B, Y),
-        };
-      },
-    },
+    ...rows,
     sumKSpec(2),
     sumKSpec(8),
   ];
@@ -926,6 +870,35 @@ function elementwiseSpecs(n: number, note: string): Spec[] {
 
 /** The LeNet's parameter count: conv1 20*1*5*5+20, conv2 50*20*5*5+50, fc1 500*1250+500, fc2 10*500+10. */
 const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
+
+/**
+ * Each op of the table's benchmark rows, or in words why it has none of its own. `satisfies`
+ * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops are
+ * not here: their rows come from their entries (`pointwise.bench`).
+ */
+const OP_ROWS = {
+  linear: () => [...linearSpecs(64, 1250, 500, 'LeNet fc1'), ...linearSpecs(64, 500, 10, 'LeNet fc2')],
+  conv2d: () => [
+    ...convSpecs({ n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'),
+    ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
+  ],
+  // memory-bound from here on
+  maxpool2d: () => [...poolSpecs([64, 20, 28, 28], 'LeNet pool1'), ...poolSpecs([64, 50, 10, 10], 'LeNet pool2')],
+  avgpool2d: 'with maxpool2d: poolSpecs times both poolings on the same inputs',
+  global_avgpool: () => globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
+  batchnorm: () => batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
+  softmax_xent: () => [
+    ...softmaxXentSpecs(64, 10, 'LeNet'),
+    ...softmaxXentSpecs(1024, 1000, 'large'),
+    ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
+  ],
+  mse: () => lossSpecs([64, 784], 'MNIST-sized outputs'),
+  bce_logits: 'with mse: lossSpecs times both losses on the same inputs',
+  add: "its forward is the elementwise add row, its backward two axpy rows' worth (ELEMENTWISE)",
+  dropout: 'no row yet: one pass like relu_forward plus a hash per element',
+  concat: 'no row yet: two strided copies',
+  reshape: 'no kernel: the output is a view of the input',
+} satisfies Record<Exclude<OpName, PointwiseOpName>, (() => Spec[]) | string>;
 
 function specs(): Spec[] {
   return [
@@ -939,23 +912,10 @@ function specs(): Spec[] {
     gemmSpec('gemm_nn', 64, 1250, 500, 'dense1 backward-data'),
     gemmSpec('gemm_tn', 500, 1250, 64, 'dense1 backward-weight'),
     gemmSpec('gemm_tn', 1250, 500, 64, 'dense1 backward-weight, transposed'),
-    ...linearSpecs(64, 1250, 500, 'LeNet fc1'),
-    ...linearSpecs(64, 500, 10, 'LeNet fc2'),
-    ...convSpecs({ n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'),
-    ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
-    // memory-bound from here on
-    ...poolSpecs([64, 20, 28, 28], 'LeNet pool1'),
-    ...poolSpecs([64, 50, 10, 10], 'LeNet pool2'),
-    ...globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
-    ...batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
-    ...(['relu', 'sigmoid', 'tanh', 'leaky_relu'] as const).flatMap((a) => [
-      ...activationSpecs(a, [64, 20, 28, 28], 'LeNet conv1 out'),
-      ...activationSpecs(a, [64, 500], 'LeNet fc1 out'),
-    ]),
-    ...softmaxXentSpecs(64, 10, 'LeNet'),
-    ...softmaxXentSpecs(1024, 1000, 'large'),
-    ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
-    ...lossSpecs([64, 784], 'MNIST-sized outputs'),
+    // the table's ops (compute-bound first, then memory-bound), then its pointwise ops
+    ...Object.values(OP_ROWS).flatMap((rows) => (typeof rows === 'string' ? [] : rows())),
+    ...POINTWISE_LIST.flatMap(([name, { pointwise: k }]) => k.bench.shapes.flatMap(({ dims, note }) => activationSpecs(name, k, dims, note))),
+    // not table ops
     ...optimSpecs(LENET_PARAMS, 'LeNet params'),
     ...elementwiseSpecs(LENET_PARAMS, 'LeNet params'),
   ];
@@ -969,7 +929,7 @@ const BW_FLOATS = 16 << 20;
 
 /**
  * The copy kernel over two 64 MiB buffers: bytes it reads and writes per second (counted as
- * PER_ELEMENT.copy, like the rows: the write-allocate read a CPU may add is not counted).
+ * ELEMENTWISE.copy.perElement, like the rows: the write-allocate read a CPU may add is not counted).
  * Memory-bound rows are compared with it as compute-bound rows are with peak_madd.
  */
 class Bandwidth {
@@ -993,7 +953,7 @@ class Bandwidth {
       calls++;
       dt = now() - t;
     } while (dt < ms);
-    return (calls * PER_ELEMENT.copy.bytes * BW_FLOATS) / dt / 1e6;
+    return (calls * ELEMENTWISE.copy.perElement.bytes * BW_FLOATS) / dt / 1e6;
   }
 
   free(): void {
@@ -1132,7 +1092,7 @@ async function main(argv: string[]) {
       bandwidth = { ...summary(Array.from({ length: quick ? 3 : 7 }, () => bw.sample(30))), bytes: BW_FLOATS * 4 };
       process.stdout.write(
         `${flavor} build: memory bandwidth reference ${bandwidth.median.toFixed(1)} GB/s (min ${bandwidth.min.toFixed(1)}, ` +
-          `max ${bandwidth.max.toFixed(1)}; the copy kernel over ${BW_FLOATS * 4 / 2 ** 20} MiB, counting ${PER_ELEMENT.copy.bytes} bytes read+written per float)\n`,
+          `max ${bandwidth.max.toFixed(1)}; the copy kernel over ${BW_FLOATS * 4 / 2 ** 20} MiB, counting ${ELEMENTWISE.copy.perElement.bytes} bytes read+written per float)\n`,
       );
     }
     process.stdout.write(

@@ -231,6 +231,31 @@ def activation():
     return save('activation.safetensors', tensors, meta)
 
 
+# The op table's further pointwise activations (its `pointwise.torch` cases in pointwise.safetensors):
+# one line here per op, named as the table names it. The input is activation()'s kind: kinks
+# avoided, saturation and |x| up to 90.
+POINTWISE = {
+    'softplus': F.softplus,
+}
+
+
+def pointwise():
+    torch.manual_seed(14)
+    x = torch.randn(3, 37) * 2
+    x = torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
+    x.view(-1)[:6] = torch.tensor([12.0, -12.0, 30.0, -30.0, 90.0, -90.0])
+    tensors, meta = {'x': f32(x)}, {'ops': json.dumps(list(POINTWISE))}
+    for op, fn in POINTWISE.items():
+        gy = torch.randn(x.shape)
+        y, (gx,) = grads64(fn, [x], gy)
+        y32, (gx32,) = grads32(fn, [x], gy)
+        note_f32_gap('pointwise', f'{op}.y', y, y32)
+        note_f32_gap('pointwise', f'{op}.gx', gx, gx32)
+        for k, v in zip(['y', 'gy', 'gx'], [y, gy, gx]):
+            tensors[f'{op}.{k}'] = f32(v)
+    return save('pointwise.safetensors', tensors, meta)
+
+
 # --------------------------------------------------------------------------------------------
 # softmax cross-entropy: logits (N,C), labels (N) -> mean loss, probs (N,C), dloss/dlogits (N,C)
 # --------------------------------------------------------------------------------------------
@@ -601,7 +626,7 @@ def general_ops():
     return save('general_ops.safetensors', tensors, meta)
 
 
-FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, softmax_xent, losses, optim, lenet, batchnorm, batchnorm_running, residual, general_ops)}
+FIXTURES = {f.__name__: f for f in (conv2d, pool, linear, activation, pointwise, softmax_xent, losses, optim, lenet, batchnorm, batchnorm_running, residual, general_ops)}
 
 
 def main():

@@ -4,6 +4,7 @@ import type { Tape } from '../autograd.js';
 import type { Tensor, Shape } from '../tensor.js';
 import { sizeOf } from '../tensor.js';
 import { padFor, windowOut } from '../ops/shapes.js';
+import type { PlainActivation } from '../ops/table.js';
 import type { InitScheme, ParamSpec, Params } from './params.js';
 import type { SummaryRow } from './sequential.js';
 
@@ -215,7 +216,7 @@ export class AvgPool2d extends Pool {
 
 abstract class Elementwise implements Layer {
   abstract readonly kind: string;
-  protected abstract readonly op: 'relu' | 'sigmoid' | 'tanh';
+  protected abstract readonly op: PlainActivation;
   paramSpecs(): LocalSpec[] {
     return [];
   }

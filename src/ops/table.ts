@@ -2,7 +2,11 @@
 // from it; the gradient checks, the PyTorch comparisons and the benchmarks iterate it. Each
 // entry owns its shape inference (with clear errors), forward (overwrites its output),
 // backward (accumulates into the inputs that need a gradient, and only those), FLOP count and
-// grad-check cases. `satisfies Record<OpName, OpDef>` keeps the table exhaustive.
+// grad-check cases. Pointwise ops (y = f(x), backward from y) also carry their kernel side
+// (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
+// PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
+// activation is its kernel, its reference, one entry here and a fixture line. Each entry is
+// checked with `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, shapeStr, type Shape } from '../tensor.js';
@@ -16,18 +20,19 @@ import {
 } from '../core/kernels/conv2d.js';
 import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias } from '../core/kernels/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
+import { dropoutBackward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
-  reluForward,
-  reluBackward,
-  sigmoidForward,
-  sigmoidBackward,
-  tanhForward,
-  tanhBackward,
-  dropoutBackward,
-  dropoutSeededForward,
-  leakyReluForward,
-  leakyReluBackward,
-} from '../core/kernels/activation.js';
+  reluForwardRef,
+  reluBackwardRef,
+  sigmoidForwardRef,
+  sigmoidBackwardRef,
+  tanhForwardRef,
+  tanhBackwardRef,
+  leakyReluForwardRef,
+  leakyReluBackwardRef,
+  softplusForwardRef,
+  softplusBackwardRef,
+} from '../ref/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
 import {
   batchnormForwardTrain,
@@ -38,7 +43,8 @@ import {
   type BatchnormDims,
 } from '../core/kernels/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
-import { add, axpy } from '../core/kernels/elementwise.js';
+import { add, axpy, fill, copy, scale, mul, type KernelOpts } from '../core/kernels/elementwise.js';
+import { fillRef, copyRef, scaleRef, axpyRef, addRef, mulRef } from '../ref/elementwise.js';
 import {
   softmaxXentForward,
   softmaxXentBackward,
@@ -64,6 +70,43 @@ export interface GradCase<A> {
   attrs: A;
 }
 
+/**
+ * How a kernel's result is judged against its f64 reference: bit for bit, or elementwise
+ * |got - want| <= rtol * max(|want|, scale) (test/helpers expectClose; no scale: 1e-3 of the
+ * largest |want|).
+ */
+export type Tolerance = 'exact' | { rtol: number; scale?: number };
+
+/**
+ * The kernel side of a pointwise op y = f(x) whose backward reads the forward output y. The
+ * kernel tests run every export and its `_scalar` twin on every build against `ref` on the
+ * sizes and edge values of `test`; bench/kernels.ts times `bench.shapes`; test/torch compares
+ * with the `torch` fixture cases, on the kernels and through the tape.
+ */
+export interface PointwiseKernels<A> {
+  /** WASM exports (y, x, n, ...params) and (dx, dy, y, n, ...params); each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the exports' hyper-parameters after n, from the op's attrs */
+  params(a: A): number[];
+  /** naive f64 references (src/ref/): forward returns y, backward accumulates into dx and returns it */
+  ref: {
+    forward(x: Float32Array, a: A): Float32Array;
+    backward(dx: Float32Array, dy: Float32Array, y: Float32Array, a: A): Float32Array;
+  };
+  /** forward against ref.forward(x); backward (given the reference y) against ref.backward */
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test inputs: every size for every attrs, x uniform in range, plus the edge values as one more input */
+  test: { sizes: readonly number[]; range: readonly [number, number]; attrs: readonly A[]; edges: readonly number[] };
+  /** benchmark rows: forward and backward over each shape with these attrs */
+  bench: { attrs: A; shapes: readonly { dims: Shape; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): input tensor `x`; per case, `<key>.y`,
+   * `<key>.gy` and `<key>.gx`. `listed`: the fixture's metadata entry naming its keys (JSON), so
+   * a fixture key the table misses fails the test.
+   */
+  torch?: { file: string; x: string; listed?: string; cases: readonly { key: string; attrs: A }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -87,6 +130,8 @@ export interface OpDef<A> {
    * accumulates into (default: as forward).
    */
   backwardBytes?(shapes: Shape[], attrs: A, needs: boolean[]): number;
+  /** the kernel side of a pointwise op (activations): what the kernel tests, torch tests and benchmarks iterate */
+  pointwise?: PointwiseKernels<A>;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -169,15 +214,15 @@ function freeOnThrow<T>(saved: Buf, run: () => T): T {
   }
 }
 
-/** An elementwise activation whose backward reads the output y (attrs: none, or leaky_relu's slope). */
+/** A pointwise activation: its op entry, run through the kernel exports its `pointwise` names. */
 function activation<A>(
-  fwd: (core: Core, y: Buf, x: Buf, a: A) => void,
-  bwd: (core: Core, dx: Buf, dy: Buf, y: Buf, a: A) => void,
-  flopsPerElement: number,
+  kernels: PointwiseKernels<A>,
+  flopsPerElement: number | { forward: number; backward: number },
   cases: GradCase<A>[],
   awayFromKinks = false,
   check: (a: A) => void = () => {},
-): OpDef<A> {
+): OpDef<A> & { pointwise: PointwiseKernels<A> } {
+  const { forward, backward } = kernels.exports;
   return {
     inputs: ['x'],
     differentiable: [true],
@@ -186,19 +231,42 @@ function activation<A>(
       return x;
     },
     forward(core, out, [x], a) {
-      fwd(core, out.buf, x.buf, a);
+      pointwiseForward(core, forward, out.buf, x.buf, kernels.params(a));
       return undefined;
     },
     backward(core, { inputs: [x], out, attrs }) {
-      bwd(core, x.ensureGrad(), out.grad!, out.buf, attrs);
+      pointwiseBackward(core, backward, x.ensureGrad(), out.grad!, out.buf, kernels.params(attrs));
     },
-    flops: ([x]) => flopsPerElement * sizeOf(x),
+    flops: ([x]) => (typeof flopsPerElement === 'number' ? flopsPerElement : flopsPerElement.forward) * sizeOf(x),
+    backwardFlops: ([x]) => (typeof flopsPerElement === 'number' ? flopsPerElement : flopsPerElement.backward) * sizeOf(x),
     // forward reads x, writes y; backward reads dy and y, reads and writes dx
     bytes: ([x]) => 4 * 2 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
+    pointwise: kernels,
     gradcheck: { cases, awayFromKinks },
   };
 }
+
+/** Odd sizes around the SIMD bodies' 4-, 8- and 16-wide steps, and one large enough to leave cache. */
+const POINTWISE_SIZES = [1, 3, 5, 7, 17, 1023, 100003] as const;
+/** Saturation, overflow and underflow of exp, zeros of both signs, subnormals, infinities. */
+const EXTREMES = [
+  100, -100, 1000, -1000, 88, -88, 89, -89, 104, -104, 110, -110, 9, -9, 10, -10, 20, -20,
+  1e-30, -1e-30, 1e-45, -1e-45, 0, -0, 1e-4, -1e-4, 0.3465, -0.3466, 0.5, -0.5, 3.4e38, -3.4e38,
+  Infinity, -Infinity,
+] as const;
+/** EXTREMES less the infinities: -inf * 0 is a NaN whose sign bit the CPU picks, and inf - inf has no relative error */
+const FINITE_EXTREMES = EXTREMES.filter(Number.isFinite);
+/** The LeNet's activations: conv1's output and fc1's. */
+const ACTIVATION_BENCH = [
+  { dims: [64, 20, 28, 28], note: 'LeNet conv1 out' },
+  { dims: [64, 500], note: 'LeNet fc1 out' },
+] as const;
+/** the exp approximation is a few ulp: 2e-6 truly relative (each element against itself) */
+const EXP_FORWARD: Tolerance = { rtol: 2e-6, scale: 1e-30 };
+/** backward errors are judged against the O(1) operands (dx0, dy, y), not the possibly cancelled sum */
+const BACKWARD: Tolerance = { rtol: 1e-6, scale: 1 };
+const NO_PARAMS = (): number[] => [];
 
 const ACTIVATION_CASES: GradCase<NoAttrs>[] = [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }];
 
@@ -416,14 +484,72 @@ export const OPS = {
     },
   } satisfies OpDef<Pool2dAttrs>,
 
-  relu: activation<NoAttrs>((c, y, x) => reluForward(c, y, x), (c, dx, dy, y) => reluBackward(c, dx, dy, y), 1, ACTIVATION_CASES, true),
-  sigmoid: activation<NoAttrs>((c, y, x) => sigmoidForward(c, y, x), (c, dx, dy, y) => sigmoidBackward(c, dx, dy, y), 4, ACTIVATION_CASES),
-  tanh: activation<NoAttrs>((c, y, x) => tanhForward(c, y, x), (c, dx, dy, y) => tanhBackward(c, dx, dy, y), 4, ACTIVATION_CASES),
+  /** y = max(x, 0) */
+  relu: activation<NoAttrs>(
+    {
+      exports: { forward: 'relu_forward', backward: 'relu_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => reluForwardRef(x), backward: (dx, dy, y) => reluBackwardRef(dx, dy, y) },
+      // rtol 0 rather than bits: max(-0, 0) is -0 in the kernel (pmax) and +0 in the reference
+      tolerance: { forward: { rtol: 0 }, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-1, 1], attrs: [{}], edges: FINITE_EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'activation.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'relu', attrs: {} }] },
+    },
+    1,
+    ACTIVATION_CASES,
+    true,
+  ),
+
+  /** y = 1 / (1 + exp(-x)) */
+  sigmoid: activation<NoAttrs>(
+    {
+      exports: { forward: 'sigmoid_forward', backward: 'sigmoid_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => sigmoidForwardRef(x), backward: (dx, dy, y) => sigmoidBackwardRef(dx, dy, y) },
+      tolerance: { forward: EXP_FORWARD, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-30, 30], attrs: [{}], edges: EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'activation.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'sigmoid', attrs: {} }] },
+    },
+    4,
+    ACTIVATION_CASES,
+  ),
+
+  /** y = tanh(x) */
+  tanh: activation<NoAttrs>(
+    {
+      exports: { forward: 'tanh_forward', backward: 'tanh_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => tanhForwardRef(x), backward: (dx, dy, y) => tanhBackwardRef(dx, dy, y) },
+      tolerance: { forward: EXP_FORWARD, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-5, 5], attrs: [{}], edges: EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'activation.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'tanh', attrs: {} }] },
+    },
+    4,
+    ACTIVATION_CASES,
+  ),
 
   /** y = x > 0 ? x : slope*x */
   leaky_relu: activation<LeakyReluAttrs>(
-    (c, y, x, a) => leakyReluForward(c, y, x, a.slope),
-    (c, dx, dy, y, a) => leakyReluBackward(c, dx, dy, y, a.slope),
+    {
+      exports: { forward: 'leaky_relu_forward', backward: 'leaky_relu_backward' },
+      params: (a) => [a.slope],
+      // exact: one f32 multiply, which the references round as the kernels do
+      ref: { forward: (x, a) => leakyReluForwardRef(x, a.slope), backward: (dx, dy, y, a) => leakyReluBackwardRef(dx, dy, y, a.slope) },
+      tolerance: { forward: 'exact', backward: 'exact' },
+      test: { sizes: POINTWISE_SIZES, range: [-2, 2], attrs: [{ slope: 0.01 }, { slope: 0.2 }, { slope: 0 }], edges: FINITE_EXTREMES },
+      bench: { attrs: { slope: 0.01 }, shapes: ACTIVATION_BENCH },
+      torch: {
+        file: 'general_ops.safetensors',
+        x: 'leaky.x',
+        cases: [
+          { key: 'leaky0.01', attrs: { slope: 0.01 } },
+          { key: 'leaky0.2', attrs: { slope: 0.2 } },
+        ],
+      },
+    },
     1,
     [
       { shapes: [[3, 7]], attrs: { slope: 0.01 } },
@@ -431,6 +557,22 @@ export const OPS = {
     ],
     true,
     checkSlope,
+  ),
+
+  /** y = log(1 + exp(x)) (PyTorch's Softplus, beta 1) */
+  softplus: activation<NoAttrs>(
+    {
+      exports: { forward: 'softplus_forward', backward: 'softplus_backward' },
+      params: NO_PARAMS,
+      ref: { forward: (x) => softplusForwardRef(x), backward: (dx, dy, y) => softplusBackwardRef(dx, dy, y) },
+      tolerance: { forward: EXP_FORWARD, backward: BACKWARD },
+      test: { sizes: POINTWISE_SIZES, range: [-30, 30], attrs: [{}], edges: FINITE_EXTREMES },
+      bench: { attrs: {}, shapes: ACTIVATION_BENCH },
+      torch: { file: 'pointwise.safetensors', x: 'x', listed: 'ops', cases: [{ key: 'softplus', attrs: {} }] },
+    },
+    // exp (~12) and the log1p series (~16), a max and an add; backward: exp and a multiply-add
+    { forward: 30, backward: 15 },
+    ACTIVATION_CASES,
   ),
 
   /** y = x * mask, mask in {0, 1/(1-p)} drawn by the kernel from (seed, element index); saved for backward */
@@ -733,8 +875,110 @@ export type AttrsOf<K extends OpName> = (typeof OPS)[K] extends OpDef<infer A> ?
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const OP_LIST: ReadonlyArray<[OpName, OpDef<any>]> = Object.entries(OPS) as [OpName, OpDef<any>][];
 
+/** The pointwise ops (those with a `pointwise` kernel side): what the kernel tests, torch tests and benchmarks iterate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const POINTWISE_LIST: ReadonlyArray<[OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }]> = OP_LIST.filter(
+  ([, d]) => d.pointwise !== undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) as [OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }][];
+
+/** The ops with a `pointwise` kernel side (the activations). */
+export type PointwiseOpName = { [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? K : never }[OpName];
+
+/** The pointwise ops without attrs: the activations a layer applies with `{}` (ReLU, Sigmoid, Tanh). */
+export type PlainActivation = {
+  [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? (NoAttrs extends AttrsOf<K> ? K : never) : never;
+}[OpName];
+
 /** The entry for `name` as a plain OpDef. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function opDef(name: OpName): OpDef<any> {
   return OPS[name] as OpDef<any>;
 }
+
+// ---- per-element helper kernels ---------------------------------------------------------------
+//
+// The elementwise family's kernels that map n elements to n (assembly/elementwise.ts) are not
+// differentiable ops, but the same registry rule holds: each entry names its WASM export (its
+// `_scalar` twin by name), runs its typed wrapper, and holds its naive reference, tolerance and
+// per-element FLOPs and bytes. test/kernels/elementwise.test.ts and bench/kernels.ts iterate
+// ELEMENTWISE; sum_k and sum_sq, whose shapes are not n to n, keep their own tests.
+
+/** A per-element helper kernel y = f(y?, inputs) over n elements. */
+export interface ElementwiseKernel {
+  /** the WASM export; its twin is `<export>_scalar` */
+  export: string;
+  /** f32 inputs of n elements besides y */
+  inputs: 0 | 1 | 2;
+  /** y is read as well as written (scale, axpy update it in place) */
+  updates: boolean;
+  /** the typed wrapper (src/core/kernels/elementwise.ts) with its hyper-parameter fixed */
+  run(core: Core, y: Buf, ins: Buf[], n?: number, opts?: KernelOpts): void;
+  /** the f64 reference (src/ref/elementwise.ts): y0 is y before the call */
+  ref(y0: Float32Array, ins: Float32Array[]): Float32Array;
+  tolerance: Tolerance;
+  /** an input that may be y itself (the same buffer): the kernel tests run that case too */
+  inPlace?: number;
+  /**
+   * FLOPs (what the SIMD body computes: a madd is 2) and bytes (every buffer read plus every
+   * buffer written, 4 per f32) per element: bench/kernels.ts's GFLOP/s and GB/s
+   */
+  perElement: { flops: number; bytes: number };
+  /** a benchmark row over the LeNet's parameters */
+  bench: boolean;
+}
+
+/** fill's value and the scale/axpy alpha the tests and benchmarks pass */
+const FILL_VALUE = -1.5;
+const ALPHA = 0.3;
+/** one f32 rounding (plus alpha rounded to f32) */
+const ONE_ROUNDING: Tolerance = { rtol: 1e-6 };
+
+export const ELEMENTWISE = {
+  /** y = value: writes y */
+  fill: {
+    export: 'fill', inputs: 0, updates: false,
+    run: (c, y, _ins, n, o) => fill(c, y, FILL_VALUE, n, o),
+    ref: (y0) => fillRef(y0.length, FILL_VALUE),
+    tolerance: 'exact', perElement: { flops: 0, bytes: 4 }, bench: true,
+  },
+  /** y = x: reads x, writes y */
+  copy: {
+    export: 'copy', inputs: 1, updates: false,
+    run: (c, y, [x], n, o) => copy(c, y, x, n, o),
+    ref: (_y0, [x]) => copyRef(x),
+    tolerance: 'exact', inPlace: 0, perElement: { flops: 0, bytes: 8 }, bench: true,
+  },
+  /** y *= alpha: reads and writes y */
+  scale: {
+    export: 'scale', inputs: 0, updates: true,
+    run: (c, y, _ins, n, o) => scale(c, y, ALPHA, n, o),
+    ref: (y0) => scaleRef(y0, ALPHA),
+    tolerance: ONE_ROUNDING, perElement: { flops: 1, bytes: 8 }, bench: false,
+  },
+  /** y += alpha*x (one madd): reads x and y, writes y */
+  axpy: {
+    export: 'axpy', inputs: 1, updates: true,
+    run: (c, y, [x], n, o) => axpy(c, y, x, -ALPHA, n, o),
+    ref: (y0, [x]) => axpyRef(y0, x, -ALPHA),
+    // relative to the operands' size (data in [-2, 2]): y + alpha*x can cancel to near zero
+    tolerance: { rtol: 1e-6, scale: 1 }, inPlace: 0, perElement: { flops: 2, bytes: 12 }, bench: true,
+  },
+  /** y = a + b: reads a and b, writes y */
+  add: {
+    export: 'add', inputs: 2, updates: false,
+    run: (c, y, [a, b], n, o) => add(c, y, a, b, n, o),
+    ref: (_y0, [a, b]) => addRef(a, b),
+    tolerance: ONE_ROUNDING, inPlace: 0, perElement: { flops: 1, bytes: 12 }, bench: true,
+  },
+  /** y = a * b: reads a and b, writes y */
+  mul: {
+    export: 'mul', inputs: 2, updates: false,
+    run: (c, y, [a, b], n, o) => mul(c, y, a, b, n, o),
+    ref: (_y0, [a, b]) => mulRef(a, b),
+    tolerance: ONE_ROUNDING, inPlace: 1, perElement: { flops: 1, bytes: 12 }, bench: false,
+  },
+} satisfies Record<string, ElementwiseKernel>;
+
+export type ElementwiseName = keyof typeof ELEMENTWISE;
+export const ELEMENTWISE_LIST: ReadonlyArray<[ElementwiseName, ElementwiseKernel]> = Object.entries(ELEMENTWISE) as [ElementwiseName, ElementwiseKernel][];

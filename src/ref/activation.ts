@@ -44,6 +44,17 @@ export function tanhBackwardRef(dx: Float32Array, dy: Float32Array, y: Float32Ar
   return dx;
 }
 
+/** log(1 + exp(x)), in the form that cannot overflow. */
+export function softplusForwardRef(x: Float32Array): Float32Array {
+  return map(x, (v) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))));
+}
+
+/** dx += dy * sigmoid(x), with sigmoid(x) = 1 - exp(-y) = -expm1(-y) from the output y. */
+export function softplusBackwardRef(dx: Float32Array, dy: Float32Array, y: Float32Array): Float32Array {
+  for (let i = 0; i < dx.length; i++) dx[i] += dy[i] * -Math.expm1(-y[i]);
+  return dx;
+}
+
 /** x * mask. */
 export function dropoutForwardRef(x: Float32Array, mask: Float32Array): Float32Array {
   const out = new Float32Array(x.length);

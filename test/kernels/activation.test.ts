@@ -1,13 +1,15 @@
 // The activation family (assembly/activation.ts) against the f64 references
 // (src/ref/activation.ts), on every flavour, on the SIMD kernels and their `_scalar` twins.
-// Tolerances: relu and dropout forward exact (one f32 multiply at most); sigmoid and tanh
-// forward 2e-6 truly relative (expectClose scale 1e-30: each element against itself; the exp
-// approximation is a few ulp); backward 1e-6 relative to the operands' size (expectClose scale
-// 1: dx0, dy, y and the mask are O(1), and dx0 + a gradient term can cancel to near zero).
+// The pointwise activations come from the op table (src/ops/table.ts `pointwise`): each
+// entry names its exports, reference, tolerances, sizes, attrs and edge values, and the suite
+// below runs them all; the tolerances and their reasons live there (relu forward rtol 0,
+// leaky_relu exact, sigmoid and tanh forward 2e-6 truly relative, backward 1e-6 of the O(1)
+// operands). Dropout: forward exact (one f32 multiply), backward 1e-6 relative to the operands.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
-import type { Core, Flavor } from '../../src/core/load.js';
+import type { Flavor } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
+import { POINTWISE_LIST, type Tolerance } from '../../src/ops/table.js';
 import {
   reluForward,
   reluBackward,
@@ -20,19 +22,15 @@ import {
   leakyReluForward,
   leakyReluBackward,
   dropoutSeededForward,
+  pointwiseForward,
+  pointwiseBackward,
 } from '../../src/core/kernels/activation.js';
 import {
-  reluForwardRef,
-  reluBackwardRef,
   sigmoidForwardRef,
-  sigmoidBackwardRef,
   tanhForwardRef,
-  tanhBackwardRef,
   dropoutForwardRef,
   dropoutBackwardRef,
   dropoutMaskRef,
-  leakyReluForwardRef,
-  leakyReluBackwardRef,
   dropoutSeededMaskRef,
 } from '../../src/ref/activation.js';
 
@@ -42,59 +40,55 @@ const RTOL_BWD = 1e-6;
 /** backward errors are judged against the O(1) operands, not the (possibly cancelled) sum */
 const SCALE_BWD = 1;
 
-type Fwd = (c: Core, y: Buf, x: Buf, n?: number, o?: { scalar?: boolean }) => void;
-type Bwd = (c: Core, dx: Buf, dy: Buf, y: Buf, n?: number, o?: { scalar?: boolean }) => void;
-
-interface Act {
-  name: string;
-  fwd: Fwd;
-  bwd: Bwd;
-  fwdRef: (x: Float32Array) => Float32Array;
-  bwdRef: (dx: Float32Array, dy: Float32Array, y: Float32Array) => Float32Array;
-  /** input range */
-  lo: number;
-  hi: number;
-  rtol: number;
-  /** expectClose scale: 1e-30 judges each element against itself */
-  scale?: number;
+function expectWithin(actual: Float32Array, expected: Float32Array, tol: Tolerance, what: string): void {
+  if (tol === 'exact') expectBits(actual, expected, what);
+  else expectClose(actual, expected, tol.rtol, what, tol.scale);
 }
 
-const ACTS: Act[] = [
-  { name: 'relu', fwd: reluForward, bwd: reluBackward, fwdRef: reluForwardRef, bwdRef: reluBackwardRef, lo: -1, hi: 1, rtol: 0 },
-  { name: 'sigmoid', fwd: sigmoidForward, bwd: sigmoidBackward, fwdRef: sigmoidForwardRef, bwdRef: sigmoidBackwardRef, lo: -30, hi: 30, rtol: RTOL_EXP, scale: 1e-30 },
-  { name: 'tanh', fwd: tanhForward, bwd: tanhBackward, fwdRef: tanhForwardRef, bwdRef: tanhBackwardRef, lo: -5, hi: 5, rtol: RTOL_EXP, scale: 1e-30 },
-];
+const tolText = (t: Tolerance) => (t === 'exact' ? 'exact' : `rtol ${t.rtol}`);
+const attrsText = (a: object) => (Object.keys(a).length ? ` ${JSON.stringify(a)}` : '');
+
+/** The table's inputs for one op: x uniform in its range at every size, then its edge values. */
+function pointwiseInputs(range: readonly [number, number], sizes: readonly number[], edges: readonly number[]): { label: string; x: Float32Array }[] {
+  return [
+    ...sizes.map((n) => ({ label: `n=${n}`, x: randn(n, 100 + n, range[0], range[1]) })),
+    { label: `edges n=${edges.length}`, x: Float32Array.from(edges) },
+  ];
+}
 
 for (const flavor of FLAVORS) {
   for (const scalar of [false, true]) {
     const path = scalar ? 'scalar' : 'simd';
     const opts = { scalar };
     describe(`activation ${flavor} ${path}`, () => {
-      for (const act of ACTS) {
-        for (const n of SIZES) {
-          const x = randn(n, 100 + n, act.lo, act.hi);
-          const dy = randn(n, 200 + n);
-          const dx0 = randn(n, 300 + n);
-          const yRef = act.fwdRef(x);
+      for (const [name, { pointwise: k }] of POINTWISE_LIST) {
+        for (const attrs of k.test.attrs) {
+          const params = k.params(attrs);
+          for (const { label, x } of pointwiseInputs(k.test.range, k.test.sizes, k.test.edges)) {
+            const n = x.length;
+            const dy = randn(n, 200 + n);
+            const dx0 = randn(n, 300 + n);
+            const yRef = k.ref.forward(x, attrs);
 
-          it(`${act.name} forward n=${n} (rtol ${act.rtol})`, () => {
-            const c = core(flavor);
-            withBufs(c, [x, new Float32Array(n).fill(3)], ([xb, y]) => {
-              act.fwd(c, y, xb, undefined, opts);
-              expectClose(y.view(), yRef, act.rtol, `${act.name} forward n=${n}`, act.scale);
-              act.fwd(c, xb, xb, undefined, opts); // in place
-              expectBits(xb.view(), y.view(), `${act.name} forward in place n=${n}`);
+            it(`${name}${attrsText(attrs)} forward ${label} (${tolText(k.tolerance.forward)})`, () => {
+              const c = core(flavor);
+              withBufs(c, [x, new Float32Array(n).fill(3)], ([xb, y]) => {
+                pointwiseForward(c, k.exports.forward, y, xb, params, undefined, opts);
+                expectWithin(y.view(), yRef, k.tolerance.forward, `${name} forward ${label}`);
+                pointwiseForward(c, k.exports.forward, xb, xb, params, undefined, opts); // in place
+                expectBits(xb.view(), y.view(), `${name} forward in place ${label}`);
+              });
             });
-          });
 
-          it(`${act.name} backward n=${n} accumulates (rtol ${RTOL_BWD})`, () => {
-            const c = core(flavor);
-            const y = Float32Array.from(yRef);
-            withBufs(c, [dx0, dy, y], ([dx, dyb, yb]) => {
-              act.bwd(c, dx, dyb, yb, undefined, opts);
-              expectClose(dx.view(), act.bwdRef(Float32Array.from(dx0), dy, y), RTOL_BWD, `${act.name} backward n=${n}`, SCALE_BWD);
+            it(`${name}${attrsText(attrs)} backward ${label} accumulates (${tolText(k.tolerance.backward)})`, () => {
+              const c = core(flavor);
+              const y = Float32Array.from(yRef);
+              withBufs(c, [dx0, dy, y], ([dx, dyb, yb]) => {
+                pointwiseBackward(c, k.exports.backward, dx, dyb, yb, params, undefined, opts);
+                expectWithin(dx.view(), k.ref.backward(Float32Array.from(dx0), dy, y, attrs), k.tolerance.backward, `${name} backward ${label}`);
+              });
             });
-          });
+          }
         }
       }
 
@@ -150,14 +144,14 @@ for (const flavor of FLAVORS) {
         });
       });
 
-      it('NaN propagates through relu, sigmoid and tanh', () => {
+      it('NaN propagates through every pointwise activation of the table', () => {
         const c = core(flavor);
         const xs = Float32Array.from([NaN, 1, NaN, -1, NaN]);
         withBufs(c, [xs, new Float32Array(5)], ([xb, y]) => {
-          for (const f of [reluForward, sigmoidForward, tanhForward]) {
-            f(c, y, xb, undefined, opts);
+          for (const [name, { pointwise: k }] of POINTWISE_LIST) {
+            pointwiseForward(c, k.exports.forward, y, xb, k.params(k.test.attrs[0]), undefined, opts);
             const v = y.view();
-            expect([Number.isNaN(v[0]), Number.isNaN(v[2]), Number.isNaN(v[4]), Number.isNaN(v[1])], f.name).toEqual([true, true, true, false]);
+            expect([Number.isNaN(v[0]), Number.isNaN(v[2]), Number.isNaN(v[4]), Number.isNaN(v[1])], name).toEqual([true, true, true, false]);
           }
         });
       });
@@ -167,35 +161,39 @@ for (const flavor of FLAVORS) {
 
 describe('activation: SIMD and scalar twins agree bit for bit where madd is not fused', () => {
   for (const flavor of ['simd', 'debug'] as Flavor[]) {
-    for (const [name, f] of [
-      ['sigmoid', sigmoidForward],
-      ['tanh', tanhForward],
-    ] as const) {
-      it(`${name} forward ${flavor} n=4099`, () => {
+    for (const [name, { pointwise: k }] of POINTWISE_LIST) {
+      it(`${name} forward and backward ${flavor} n=4099`, () => {
         const c = core(flavor);
         const x = randn(4099, 77, -20, 20);
-        withBufs(c, [x, new Float32Array(x.length), new Float32Array(x.length)], ([xb, y1, y2]) => {
-          f(c, y1, xb);
-          f(c, y2, xb, undefined, { scalar: true });
-          expectBits(y1.view(), y2.view(), `${name} ${flavor}`);
+        const params = k.params(k.test.attrs[0]);
+        const dy = randn(x.length, 78);
+        const zeros = () => new Float32Array(x.length);
+        withBufs(c, [x, zeros(), zeros(), dy, zeros(), zeros()], ([xb, y1, y2, dyb, dx1, dx2]) => {
+          pointwiseForward(c, k.exports.forward, y1, xb, params);
+          pointwiseForward(c, k.exports.forward, y2, xb, params, undefined, { scalar: true });
+          expectBits(y1.view(), y2.view(), `${name} forward ${flavor}`);
+          pointwiseBackward(c, k.exports.backward, dx1, dyb, y1, params);
+          pointwiseBackward(c, k.exports.backward, dx2, dyb, y1, params, undefined, { scalar: true });
+          expectBits(dx1.view(), dx2.view(), `${name} backward ${flavor}`);
         });
       });
     }
   }
 });
 
-describe('activation: accuracy sweep over [-12, 12] (2e-6 relative)', () => {
+describe('activation: accuracy sweep over [-12, 12] (each op at its forward tolerance)', () => {
   for (const flavor of FLAVORS) {
-    it(`sigmoid and tanh ${flavor}, 200001 points`, () => {
+    it(`every pointwise activation ${flavor}, 200001 points`, () => {
       const c = core(flavor);
       const n = 200001;
       const x = new Float32Array(n);
       for (let i = 0; i < n; i++) x[i] = -12 + (24 * i) / (n - 1);
       withBufs(c, [x, new Float32Array(n)], ([xb, y]) => {
-        sigmoidForward(c, y, xb);
-        expectClose(y.view(), sigmoidForwardRef(x), RTOL_EXP, 'sigmoid sweep', 1e-30);
-        tanhForward(c, y, xb);
-        expectClose(y.view(), tanhForwardRef(x), RTOL_EXP, 'tanh sweep', 1e-30);
+        for (const [name, { pointwise: k }] of POINTWISE_LIST) {
+          const attrs = k.test.attrs[0];
+          pointwiseForward(c, k.exports.forward, y, xb, k.params(attrs));
+          expectWithin(y.view(), k.ref.forward(x, attrs), k.tolerance.forward, `${name} sweep`);
+        }
       });
     });
   }
@@ -229,33 +227,16 @@ describe('activation bad input', () => {
     reluForward(c, buf, buf);
     buf.free();
   });
+
+  it('names a pointwise export the core lacks and a NaN hyper-parameter', () => {
+    withBufs(c, [new Float32Array(4), new Float32Array(4)], ([a, b]) => {
+      expect(() => pointwiseForward(c, 'no_such_forward', a, b)).toThrow(/no_such_forward: the core has no export no_such_forward/);
+      expect(() => pointwiseBackward(c, 'leaky_relu_backward', a, b, a, [NaN])).toThrow(/leaky_relu_backward: hyper-parameters must be numbers, got NaN/);
+    });
+  });
 });
 
-describe('leaky ReLU against the reference (exact: one f32 multiply, as the reference)', () => {
-  for (const flavor of FLAVORS) {
-    for (const scalar of [false, true]) {
-      for (const slope of [0.01, 0.2, 0]) {
-        for (const n of [1, 7, 17, 1023]) {
-          it(`${flavor} ${scalar ? 'scalar' : 'simd'} slope=${slope} n=${n}`, () => {
-            const c = core(flavor);
-            const x = randn(n, 800 + n, -2, 2);
-            const dy = randn(n, 900 + n);
-            const dx0 = randn(n, 1000 + n);
-            const yRef = leakyReluForwardRef(x, slope);
-            withBufs(c, [x, dy, dx0, new Float32Array(n).fill(-7.25)], ([xb, dyb, dx, y]) => {
-              leakyReluForward(c, y, xb, slope, undefined, { scalar });
-              expectBits(y.view(), yRef, 'y');
-              leakyReluBackward(c, dx, dyb, y, slope, undefined, { scalar });
-              expectBits(dx.view(), leakyReluBackwardRef(Float32Array.from(dx0), dy, yRef, slope), 'dx');
-              leakyReluForward(c, xb, xb, slope, undefined, { scalar }); // in place
-              expectBits(xb.view(), yRef, 'y in place');
-            });
-          });
-        }
-      }
-    }
-  }
-
+describe('leaky ReLU bad input', () => {
   it('rejects a slope outside [0, 1)', () => {
     const c = core('simd');
     withBufs(c, [new Float32Array(4), new Float32Array(4)], ([a, b]) => {

@@ -1,28 +1,36 @@
 // The elementwise family (assembly/elementwise.ts) against the naive references
 // (src/ref/elementwise.ts), on every flavour, on the SIMD kernels and their `_scalar` twins.
-// Tolerances: fill, copy and sum_k exact (sum_k bit for bit against f32 additions in j
-// order); scale, add, mul 1e-6 relative (one f32 rounding, plus alpha rounded to f32); axpy
-// 1e-6 and sum_k against f64 1e-6, both relative to the operands' size (scale 1 and k: the
-// data lie in [-2, 2], and a sum that cancels to near zero keeps the operands' absolute
-// error); sum_sq 1e-12 relative (f64 sums in another order).
+// The n-to-n kernels (fill, copy, scale, axpy, add, mul) come from the op table's ELEMENTWISE
+// registry (src/ops/table.ts), which holds their exports, references and tolerances: fill and
+// copy exact; scale, add, mul 1e-6 relative (one f32 rounding, plus alpha rounded to f32);
+// axpy 1e-6 relative to the operands' size (scale 1: the data lie in [-2, 2], and a sum that
+// cancels to near zero keeps the operands' absolute error). Here: sum_k exact (bit for bit
+// against f32 additions in j order) and against f64 1e-6 relative to k; sum_sq 1e-12
+// relative (f64 sums in another order).
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs, expectBits } from '../helpers/index.js';
 import type { Buf } from '../../src/core/heap.js';
 import { fill, copy, scale, axpy, add, mul, sumK, sumSq } from '../../src/core/kernels/elementwise.js';
-import {
-  fillRef,
-  copyRef,
-  scaleRef,
-  axpyRef,
-  addRef,
-  mulRef,
-  sumKRef,
-  sumKF32Ref,
-  sumSqRef,
-} from '../../src/ref/elementwise.js';
+import { fillRef, scaleRef, axpyRef, sumKRef, sumKF32Ref, sumSqRef } from '../../src/ref/elementwise.js';
+import { ELEMENTWISE_LIST, type Tolerance } from '../../src/ops/table.js';
 
 const SIZES = [1, 3, 5, 7, 17, 1023, 100003];
-const ALPHA = 0.3;
+
+function expectWithin(actual: Float32Array, expected: Float32Array, tol: Tolerance, what: string): void {
+  if (tol === 'exact') expectBits(actual, expected, what);
+  else expectClose(actual, expected, tol.rtol, what, tol.scale);
+}
+
+const tolText = (t: Tolerance) => (t === 'exact' ? 'exact' : `rtol ${t.rtol}`);
+
+describe('elementwise registry: every export has its _scalar twin on every build', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const [, k] of ELEMENTWISE_LIST) expect([typeof f[k.export], typeof f[`${k.export}_scalar`]], k.export).toEqual(['function', 'function']);
+    });
+  }
+});
 
 for (const flavor of FLAVORS) {
   for (const scalar of [false, true]) {
@@ -33,7 +41,36 @@ for (const flavor of FLAVORS) {
         const a = randn(n, 10 + n);
         const b = randn(n, 20 + n, -2, 2);
 
-        it(`fill n=${n} (exact)`, () => {
+        for (const [name, k] of ELEMENTWISE_LIST) {
+          // y before the call: a when the kernel updates y, junk otherwise; the inputs follow
+          const pool = [a, b];
+          const y0 = k.updates ? a : new Float32Array(n).fill(9);
+          const ins = k.updates ? pool.slice(1, 1 + k.inputs) : pool.slice(0, k.inputs);
+          const want = k.ref(y0, ins);
+
+          it(`${name} n=${n} (${tolText(k.tolerance)})`, () => {
+            const c = core(flavor);
+            withBufs(c, [y0, ...ins], ([y, ...inb]) => {
+              k.run(c, y, inb, undefined, opts);
+              expectWithin(y.view(), want, k.tolerance, `${name} n=${n}`);
+            });
+          });
+
+          if (k.inPlace !== undefined) {
+            const at = k.inPlace;
+            it(`${name} n=${n} in place: y is input ${at} (${tolText(k.tolerance)})`, () => {
+              const c = core(flavor);
+              const v = k.updates ? y0 : ins[at];
+              const same = ins.map((x, i) => (i === at ? v : x));
+              withBufs(c, same, (inb) => {
+                k.run(c, inb[at], inb, undefined, opts);
+                expectWithin(inb[at].view(), k.ref(v, same), k.tolerance, `${name} in place n=${n}`);
+              });
+            });
+          }
+        }
+
+        it(`fill n=${n} leaves the rest; n defaults to y's length (exact)`, () => {
           const c = core(flavor);
           withBufs(c, [new Float32Array(n + 3).fill(9)], ([y]) => {
             fill(c, y, -1.5, n, opts);
@@ -44,51 +81,12 @@ for (const flavor of FLAVORS) {
           });
         });
 
-        it(`copy n=${n} (exact)`, () => {
-          const c = core(flavor);
-          withBufs(c, [a, new Float32Array(n)], ([x, y]) => {
-            copy(c, y, x, undefined, opts);
-            expectBits(y.view(), copyRef(a), `copy n=${n}`);
-            copy(c, y, y, undefined, opts); // the same buffer is a no-op
-            expectBits(y.view(), copyRef(a), `copy in place n=${n}`);
-          });
-        });
-
-        it(`scale n=${n} (rtol 1e-6)`, () => {
-          const c = core(flavor);
-          withBufs(c, [a], ([y]) => {
-            scale(c, y, ALPHA, undefined, opts);
-            expectClose(y.view(), scaleRef(a, ALPHA), 1e-6, `scale n=${n}`);
-          });
-        });
-
-        it(`axpy n=${n} (rtol 1e-6 of the operands)`, () => {
+        it(`axpy n=${n} y += y (rtol 1e-6 of the operands)`, () => {
           const c = core(flavor);
           withBufs(c, [a, b], ([y, x]) => {
-            axpy(c, y, x, -ALPHA, undefined, opts);
-            expectClose(y.view(), axpyRef(a, b, -ALPHA), 1e-6, `axpy n=${n}`, 1);
+            axpy(c, y, x, -0.3, undefined, opts);
             axpy(c, y, y, 1, undefined, opts); // y == x: y += y
-            expectClose(y.view(), scaleRef(axpyRef(a, b, -ALPHA), 2), 1e-6, `axpy in place n=${n}`, 2);
-          });
-        });
-
-        it(`add n=${n} (rtol 1e-6)`, () => {
-          const c = core(flavor);
-          withBufs(c, [a, b, new Float32Array(n)], ([x1, x2, y]) => {
-            add(c, y, x1, x2, undefined, opts);
-            expectClose(y.view(), addRef(a, b), 1e-6, `add n=${n}`);
-            add(c, x1, x1, x2, undefined, opts); // y == a
-            expectClose(x1.view(), addRef(a, b), 1e-6, `add in place n=${n}`);
-          });
-        });
-
-        it(`mul n=${n} (rtol 1e-6)`, () => {
-          const c = core(flavor);
-          withBufs(c, [a, b, new Float32Array(n)], ([x1, x2, y]) => {
-            mul(c, y, x1, x2, undefined, opts);
-            expectClose(y.view(), mulRef(a, b), 1e-6, `mul n=${n}`);
-            mul(c, x2, x1, x2, undefined, opts); // y == b
-            expectClose(x2.view(), mulRef(a, b), 1e-6, `mul in place n=${n}`);
+            expectClose(y.view(), scaleRef(axpyRef(a, b, -0.3), 2), 1e-6, `axpy in place n=${n}`, 2);
           });
         });
 

@@ -1,4 +1,5 @@
-// Our WASM kernels against PyTorch (STYLE 23): conv2d, max/avg pooling, linear, activations and
+// Our WASM kernels against PyTorch (STYLE 23): conv2d, max/avg pooling, linear, the op table's pointwise
+// activations (their `pointwise.torch` cases, on the kernels and through the tape) and
 // softmax cross-entropy, forward and every gradient, on every flavour and on both the SIMD
 // bodies and the `_scalar` twins. The fixtures come from scripts/make_torch_fixtures.py
 // (test/fixtures/torch/README.md says what each holds); this file never runs Python.
@@ -20,14 +21,10 @@ import { geomOut, type Geom2d } from '../../src/ops/shapes.js';
 import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from '../../src/core/kernels/conv2d.js';
 import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward } from '../../src/core/kernels/pool.js';
 import { linearBackwardBias, linearBackwardData, linearBackwardWeight, linearForward } from '../../src/core/kernels/linear.js';
-import {
-  reluBackward,
-  reluForward,
-  sigmoidBackward,
-  sigmoidForward,
-  tanhBackward,
-  tanhForward,
-} from '../../src/core/kernels/activation.js';
+import { pointwiseBackward, pointwiseForward } from '../../src/core/kernels/activation.js';
+import { POINTWISE_LIST } from '../../src/ops/table.js';
+import { Tape } from '../../src/autograd.js';
+import { Tensor } from '../../src/tensor.js';
 import { softmaxXentBackward, softmaxXentForward } from '../../src/core/kernels/softmax_xent.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
 
@@ -94,10 +91,16 @@ function balanced(c: Core, body: () => void): void {
   expect(c.heap.liveBytes).toBe(base);
 }
 
+const loaded = new Map<string, Fixture>();
+/** Each fixture file read once, for the table-driven cases that name it. */
+function fixtures(file: string): Fixture {
+  if (!loaded.has(file)) loaded.set(file, fixture(file));
+  return loaded.get(file)!;
+}
+
 const conv = fixture('conv2d.safetensors');
 const pool = fixture('pool.safetensors');
 const lin = fixture('linear.safetensors');
-const act = fixture('activation.safetensors');
 const xent = fixture('softmax_xent.safetensors');
 
 for (const flavor of FLAVORS) {
@@ -205,32 +208,31 @@ for (const flavor of FLAVORS) {
         });
       }
 
-      // Activations, elementwise: 1e-5 per element forward (a few ulps of exp/tanh, and the
-      // floor absorbs sigmoid(-90) ~ 8e-40, a subnormal); gradients 1e-6 of the max. The
-      // backward takes PyTorch's y, so it is judged on its own.
-      const acts = {
-        relu: [reluForward, reluBackward],
-        sigmoid: [sigmoidForward, sigmoidBackward],
-        tanh: [tanhForward, tanhBackward],
-      } as const;
-      for (const op of JSON.parse(act.meta.ops) as Array<keyof typeof acts>) {
-        it(`${op} x=${shape(act.shape('x'))} with |x| up to 90`, () => {
-          const c = core(flavor);
-          const [forward, backward] = acts[op];
-          balanced(c, () => {
-            const x = c.heap.from(act.f32('x'));
-            const yRef = c.heap.from(act.f32(`${op}.y`));
-            const gy = c.heap.from(act.f32(`${op}.gy`));
-            const y = junk(c, x.length);
-            const gx = c.heap.alloc(x.length);
-            forward(c, y, x, undefined, path.opt); // n: all of x
-            expectClose(y.view(), act.f32(`${op}.y`), 1e-5, `${op} y`);
-            expect(y.view().every(Number.isFinite)).toBe(true);
-            backward(c, gx, gy, yRef, undefined, path.opt);
-            expectGrad(gx.view(), act.f32(`${op}.gx`), 1e-6, `${op} gx`);
-            for (const bf of [x, yRef, gy, y, gx]) bf.free();
+      // Pointwise activations, from the op table's `pointwise.torch` cases: 1e-5 per element
+      // forward (a few ulps of exp/tanh, and the floor absorbs sigmoid(-90) ~ 8e-40, a
+      // subnormal); gradients 1e-6 of the max. The backward takes PyTorch's y, so it is judged
+      // on its own.
+      for (const [op, { pointwise: k }] of POINTWISE_LIST) {
+        for (const { key, attrs } of k.torch?.cases ?? []) {
+          const fx = fixtures(k.torch!.file);
+          it(`${op} ${key} x=${shape(fx.shape(k.torch!.x))}`, () => {
+            const c = core(flavor);
+            const params = k.params(attrs);
+            balanced(c, () => {
+              const x = c.heap.from(fx.f32(k.torch!.x));
+              const yRef = c.heap.from(fx.f32(`${key}.y`));
+              const gy = c.heap.from(fx.f32(`${key}.gy`));
+              const y = junk(c, x.length);
+              const gx = c.heap.alloc(x.length);
+              pointwiseForward(c, k.exports.forward, y, x, params, undefined, path.opt); // n: all of x
+              expectClose(y.view(), fx.f32(`${key}.y`), 1e-5, `${op} ${key} y`);
+              expect(y.view().every(Number.isFinite)).toBe(true);
+              pointwiseBackward(c, k.exports.backward, gx, gy, yRef, params, undefined, path.opt);
+              expectGrad(gx.view(), fx.f32(`${key}.gx`), 1e-6, `${op} ${key} gx`);
+              for (const bf of [x, yRef, gy, y, gx]) bf.free();
+            });
           });
-        });
+        }
       }
 
       // Softmax cross-entropy, with a row of logits at +-30: loss and probs 1e-5 relative;
@@ -255,3 +257,42 @@ for (const flavor of FLAVORS) {
     });
   }
 }
+
+// The same fixtures through the tape (the op's forward and backward as autograd runs them, on
+// the SIMD kernels): forward 1e-5 relative; gradients 1e-4 of the tensor's max.
+for (const flavor of FLAVORS) {
+  describe(`torch fixtures through the tape: ${flavor}`, () => {
+    for (const [op, { pointwise: k }] of POINTWISE_LIST) {
+      for (const { key, attrs } of k.torch?.cases ?? []) {
+        it(`${op} ${key}`, () => {
+          const fx = fixtures(k.torch!.file);
+          const c = core(flavor);
+          balanced(c, () => {
+            const tape = new Tape(c);
+            const x = Tensor.from(c, fx.f32(k.torch!.x), fx.shape(k.torch!.x));
+            x.requiresGrad = true;
+            const out = tape.apply(op, [x], attrs as never);
+            expect([...out.shape]).toEqual(fx.shape(`${key}.y`));
+            expectClose(out.data, fx.f32(`${key}.y`), 1e-5, `${op} ${key} y`);
+            tape.backward(out, fx.f32(`${key}.gy`));
+            expectGrad(x.gradArray()!, fx.f32(`${key}.gx`), 1e-4, `${op} ${key} gx`);
+            tape.dispose();
+            x.dispose();
+          });
+        });
+      }
+    }
+  });
+}
+
+describe('torch fixtures: every listed pointwise case has a table entry', () => {
+  const listings = new Map(POINTWISE_LIST.flatMap(([, { pointwise: k }]) => (k.torch?.listed ? [[k.torch.file, k.torch.listed] as const] : [])));
+  for (const [file, listed] of listings) {
+    it(`${file} metadata '${listed}'`, () => {
+      const keys = JSON.parse(fixtures(file).meta[listed]) as string[];
+      const covered = POINTWISE_LIST.flatMap(([, d]) => (d.pointwise.torch?.file === file ? d.pointwise.torch.cases.map((t) => t.key) : []));
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.filter((key) => !covered.includes(key)), 'fixture cases no table entry runs').toEqual([]);
+    });
+  }
+});

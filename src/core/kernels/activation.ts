@@ -10,96 +10,112 @@ import * as check from '../check.js';
 import { count, sameOrDisjoint, type KernelOpts } from './elementwise.js';
 
 
-type Forward = (y: number, x: number, n: number) => void;
-type Backward = (dx: number, dy: number, y: number, n: number) => void;
 type Masked = (out: number, a: number, mask: number, n: number) => void;
-type SlopeForward = (y: number, x: number, n: number, slope: number) => void;
-type SlopeBackward = (dx: number, dy: number, y: number, n: number, slope: number) => void;
 type SeededDropout = (y: number, mask: number, x: number, n: number, p: number, seed: number) => void;
+/** A pointwise forward export: (y, x, n, ...hyper-parameters). */
+type PointwiseFwd = (y: number, x: number, n: number, ...params: number[]) => void;
+/** A pointwise backward export: (dx, dy, y, n, ...hyper-parameters). */
+type PointwiseBwd = (dx: number, dy: number, y: number, n: number, ...params: number[]) => void;
 
-/** The activation family's WASM exports. */
+/**
+ * The activation family's WASM exports that are not pointwise ops of the table (dropout). The
+ * pointwise ones (relu_forward, sigmoid_backward, ...) are named by their op table entries
+ * (src/ops/table.ts `pointwise.exports`, each with its `_scalar` twin) and looked up by name.
+ */
 export interface ActivationExports {
-  relu_forward: Forward;
-  relu_forward_scalar: Forward;
-  relu_backward: Backward;
-  relu_backward_scalar: Backward;
-  sigmoid_forward: Forward;
-  sigmoid_forward_scalar: Forward;
-  sigmoid_backward: Backward;
-  sigmoid_backward_scalar: Backward;
-  tanh_forward: Forward;
-  tanh_forward_scalar: Forward;
-  tanh_backward: Backward;
-  tanh_backward_scalar: Backward;
   dropout_forward: Masked;
   dropout_forward_scalar: Masked;
   dropout_backward: Masked;
   dropout_backward_scalar: Masked;
-  leaky_relu_forward: SlopeForward;
-  leaky_relu_forward_scalar: SlopeForward;
-  leaky_relu_backward: SlopeBackward;
-  leaky_relu_backward_scalar: SlopeBackward;
   dropout_seeded_forward: SeededDropout;
   dropout_seeded_forward_scalar: SeededDropout;
 }
-
-type Name = 'relu_forward' | 'relu_backward' | 'sigmoid_forward' | 'sigmoid_backward' | 'tanh_forward' | 'tanh_backward';
 
 function fn<K extends keyof ActivationExports>(core: Core, name: K, opts?: KernelOpts): ActivationExports[K] {
   const f = core.fns<ActivationExports>();
   return (opts?.scalar ? f[`${name}_scalar` as K] : f[name]) as ActivationExports[K];
 }
 
-function forward(op: string, name: Name, core: Core, y: Buf, x: Buf, n: number | undefined, opts?: KernelOpts): void {
+/** The pointwise export `name` (or its `_scalar` twin); a name the core lacks is an error, not a TypeError later. */
+function pointwiseExport<F>(op: string, core: Core, name: string, opts?: KernelOpts): F {
+  const full = opts?.scalar ? `${name}_scalar` : name;
+  const f = core.fns<Record<string, F | undefined>>()[full];
+  if (typeof f !== 'function') throw new Error(`${op}: the core has no export ${full}`);
+  return f;
+}
+
+function checkParams(op: string, params: readonly number[]): void {
+  for (const p of params) if (typeof p !== 'number' || Number.isNaN(p)) throw new Error(`${op}: hyper-parameters must be numbers, got ${p}`);
+}
+
+function forward(op: string, name: string, core: Core, y: Buf, x: Buf, params: readonly number[], n: number | undefined, opts?: KernelOpts): void {
   const m = count(op, 'y', y, n);
   check.buf(op, 'y', y, m);
   check.buf(op, 'x', x, m);
   sameOrDisjoint(op, m, ['y', y], ['x', x]);
-  (fn(core, name, opts) as Forward)(y.ptr, x.ptr, m);
+  checkParams(op, params);
+  pointwiseExport<PointwiseFwd>(op, core, name, opts)(y.ptr, x.ptr, m, ...params);
 }
 
 /** (dx, dy, third): the three buffers of every backward kernel; `third` is y or the mask. */
-function backward(
-  op: string, name: Name | 'dropout_backward', core: Core,
-  dx: Buf, dy: Buf, third: Buf, thirdName: string, n: number | undefined, opts?: KernelOpts,
-): void {
+function checkBackward(op: string, dx: Buf, dy: Buf, third: Buf, thirdName: string, n: number | undefined): number {
   const m = count(op, 'dx', dx, n);
   check.buf(op, 'dx', dx, m);
   check.buf(op, 'dy', dy, m);
   check.buf(op, thirdName, third, m);
   sameOrDisjoint(op, m, ['dx', dx], ['dy', dy]);
   sameOrDisjoint(op, m, ['dx', dx], [thirdName, third]);
-  (fn(core, name, opts) as Backward)(dx.ptr, dy.ptr, third.ptr, m);
+  return m;
+}
+
+function backward(op: string, name: string, core: Core, dx: Buf, dy: Buf, y: Buf, params: readonly number[], n: number | undefined, opts?: KernelOpts): void {
+  const m = checkBackward(op, dx, dy, y, 'y', n);
+  checkParams(op, params);
+  pointwiseExport<PointwiseBwd>(op, core, name, opts)(dx.ptr, dy.ptr, y.ptr, m, ...params);
+}
+
+/**
+ * y = f(x) through the pointwise forward export `name` (an op table entry's
+ * `pointwise.exports.forward`) with its hyper-parameters after (y, x, n). May run in place.
+ * The table's pointwise ops, their kernel tests and benchmarks call this.
+ */
+export function pointwiseForward(core: Core, name: string, y: Buf, x: Buf, params: readonly number[] = [], n?: number, opts?: KernelOpts): void {
+  forward(name, name, core, y, x, params, n, opts);
+}
+
+/** dx += dy * f'(.) through the pointwise backward export `name`, reading the forward output y. */
+export function pointwiseBackward(core: Core, name: string, dx: Buf, dy: Buf, y: Buf, params: readonly number[] = [], n?: number, opts?: KernelOpts): void {
+  backward(name, name, core, dx, dy, y, params, n, opts);
 }
 
 /** y = max(x, 0). */
 export function reluForward(core: Core, y: Buf, x: Buf, n?: number, opts?: KernelOpts): void {
-  forward('reluForward', 'relu_forward', core, y, x, n, opts);
+  forward('reluForward', 'relu_forward', core, y, x, [], n, opts);
 }
 
 /** dx += dy where y > 0 (y: the forward output). */
 export function reluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
-  backward('reluBackward', 'relu_backward', core, dx, dy, y, 'y', n, opts);
+  backward('reluBackward', 'relu_backward', core, dx, dy, y, [], n, opts);
 }
 
 /** y = 1 / (1 + exp(-x)), stable for any x. */
 export function sigmoidForward(core: Core, y: Buf, x: Buf, n?: number, opts?: KernelOpts): void {
-  forward('sigmoidForward', 'sigmoid_forward', core, y, x, n, opts);
+  forward('sigmoidForward', 'sigmoid_forward', core, y, x, [], n, opts);
 }
 
 /** dx += dy * y * (1 - y) (y: the forward output). */
 export function sigmoidBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
-  backward('sigmoidBackward', 'sigmoid_backward', core, dx, dy, y, 'y', n, opts);
+  backward('sigmoidBackward', 'sigmoid_backward', core, dx, dy, y, [], n, opts);
 }
 
 /** y = tanh(x). */
 export function tanhForward(core: Core, y: Buf, x: Buf, n?: number, opts?: KernelOpts): void {
-  forward('tanhForward', 'tanh_forward', core, y, x, n, opts);
+  forward('tanhForward', 'tanh_forward', core, y, x, [], n, opts);
 }
 
 /** dx += dy * (1 - y*y) (y: the forward output). */
 export function tanhBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
-  backward('tanhBackward', 'tanh_backward', core, dx, dy, y, 'y', n, opts);
+  backward('tanhBackward', 'tanh_backward', core, dx, dy, y, [], n, opts);
 }
 
 /** y = x * mask; the mask holds 0 or 1/(1-p) (made by the Dropout layer). */
@@ -116,7 +132,8 @@ export function dropoutForward(core: Core, y: Buf, x: Buf, mask: Buf, n?: number
 
 /** dx += dy * mask (the forward's mask). */
 export function dropoutBackward(core: Core, dx: Buf, dy: Buf, mask: Buf, n?: number, opts?: KernelOpts): void {
-  backward('dropoutBackward', 'dropout_backward', core, dx, dy, mask, 'mask', n, opts);
+  const m = checkBackward('dropoutBackward', dx, dy, mask, 'mask', n);
+  fn(core, 'dropout_backward', opts)(dx.ptr, dy.ptr, mask.ptr, m);
 }
 
 function checkSlope(op: string, slope: number): void {
@@ -125,26 +142,14 @@ function checkSlope(op: string, slope: number): void {
 
 /** y = x > 0 ? x : slope*x, 0 <= slope < 1 (rounded to f32 once, as PyTorch). May run in place. */
 export function leakyReluForward(core: Core, y: Buf, x: Buf, slope: number, n?: number, opts?: KernelOpts): void {
-  const op = 'leakyReluForward';
-  checkSlope(op, slope);
-  const m = count(op, 'y', y, n);
-  check.buf(op, 'y', y, m);
-  check.buf(op, 'x', x, m);
-  sameOrDisjoint(op, m, ['y', y], ['x', x]);
-  fn(core, 'leaky_relu_forward', opts)(y.ptr, x.ptr, m, slope);
+  checkSlope('leakyReluForward', slope);
+  forward('leakyReluForward', 'leaky_relu_forward', core, y, x, [slope], n, opts);
 }
 
 /** dx += y > 0 ? dy : slope*dy (y: the forward output; y > 0 exactly where x > 0). */
 export function leakyReluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, slope: number, n?: number, opts?: KernelOpts): void {
-  const op = 'leakyReluBackward';
-  checkSlope(op, slope);
-  const m = count(op, 'dx', dx, n);
-  check.buf(op, 'dx', dx, m);
-  check.buf(op, 'dy', dy, m);
-  check.buf(op, 'y', y, m);
-  sameOrDisjoint(op, m, ['dx', dx], ['dy', dy]);
-  sameOrDisjoint(op, m, ['dx', dx], ['y', y]);
-  fn(core, 'leaky_relu_backward', opts)(dx.ptr, dy.ptr, y.ptr, m, slope);
+  checkSlope('leakyReluBackward', slope);
+  backward('leakyReluBackward', 'leaky_relu_backward', core, dx, dy, y, [slope], n, opts);
 }
 
 /**
