@@ -125,6 +125,12 @@ describe('model specs', () => {
     model.free();
   });
 
+  it('every plain activation of the op table is a layer type (softplus too) and an --activation choice', () => {
+    const m = buildModel(tiny([{ type: 'softplus', name: 'sp' }, { type: 'flatten' }, { type: 'linear', units: 2 }]));
+    expect(m.summary()).toMatch(/sp \(Softplus\)/);
+    expect(JSON.stringify(withActivation(LENET_SPEC, 'softplus'))).toContain('{"type":"softplus","name":"relu1"}');
+  });
+
   it('parseModelSpec accepts exactly the shipped files', () => {
     for (const name of SHIPPED_MODELS) {
       const raw = JSON.parse(readFileSync(join(__dirname, '..', 'models', `${name}.json`), 'utf8'));

@@ -13,7 +13,7 @@ import { SCHEDULES, FLAVORS, INITS, TRAJECTORY_KEYS, type FitOptions } from '../
 import { LOSSES, type LossSpec } from '../train/losses.js';
 import { fit, type FitResult } from '../train/fit.js';
 import { fmtTime } from '../train/progress.js';
-import { parseModelSpec, withActivation, type ModelSpec, type Activation } from '../nn/spec.js';
+import { parseModelSpec, withActivation, ACTIVATIONS, type ModelSpec } from '../nn/spec.js';
 import { shippedSpec, SHIPPED_MODELS } from '../nn/zoo.js';
 import { loadDataset, DATASET_NAMES } from '../data/datasets.js';
 
@@ -38,7 +38,7 @@ export function trainFlags(defaults: { out: string; epochs: string; shift: strin
     'no-nesterov': { type: 'boolean', help: 'classical momentum' },
     'weight-decay': { type: 'string', arg: 'L', default: '0.0005', help: 'L2 weight decay λ: minimises E(w) + λ/2·||w||²' },
     init: { type: 'string', arg: 'SCHEME', help: "weight initialisation of every conv and linear layer: lecun (normal, σ = 1/√fan_in), he, xavier or torch (PyTorch's default uniform); default: the spec's" },
-    activation: { type: 'string', arg: 'NAME', help: 'replace every hidden activation of the spec: relu, sigmoid, tanh or leaky_relu' },
+    activation: { type: 'string', arg: 'NAME', help: `replace every hidden activation of the spec: ${ACTIVATIONS.join(', ')}` },
     shift: { type: 'string', arg: 'PX', default: defaults.shift, help: 'augmentation: translate training images by up to ±PX pixels (0: off)' },
     hflip: { type: 'boolean', default: false, help: 'augmentation: flip training images left-right with probability 1/2' },
     seed: { type: 'string', arg: 'N', default: '1', help: 'seed for initialisation, shuffling and augmentation' },
@@ -125,7 +125,7 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
 
   let spec = ck?.model && !has.has('model') ? parseModelSpec(ck.model) : readSpec(s('model') ?? 'lenet');
   const act = s('activation');
-  if (act !== undefined) spec = withActivation(spec, choice('activation', act, ['relu', 'sigmoid', 'tanh', 'leaky_relu'] as Activation[]));
+  if (act !== undefined) spec = withActivation(spec, choice('activation', act, ACTIVATIONS));
   const lossName = s('loss');
   const smoothing = s('label-smoothing') === undefined ? undefined : num('label-smoothing', s('label-smoothing'), { min: 0, max: 0.999 });
   if (smoothing !== undefined && lossName !== undefined && lossName !== 'softmax_xent') throw new UsageError(`--label-smoothing goes with --loss softmax_xent, not ${lossName}`);

@@ -228,6 +228,15 @@ abstract class Elementwise implements Layer {
   }
 }
 
+/** Any activation of the op table that takes no attrs (softplus, ...), by its op name. */
+export class Activation extends Elementwise {
+  readonly kind: string;
+  constructor(protected readonly op: PlainActivation) {
+    super();
+    this.kind = op.charAt(0).toUpperCase() + op.slice(1);
+  }
+}
+
 export class ReLU extends Elementwise {
   readonly kind = 'ReLU';
   protected readonly op = 'relu' as const;

@@ -7,7 +7,8 @@ import type { Shape, Tensor } from '../tensor.js';
 import { shapeStr, sizeOf } from '../tensor.js';
 import { InputError } from '../errors.js';
 import type { InitScheme, ParamSpec } from './params.js';
-import { Conv2d, Linear, MaxPool2d, AvgPool2d, GlobalAvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Flatten, Dropout, type Ctx, type Layer } from './layers.js';
+import { Conv2d, Linear, MaxPool2d, AvgPool2d, GlobalAvgPool2d, ReLU, LeakyReLU, Sigmoid, Tanh, Activation as ActivationLayer, Flatten, Dropout, type Ctx, type Layer } from './layers.js';
+import { PLAIN_ACTIVATIONS, type PlainActivation } from '../ops/table.js';
 import { BatchNorm, Concat, Residual } from './blocks.js';
 import { Sequential, summaryTable } from './sequential.js';
 
@@ -19,7 +20,7 @@ type Padding = 'same' | 'valid' | Pair;
 export interface Conv2dSpec { type: 'conv2d'; name?: string; filters: number; kernel: Pair; stride?: Pair; padding?: Padding; init?: InitScheme; biasInit?: InitScheme }
 export interface LinearSpec { type: 'linear'; name?: string; units: number; init?: InitScheme; biasInit?: InitScheme }
 export interface PoolSpec { type: 'maxpool2d' | 'avgpool2d'; name?: string; kernel: Pair; stride?: Pair; padding?: Pair }
-export interface PlainSpec { type: 'relu' | 'sigmoid' | 'tanh' | 'flatten' | 'global_avgpool'; name?: string }
+export interface PlainSpec { type: PlainActivation | 'flatten' | 'global_avgpool'; name?: string }
 export interface LeakyReluSpec { type: 'leaky_relu'; name?: string; slope?: number }
 export interface DropoutSpec { type: 'dropout'; name?: string; p: number }
 export interface BatchNormSpec { type: 'batchnorm'; name?: string; eps?: number; momentum?: number }
@@ -54,8 +55,9 @@ export interface ModelSpec {
 export class SpecError extends InputError {}
 
 const INITS: readonly InitScheme[] = ['lecun', 'he', 'xavier', 'torch', 'zeros'];
-const ACTIVATIONS = ['relu', 'sigmoid', 'tanh'] as const;
-export type Activation = (typeof ACTIVATIONS)[number] | 'leaky_relu';
+/** Every activation a spec (and --activation) can name: the op table's plain ones, and leaky_relu with its slope. */
+export type Activation = PlainActivation | 'leaky_relu';
+export const ACTIVATIONS: readonly Activation[] = [...PLAIN_ACTIVATIONS, 'leaky_relu'];
 
 /** Per layer type: its allowed keys (besides type and name) and which of them are required. */
 const KEYS: Record<LayerType, { required: string[]; optional: string[] }> = {
@@ -63,9 +65,6 @@ const KEYS: Record<LayerType, { required: string[]; optional: string[] }> = {
   linear: { required: ['units'], optional: ['init', 'biasInit'] },
   maxpool2d: { required: ['kernel'], optional: ['stride', 'padding'] },
   avgpool2d: { required: ['kernel'], optional: ['stride', 'padding'] },
-  relu: { required: [], optional: [] },
-  sigmoid: { required: [], optional: [] },
-  tanh: { required: [], optional: [] },
   flatten: { required: [], optional: [] },
   global_avgpool: { required: [], optional: [] },
   leaky_relu: { required: [], optional: ['slope'] },
@@ -73,6 +72,7 @@ const KEYS: Record<LayerType, { required: string[]; optional: string[] }> = {
   batchnorm: { required: [], optional: ['eps', 'momentum'] },
   residual: { required: ['body'], optional: ['shortcut'] },
   concat: { required: ['branches'], optional: [] },
+  ...(Object.fromEntries(PLAIN_ACTIVATIONS.map((a) => [a, { required: [], optional: [] }])) as unknown as Record<PlainActivation, { required: string[]; optional: string[] }>),
 };
 export const LAYER_TYPES = Object.keys(KEYS) as LayerType[];
 
@@ -286,6 +286,9 @@ function makeLayer(l: LayerSpec, init: InitScheme, where: string): Layer {
       return new Sigmoid();
     case 'tanh':
       return new Tanh();
+    default:
+      if ((PLAIN_ACTIVATIONS as readonly string[]).includes(l.type)) return new ActivationLayer(l.type as PlainActivation);
+      throw new SpecError(`model spec: ${where}: unknown layer type ${l.type}`);
     case 'flatten':
       return new Flatten();
     case 'global_avgpool':
@@ -393,7 +396,7 @@ function mapLayers(list: LayerSpec[], f: (l: LayerSpec) => LayerSpec): LayerSpec
 
 /** The spec with every hidden activation (relu, sigmoid, tanh, leaky_relu) replaced by `act`; names kept. */
 export function withActivation(spec: ModelSpec, act: Activation): ModelSpec {
-  const isAct = (t: string) => (ACTIVATIONS as readonly string[]).includes(t) || t === 'leaky_relu';
+  const isAct = (t: string) => (ACTIVATIONS as readonly string[]).includes(t);
   return {
     ...spec,
     layers: mapLayers(spec.layers, (l) => (isAct(l.type) ? ({ type: act, ...(l.name ? { name: l.name } : {}) } as LayerSpec) : l)),

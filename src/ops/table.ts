@@ -890,6 +890,9 @@ export type PlainActivation = {
   [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? (NoAttrs extends AttrsOf<K> ? K : never) : never;
 }[OpName];
 
+/** The plain activations at run time (their attrs are empty), for specs and the CLI's --activation. */
+export const PLAIN_ACTIVATIONS = POINTWISE_LIST.filter(([, d]) => Object.keys(d.pointwise.bench.attrs).length === 0).map(([n]) => n) as PlainActivation[];
+
 /** The entry for `name` as a plain OpDef. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function opDef(name: OpName): OpDef<any> {
