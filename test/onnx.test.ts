@@ -4,13 +4,18 @@
 // that uses every other layer type; plus the errors for a model that does not fit the spec.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as ort from 'onnxruntime-web';
 import { exportOnnx } from '../src/io/onnx.js';
 import { loadWeights } from '../src/io/checkpoint.js';
+import { saveModel } from '../src/io/model_file.js';
 import { buildModel, type ModelSpec } from '../src/nn/spec.js';
 import { LENET_SPEC } from '../src/nn/lenet.js';
 import { shippedSpec } from '../src/nn/zoo.js';
 import { BoundModel } from '../src/train/model.js';
+import { lenet } from '../src/nn/lenet.js';
 import { core, expectClose, randn } from './helpers/index.js';
 
 const FIXTURE = join(__dirname, 'fixtures', 'torch', 'lenet_state.safetensors');
@@ -117,5 +122,75 @@ describe('exportOnnx', () => {
     const shorter: ModelSpec = { ...LENET_SPEC, layers: LENET_SPEC.layers.slice(0, 8) };
     expect(() => exportOnnx(model, shorter)).toThrow(/parameters the spec does not use: fc2\.weight, fc2\.bias/);
     model.free();
+  });
+});
+
+const CLI = join(__dirname, '..', 'dist', 'src', 'cli', 'export.js');
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('iruka export --onnx', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'iruka-onnx-'));
+    return () => rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--help names the flags', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--onnx', '--weights', '--out']) expect(r.out).toContain(flag);
+  });
+
+  it('writes a checkpoint with its spec inside as ONNX that runs in onnxruntime-web like predict', async () => {
+    const spec = shippedSpec('resnet_mnist');
+    const model = bind(spec);
+    model.params.init(4);
+    scrambleBatchNorm(model, 30);
+    const ckpt = join(dir, 'resnet.safetensors');
+    saveModel(ckpt, model, spec);
+    const out = join(dir, 'resnet.onnx');
+    const r = run(['--onnx', '--weights', ckpt, '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^wrote .*resnet\.onnx \([\d,]+ bytes, ONNX opset 13, model resnet_mnist/);
+    expect(readFileSync(out).equals(exportOnnx(model, spec))).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    await expectSameLogits(model, spec, 3, 4);
+    model.free();
+  });
+
+  it('a PyTorch state_dict exports with --model naming its spec', () => {
+    const out = join(dir, 'lenet.onnx');
+    const r = run(['--onnx', '--weights', FIXTURE, '--model', 'lenet', '--out', out]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const model = new BoundModel(core('simd'), lenet(), LENET_SPEC.input);
+    loadWeights(FIXTURE, model.params);
+    expect(readFileSync(out).equals(exportOnnx(model, LENET_SPEC))).toBe(true);
+    model.free();
+  });
+
+  it('bad usage and bad input: exit 2, one line, nothing written', () => {
+    const out = join(dir, 'never.onnx');
+    const cases: Array<[string[], RegExp]> = [
+      [['--weights', FIXTURE, '--out', out], /say which format to write: --onnx/],
+      [['--onnx', '--out', out], /--weights CKPT is required/],
+      [['--onnx', '--weights', FIXTURE], /--out FILE is required/],
+      [['--onnx', '--weights', join(dir, 'missing.safetensors'), '--out', out], /missing\.safetensors: cannot read checkpoint: no such file/],
+      [['--onnx', '--weights', FIXTURE, '--out', out, '--opset', '9'], /unknown flag '--opset'/],
+      [['--onnx', '--weights', FIXTURE, '--out', out, '--model', 'resnet_mnist'], /stem\.weight/],
+      [['--onnx', '--weights', FIXTURE, '--out', out, '--model', 'nosuch'], /model 'nosuch' is neither a \.json file nor a shipped model/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.split('\n')[0]).toMatch(/^export: error: /);
+      expect(r.err).toMatch(message);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 });
