@@ -13,7 +13,7 @@ import { loadWeights } from '../src/io/checkpoint.js';
 import { saveModel } from '../src/io/model_file.js';
 import { buildModel, type ModelSpec } from '../src/nn/spec.js';
 import { LENET_SPEC } from '../src/nn/lenet.js';
-import { shippedSpec } from '../src/nn/zoo.js';
+import { shippedSpec, SHIPPED_MODELS } from '../src/nn/zoo.js';
 import { BoundModel } from '../src/train/model.js';
 import { lenet } from '../src/nn/lenet.js';
 import { core, expectClose, randn } from './helpers/index.js';
@@ -112,6 +112,23 @@ describe('exportOnnx', () => {
     model.params.init(5);
     scrambleBatchNorm(model, 20);
     await expectSameLogits(model, EVERYTHING, 4, 3);
+    model.free();
+  });
+
+  it.each(SHIPPED_MODELS)('the shipped %s with random weights', async (name) => {
+    const spec = shippedSpec(name);
+    const model = bind(spec);
+    model.params.init(6);
+    scrambleBatchNorm(model, 40);
+    await expectSameLogits(model, spec, 2, 5);
+    model.free();
+  });
+
+  it('a vector input [F] (no image axes)', async () => {
+    const spec: ModelSpec = { input: [9], layers: [{ type: 'linear', units: 6 }, { type: 'tanh' }, { type: 'dropout', p: 0.5 }, { type: 'linear', units: 3 }] };
+    const model = bind(spec);
+    model.params.init(7);
+    await expectSameLogits(model, spec, 5, 6);
     model.free();
   });
 
