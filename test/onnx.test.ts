@@ -138,6 +138,8 @@ describe('exportOnnx', () => {
     expect(() => exportOnnx(model, other)).toThrow(/parameter 'head\.weight' that the model lacks/);
     const shorter: ModelSpec = { ...LENET_SPEC, layers: LENET_SPEC.layers.slice(0, 8) };
     expect(() => exportOnnx(model, shorter)).toThrow(/parameters the spec does not use: fc2\.weight, fc2\.bias/);
+    const wider: ModelSpec = { ...LENET_SPEC, layers: LENET_SPEC.layers.map((l) => (l.name === 'fc1' ? { ...l, units: 400 } : l)) };
+    expect(() => exportOnnx(model, wider)).toThrow(/parameter 'fc1\.weight' is \[500,1250\] in the model but \[400,1250\] in the spec/);
     model.free();
   });
 });

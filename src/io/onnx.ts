@@ -5,7 +5,7 @@
 // (src/io/protobuf.ts, field numbers from onnx.proto) and nothing here needs Node.
 import { Message } from './protobuf.js';
 import type { BoundModel } from '../train/model.js';
-import { layerNames, parseModelSpec, type LayerSpec, type ModelSpec } from '../nn/spec.js';
+import { Model, layerNames, parseModelSpec, type LayerSpec, type ModelSpec } from '../nn/spec.js';
 import { padFor } from '../ops/shapes.js';
 import { InputError } from '../errors.js';
 
@@ -186,6 +186,16 @@ function encodeValueInfo(name: string, dims: Array<number | string>): Message {
   return new Message().string(1, name).message(2, new Message().message(1, tensorType));
 }
 
+/** Every parameter the spec declares has the model's shape (names alone would let a wider layer through). */
+function checkShapes(model: BoundModel, spec: ModelSpec): void {
+  for (const p of new Model(spec).paramSpecs()) {
+    const e = model.params.byName.get(p.name);
+    if (e && e.shape.join(',') !== p.shape.join(',')) {
+      throw new InputError(`exportOnnx: parameter '${p.name}' is [${e.shape.join(',')}] in the model but [${p.shape.join(',')}] in the spec (is this model built from this spec?)`);
+    }
+  }
+}
+
 /**
  * The model as an ONNX file (opset 13): inputs `input` [N, ...spec.input], outputs `output`
  * [N, ...the model's output], for any batch size N. Inference semantics: dropout is the
@@ -195,6 +205,7 @@ function encodeValueInfo(name: string, dims: Array<number | string>): Message {
  */
 export function exportOnnx(model: BoundModel, spec: ModelSpec): Uint8Array {
   const checked = parseModelSpec(spec);
+  checkShapes(model, checked);
   const g = new Graph(model);
   const last = addList(g, checked.layers, 'input', '');
   const unused = model.params.entries.filter((e) => e.kind !== 'int' && !g.initializers.has(e.name)).map((e) => e.name);
