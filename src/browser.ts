@@ -25,3 +25,4 @@ export { permutation, batches } from './data/batches.js';
 export { encodeSafetensors, decodeSafetensors, expectTensor, type SafeTensor, type SafeDType, type TensorIn } from './io/safetensors_codec.js';
 export { applyWeights, stateTensors } from './io/weights.js';
 export { InputError } from './errors.js';
+export { exportOnnx, ONNX_OPSET, ONNX_OPS } from './io/onnx.js';

@@ -39,3 +39,4 @@ export { saveCheckpoint, loadCheckpoint, loadWeights, checkpointInfo, type Check
 export { saveModel, loadModel, WEIGHTS_FORMAT, type LoadedModel } from './io/model_file.js';
 export { applyWeights, stateTensors } from './io/weights.js';
 export { InputError } from './errors.js';
+export { exportOnnx, ONNX_OPSET, ONNX_OPS } from './io/onnx.js';

@@ -238,8 +238,8 @@ export function buildModel(spec: ModelSpec | unknown): Model {
   return new Model(parseModelSpec(spec));
 }
 
-/** Default layer names: the type and a count per type (conv2d_1, conv2d_2, relu_1, ...). */
-function layerNames(list: LayerSpec[]): string[] {
+/** Each layer's name in a list: its own, else the type and a count per type (conv2d_1, conv2d_2, relu_1, ...). */
+export function layerNames(list: LayerSpec[]): string[] {
   const counts = new Map<string, number>();
   const taken = new Set(list.map((l) => l.name).filter(Boolean));
   return list.map((l) => {
