@@ -136,3 +136,12 @@ describe('fit', () => {
     expect(() => buildModel({ input: [1, 8, 8], layers: [{ type: 'conv2d', filters: 2, kernel: 3, stride: 0 }] })).toThrow(/stride must be an integer in \[1, 4096\], got 0/);
   });
 });
+
+describe('loadModel', () => {
+  it('loads a PyTorch state_dict (no spec of ours in its metadata) as the reference LeNet', () => {
+    const { model, spec } = loadModel(join(__dirname, 'fixtures', 'torch', 'lenet_state.safetensors'), loadCoreSync({ flavor: 'simd' }));
+    expect(spec.name).toBe('lenet');
+    expect(model.params.size).toBe(656080);
+    model.free();
+  });
+});

@@ -124,8 +124,8 @@ describe('exportOnnx', () => {
     model.free();
   });
 
-  it('a vector input [F] (no image axes)', async () => {
-    const spec: ModelSpec = { input: [9], layers: [{ type: 'linear', units: 6 }, { type: 'tanh' }, { type: 'dropout', p: 0.5 }, { type: 'linear', units: 3 }] };
+  it('a vector input [F] (no image axes), softplus', async () => {
+    const spec: ModelSpec = { input: [9], layers: [{ type: 'linear', units: 6 }, { type: 'tanh' }, { type: 'linear', units: 5 }, { type: 'softplus' }, { type: 'dropout', p: 0.5 }, { type: 'linear', units: 3 }] };
     const model = bind(spec);
     model.params.init(7);
     await expectSameLogits(model, spec, 5, 6);

@@ -3,13 +3,13 @@
 // rebuilds the model. Training checkpoints are such files too (with optimizer state beside).
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { stateTensors, applyWeights } from './weights.js';
-import { checkpointInfo, checkTensors, type DataInfo } from './checkpoint.js';
+import { checkpointInfo, checkTensors, CHECKPOINT_FORMAT, type DataInfo } from './checkpoint.js';
 import type { Core } from '../core/load.js';
 import { Model, parseModelSpec, type ModelSpec } from '../nn/spec.js';
 import { LENET_SPEC } from '../nn/lenet.js';
 import { BoundModel } from '../train/model.js';
 import type { LossSpec } from '../train/losses.js';
-import { InputError } from '../errors.js';
+import { InputError, asInput } from '../errors.js';
 
 export const WEIGHTS_FORMAT = 'iruka-weights-1';
 
@@ -38,7 +38,9 @@ export interface LoadedModel {
  */
 export function loadModel(path: string, core: Core): LoadedModel {
   const { tensors, metadata } = readSafetensors(path);
-  const info = checkpointInfo(metadata, path);
+  // another producer's metadata (a PyTorch state_dict's) means nothing to us: no spec, the LeNet
+  const ours = metadata.format === CHECKPOINT_FORMAT || metadata.format === WEIGHTS_FORMAT;
+  const info = ours ? asInput(() => checkpointInfo(metadata, path)) : { flags: {} as Record<string, unknown>, model: undefined, loss: undefined, data: undefined };
   let spec: ModelSpec;
   try {
     spec = parseModelSpec(info.model ?? LENET_SPEC);

@@ -30,6 +30,7 @@ export const ONNX_OPS: Record<LayerSpec['type'], string> = {
   leaky_relu: 'LeakyRelu',
   sigmoid: 'Sigmoid',
   tanh: 'Tanh',
+  softplus: 'Softplus',
   flatten: 'Flatten',
   dropout: 'Identity',
   batchnorm: 'BatchNormalization',
@@ -127,6 +128,8 @@ function addLayer(g: Graph, l: LayerSpec, x: string, full: string): string {
       return g.node('Sigmoid', [x], full);
     case 'tanh':
       return g.node('Tanh', [x], full);
+    case 'softplus':
+      return g.node('Softplus', [x], full);
     case 'flatten':
       return g.node('Flatten', [x], full, [{ name: 'axis', int: 1 }]);
     case 'dropout':
