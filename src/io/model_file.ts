@@ -4,6 +4,7 @@
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { stateTensors, applyWeights } from './weights.js';
 import { checkpointInfo, checkTensors, type DataInfo } from './checkpoint.js';
+import { verifyChecksum, checkFiniteTensors } from './integrity.js';
 import type { Core } from '../core/load.js';
 import { Model, parseModelSpec, type ModelSpec } from '../nn/spec.js';
 import { LENET_SPEC } from '../nn/lenet.js';
@@ -36,8 +37,10 @@ export interface LoadedModel {
  * spec, from before specs, is the reference LeNet), and loads its weights. Errors name the file
  * and every tensor that is missing or of the wrong shape.
  */
-export function loadModel(path: string, core: Core): LoadedModel {
+export function loadModel(path: string, core: Core, opts: { allowNonfinite?: boolean } = {}): LoadedModel {
   const { tensors, metadata } = readSafetensors(path);
+  verifyChecksum(tensors, metadata, path);
+  checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
   const info = checkpointInfo(metadata, path);
   let spec: ModelSpec;
   try {

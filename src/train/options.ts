@@ -46,6 +46,8 @@ export interface FitOptions {
   out?: string;
   /** continue exactly from this checkpoint */
   resume?: string;
+  /** load a --resume checkpoint even if it holds NaN/Inf weights (refused by default) */
+  allowNonfinite: boolean;
   /** also write the checkpoint every N optimizer steps (0: at epoch ends only) */
   checkpointEvery: number;
   flavor: Flavor | 'auto';
@@ -82,6 +84,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | '
   evalBatch: 500,
   checkpointEvery: 500,
   flavor: 'auto',
+  allowNonfinite: false,
 });
 
 /** The settings that decide the trajectory: a resumed run must have the same, or it would not continue exactly. */
@@ -155,6 +158,7 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   number(o, 'evalBatch', { int: true, min: 1, max: 1 << 16 });
   number(o, 'checkpointEvery', { int: true, min: 0 });
   oneOf(o, 'flavor', FLAVORS);
+  if (typeof o.allowNonfinite !== 'boolean') bad('allowNonfinite', `must be true or false, got ${JSON.stringify(o.allowNonfinite)}`);
   const aug = o.augment as Record<string, unknown>;
   if (typeof aug !== 'object' || aug === null) bad('augment', `must be an object like { shift: 2, hflip: true }, got ${JSON.stringify(aug)}`);
   for (const k of Object.keys(aug)) if (k !== 'shift' && k !== 'hflip' && k !== 'noise') bad('augment', `has an unknown key '${k}' (keys: shift, hflip, noise)`);
