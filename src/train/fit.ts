@@ -250,6 +250,7 @@ class Run {
   async loop(stopAtStep?: number): Promise<boolean> {
     const { o } = this;
     const engine = await this.engine();
+    o.onStart?.({ core: this.core, engine });
     try {
       while (this.epoch < o.epochs) {
         const stopped = await this.trainEpoch(engine, stopAtStep);

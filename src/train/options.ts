@@ -4,7 +4,8 @@
 import { InputError } from '../errors.js';
 import { OPTIMIZERS, type OptimizerName, type ScheduleKind } from '../optim/index.js';
 import type { InitScheme } from '../nn/params.js';
-import type { Flavor } from '../core/load.js';
+import type { Core, Flavor } from '../core/load.js';
+import type { GradEngine } from './engine.js';
 import type { LossSpec } from './losses.js';
 import type { Augment } from '../data/dataset.js';
 import type { EpochMetrics } from './metrics.js';
@@ -53,6 +54,8 @@ export interface FitOptions {
   flavor: Flavor | 'auto';
   /** called with each progress update during an epoch and during evaluation */
   onProgress?: (p: ProgressStats & { phase: 'train' | 'eval'; epoch: number }) => void;
+  /** called once before the first step with the core and the gradient engine (monitoring: the soak samples memory through them) */
+  onStart?: (run: { core: Core; engine: GradEngine }) => void;
   /** called after each epoch with its metrics */
   onEpoch?: (m: EpochMetrics) => void;
   /** log lines (default: none from the library; the CLIs print them) */
@@ -65,7 +68,7 @@ export interface FitOptions {
   stop?: { requested: boolean };
 }
 
-export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | 'resume' | 'onProgress' | 'onEpoch' | 'log' | 'warn' | 'progressOut' | 'stop'>> = Object.freeze({
+export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | 'resume' | 'onProgress' | 'onStart' | 'onEpoch' | 'log' | 'warn' | 'progressOut' | 'stop'>> = Object.freeze({
   epochs: 15,
   batchSize: 64,
   chunkSize: 'auto',
@@ -114,7 +117,7 @@ export class OptionsError extends InputError {}
 
 const KNOWN = new Set<string>([
   ...Object.keys(FIT_DEFAULTS),
-  'loss', 'init', 'out', 'resume', 'onProgress', 'onEpoch', 'log', 'warn', 'progressOut', 'stop',
+  'loss', 'init', 'out', 'resume', 'onProgress', 'onStart', 'onEpoch', 'log', 'warn', 'progressOut', 'stop',
 ]);
 
 function bad(key: string, msg: string): never {
@@ -165,7 +168,7 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   if (aug.shift !== undefined) number(aug, 'shift', { int: true, min: 0, max: 64 });
   if (aug.noise !== undefined) number(aug, 'noise', { min: 0, max: 100 });
   if (aug.hflip !== undefined && typeof aug.hflip !== 'boolean') bad('augment.hflip', 'must be true or false');
-  for (const k of ['onProgress', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
+  for (const k of ['onProgress', 'onStart', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
   if (o.nesterov && o.optimizer === 'sgd' && o.momentum === 0) o.nesterov = false; // Nesterov needs momentum
   return o as unknown as ResolvedOptions;
 }
