@@ -5,7 +5,7 @@
 // evaluated and a checkpoint written (and every N steps), with metrics.jsonl beside it. A stop
 // request (Ctrl-C) and a loss that turns NaN/Inf end the run cleanly, keeping the last good
 // checkpoint.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCoreSync, type Core } from '../core/load.js';
 import { permutation } from '../data/batches.js';
@@ -13,7 +13,7 @@ import { backgroundFill, type Dataset } from '../data/dataset.js';
 import { makeOptimizer, lrAt, type Optimizer } from '../optim/index.js';
 import { loadCheckpoint, checkpointInfo, type CheckpointMeta, type DataInfo } from '../io/checkpoint.js';
 import { readSafetensors } from '../io/safetensors.js';
-import { saveRunCheckpoint, cleanFolder, bestAfter, checkEpochsChange, nanAdvice, clampBatch } from './reliability.js';
+import { saveRunCheckpoint, cleanFolder, makeRunFolder, bestAfter, checkEpochsChange, nanAdvice, clampBatch } from './reliability.js';
 import { checkFitsWasm } from './memory.js';
 import { parseModelSpec, withInit, specKey, Model, type ModelSpec } from '../nn/spec.js';
 import { sumSq } from '../core/kernels/elementwise.js';
@@ -154,14 +154,7 @@ class Run {
   prepareFolder(): void {
     const out = this.o.out;
     if (!out) return;
-    if (existsSync(out) && !statSync(out).isDirectory()) throw new InputError(`--out ${out} is a file, not a folder; name a folder for the run`);
-    try {
-      mkdirSync(out, { recursive: true });
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
-      throw new InputError(`--out ${out}: cannot create the folder (${why})`);
-    }
+    makeRunFolder(out);
     this.ckptPath = join(out, 'checkpoint.safetensors');
     this.bestPath = join(out, 'best.safetensors');
     cleanFolder(out, this.log);

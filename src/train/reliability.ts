@@ -2,6 +2,8 @@
 // files (latest and best) written from one encoding, stale temporaries of a killed run cleared,
 // which run lengths a resumed run may change to, what to say when the loss turns NaN, and a batch
 // larger than the training set.
+import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { encodeCheckpoint, type BestInfo, type CheckpointMeta } from '../io/checkpoint.js';
 import { writeFileAtomic, removeStaleTemporaries } from '../io/safetensors.js';
 import { InputError } from '../errors.js';
@@ -86,4 +88,43 @@ export function clampBatch(o: ResolvedOptions, n: number, chunkAuto: boolean, lo
   log(`note: --batch-size ${o.batchSize} is larger than the ${n} training examples; using ${n} (one step per epoch)`);
   o.batchSize = n;
   if (chunkAuto) o.chunkSize = defaultChunkSize(n);
+}
+
+/**
+ * Creates the run folder and its missing parents, one at a time (Node's recursive mkdir loops
+ * forever under /proc), and says in words what is wrong when it cannot: a file in the way, no
+ * permission, a read-only file system.
+ */
+export function makeRunFolder(out: string): void {
+  const missing: string[] = [];
+  let at = out;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  if (existsSync(at) && !statSync(at).isDirectory()) {
+    throw new InputError(at === out ? `--out ${out} is a file, not a folder; name a folder for the run` : `--out ${out}: ${at} is a file, so no folder can be made under it`);
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const why =
+        code === 'EACCES' || code === 'EPERM' ? `permission denied in ${dirname(dir)}` : code === 'EROFS' ? 'the file system is read-only' : code === 'ENOSPC' ? 'the disk is full' : code === 'ENOENT' ? `${dirname(dir)} does not accept folders` : (e as Error).message;
+      throw new InputError(`--out ${out}: cannot create the folder (${why})`);
+    }
+  }
+  // a folder that exists but takes no files would fail only at the first checkpoint, minutes in
+  const probe = join(out, `.iruka-write-test-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'the file system is read-only' : code === 'ENOSPC' ? 'the disk is full' : (e as Error).message;
+    throw new InputError(`--out ${out}: cannot write files in the folder (${why})`);
+  }
 }
