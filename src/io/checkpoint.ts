@@ -127,14 +127,14 @@ export function loadWeights(path: string, params: Params, opts: { allowNonfinite
 /** Loads a full checkpoint (weights, optimizer state, position) for --resume; its checksum is verified and NaN/Inf refused unless allowNonfinite. */
 export function loadCheckpoint(path: string, params: Params, optimizer: Optimizer, opts: { allowNonfinite?: boolean } = {}): CheckpointMeta {
   const { tensors, metadata } = readSafetensors(path);
-  verifyChecksum(tensors, metadata, path);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`checkpoint ${path} is not an iruka training checkpoint (no format ${CHECKPOINT_FORMAT} in its metadata); it cannot be resumed`);
   }
   if (metadata.optimizer !== optimizer.name) {
     throw new Error(`checkpoint ${path} was trained with optimizer ${metadata.optimizer}, not ${optimizer.name}; pass --optimizer ${metadata.optimizer}`);
   }
-  checkTensors(tensors, params, path);
+  checkTensors(tensors, params, path); // names and shapes are in the header: a file of another model is named as such, not as corrupt
+  verifyChecksum(tensors, metadata, path);
   checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
   const state = Object.entries(optimizer.state()).map(([key, buf]) => ({ buf, t: expectTensor(tensors, `optim.${key}`, [buf.length], path) }));
   const num = (k: string): number => {

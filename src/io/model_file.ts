@@ -39,8 +39,6 @@ export interface LoadedModel {
  */
 export function loadModel(path: string, core: Core, opts: { allowNonfinite?: boolean } = {}): LoadedModel {
   const { tensors, metadata } = readSafetensors(path);
-  verifyChecksum(tensors, metadata, path);
-  checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
   const info = checkpointInfo(metadata, path);
   let spec: ModelSpec;
   try {
@@ -52,6 +50,8 @@ export function loadModel(path: string, core: Core, opts: { allowNonfinite?: boo
   const model = new BoundModel(core, net, spec.input, info.loss);
   try {
     checkTensors(tensors, model.params, path);
+    verifyChecksum(tensors, metadata, path);
+    checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
     applyWeights(tensors, model.params, path);
   } catch (e) {
     model.free();
