@@ -191,7 +191,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
   for (const n of notes) log(`note: ${n}`);
   const stop = hooks.stop ?? { requested: false };
   const onSigint = () => {
-    if (stop.requested) quitAtOnce(cmd, argv, p.options.out!, log); // a second Ctrl-C: leave now
+    if (stop.requested) quitAtOnce(cmd, argv, p.options.out!, p.options.resume, log); // a second Ctrl-C: leave now
     stop.requested = true;
     process.stderr.write('\nInterrupted: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)\n');
   };
@@ -230,8 +230,9 @@ function resumeLine(cmd: TrainCommand, argv: string[], ckpt: string): string {
  * A second Ctrl-C: exit now, without finishing the step. Checkpoints are written synchronously,
  * so this handler never runs during a write: the file on disk is the last complete one.
  */
-function quitAtOnce(cmd: TrainCommand, argv: string[], out: string, log: (l: string) => void): never {
-  const ckpt = join(out, 'checkpoint.safetensors');
+function quitAtOnce(cmd: TrainCommand, argv: string[], out: string, resumedFrom: string | undefined, log: (l: string) => void): never {
+  const written = join(out, 'checkpoint.safetensors');
+  const ckpt = existsSync(written) || !resumedFrom ? written : resumedFrom;
   process.stderr.write('\nStopped at once (second Ctrl-C); the current step is lost\n');
   if (existsSync(ckpt)) {
     const step = (() => {
