@@ -113,6 +113,20 @@ describe('batch sizes', () => {
   });
 });
 
+describe('numeric flags say which flag, which bound and why', () => {
+  it.each([
+    [['--momentum', '1'], /^train:mnist: error: --momentum must be <= 0\.999, got '1'; in \[0, 1\): at 1 the velocity never decays/],
+    [['--gamma', '1.5'], /^train:mnist: error: --gamma must be <= 1, got '1\.5'; a decay factor in \(0, 1\]: above 1 the rate would grow/],
+    [['--workers', '1000'], /^train:mnist: error: --workers must be <= 256, got '1000'; threads, each with its own WebAssembly instance/],
+    [['--lr', '1e9'], /^train:mnist: error: --lr must be <= 1000000, got '1e9'; .*rates above 1e6 only produce NaN/],
+    [['--batch-size', '1e9'], /^train:mnist: error: --batch-size must be <= 1048576, got '1e9'; examples per step; a batch larger than the training set is clamped/],
+  ])('%j', (args, msg) => {
+    const r = run([...QUICK, ...args, '--out', join(dir, 'flags')]);
+    expect(r.code).toBe(2);
+    expect(r.err.split('\n')[0]).toMatch(msg);
+  });
+});
+
 describe('--out problems in words', () => {
   it.each([
     ['a file', (f: string) => f, /--out .*afile is a file, not a folder; name a folder for the run/],
