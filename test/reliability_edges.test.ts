@@ -79,6 +79,9 @@ describe('verifiable checkpoints', () => {
     const r = run([...QUICK, '--lr', '1e5', '--warmup', '0', '--checkpoint-every', '1', '--out', join(dir, 'nan-lr')]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/The likely cause is a learning rate too high .*--lr is 100000 \(sgd\) with no warm-up; try --lr 1\.0e\+4 and --warmup 1/);
+    // stopped inside epoch 1: no epoch finished, so no metrics.jsonl at all (not an empty one)
+    expect(existsSync(join(dir, 'nan-lr', 'metrics.jsonl'))).toBe(false);
+    expect(existsSync(join(dir, 'nan-lr', 'checkpoint.safetensors'))).toBe(true);
   });
 });
 
