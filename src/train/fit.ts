@@ -5,14 +5,16 @@
 // evaluated and a checkpoint written (and every N steps), with metrics.jsonl beside it. A stop
 // request (Ctrl-C) and a loss that turns NaN/Inf end the run cleanly, keeping the last good
 // checkpoint.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCoreSync, type Core } from '../core/load.js';
 import { permutation } from '../data/batches.js';
 import { backgroundFill, type Dataset } from '../data/dataset.js';
 import { makeOptimizer, lrAt, type Optimizer } from '../optim/index.js';
-import { saveCheckpoint, loadCheckpoint, checkpointInfo, type CheckpointMeta, type DataInfo } from '../io/checkpoint.js';
+import { loadCheckpoint, checkpointInfo, type CheckpointMeta, type DataInfo } from '../io/checkpoint.js';
 import { readSafetensors } from '../io/safetensors.js';
+import { saveRunCheckpoint, cleanFolder, makeRunFolder, bestAfter, checkEpochsChange, nanAdvice, clampBatch } from './reliability.js';
+import { checkFitsWasm } from './memory.js';
 import { parseModelSpec, withInit, specKey, Model, type ModelSpec } from '../nn/spec.js';
 import { sumSq } from '../core/kernels/elementwise.js';
 import { InputError, asInput } from '../errors.js';
@@ -53,6 +55,7 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
   const { stopAtStep, ...rest } = options;
   const o = resolveFitOptions(rest);
   const log = o.log ?? (() => {});
+  clampBatch(o, data.train.n, rest.chunkSize === undefined || rest.chunkSize === 'auto', log);
   let spec = parseModelSpec(specIn);
   if (o.init) spec = withInit(spec, o.init);
   const net = new Model(spec);
@@ -63,6 +66,7 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
   const test = data.test;
   log(`${DISPLAY[data.train.name] ?? data.train.name}: ${data.train.n} training${test ? ` and ${test.n} test` : ''} images; kernels: ${core.flavor} build`);
   log(net.summary());
+  checkFitsWasm(net, net.paramSpecs().reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), { ...o, chunkAuto: rest.chunkSize === undefined || rest.chunkSize === 'auto' });
   const model = new BoundModel(core, net, spec.input, lossSpec);
   model.params.init(o.seed);
   const optimizer = makeOptimizer(core, model.params.data, model.params.grad, {
@@ -118,6 +122,8 @@ class Run {
   partial = { lossSum: 0, correct: 0, seen: 0 };
   metrics: EpochMetrics[] = [];
   ckptPath: string | null = null;
+  bestPath: string | null = null;
+  best: CheckpointMeta['best'];
   private metricsFile: MetricsFile | null = null;
   private readonly stepsPerEpoch: number;
   private readonly schedule;
@@ -148,15 +154,10 @@ class Run {
   prepareFolder(): void {
     const out = this.o.out;
     if (!out) return;
-    if (existsSync(out) && !statSync(out).isDirectory()) throw new InputError(`--out ${out} is a file, not a folder; name a folder for the run`);
-    try {
-      mkdirSync(out, { recursive: true });
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EROFS' ? 'the file system is read-only' : (e as Error).message;
-      throw new InputError(`--out ${out}: cannot create the folder (${why})`);
-    }
+    makeRunFolder(out);
     this.ckptPath = join(out, 'checkpoint.safetensors');
+    this.bestPath = join(out, 'best.safetensors');
+    cleanFolder(out, this.log);
     this.metricsFile = new MetricsFile(join(out, 'metrics.jsonl'));
     if (!this.o.resume) {
       const moved = archivePreviousRun(out);
@@ -170,9 +171,11 @@ class Run {
     if (info.model && specKey(info.model) !== specKey(this.spec)) {
       throw new InputError(`--resume: the checkpoint's model spec (${info.model.name ?? 'unnamed'}) differs from this run's (${this.spec.name ?? 'unnamed'}); resume with the model it was trained with`);
     }
-    const meta = asInput(() => loadCheckpoint(path, this.model.params, this.optimizer));
+    const meta = asInput(() => loadCheckpoint(path, this.model.params, this.optimizer, { allowNonfinite: this.o.allowNonfinite }));
     const flags = meta.flags as Record<string, unknown>;
+    checkEpochsChange(flags.epochs, meta, this.o, this.log);
     for (const k of TRAJECTORY_KEYS) {
+      if (k === 'epochs') continue;
       const was = JSON.stringify(flags[k] ?? null);
       const now = JSON.stringify((this.o as unknown as Record<string, unknown>)[k] ?? (k === 'loss' ? this.lossSpec : null));
       if (was !== now) throw new InputError(`--resume: the checkpoint was trained with ${k}=${was}, this run has ${now}; resume with the same settings`);
@@ -185,6 +188,7 @@ class Run {
     }
     ({ epoch: this.epoch, step: this.step, stepInEpoch: this.stepInEpoch } = meta);
     this.partial = meta.partial ?? this.partial;
+    this.best = meta.best;
     const file = this.metricsFile;
     if (file && existsSync(file.path)) {
       this.metrics.push(...readMetrics(file.path).filter((m) => m.epoch <= this.epoch));
@@ -198,8 +202,8 @@ class Run {
     return { name: d.name, sampleShape: [...d.sampleShape], n: d.n, ...(this.data.test ? { testN: this.data.test.n } : {}), ...(d.normalization ? { normalization: d.normalization } : {}), ...(d.classNames ? { classNames: d.classNames } : {}) };
   }
 
-  /** Writes the checkpoint, unless the weights are no longer finite (then the last good one stays). */
-  save(): void {
+  /** Writes the checkpoint (and best.safetensors when `best`), unless the weights are no longer finite (then the last good one stays). */
+  save(best = false): void {
     if (!this.ckptPath) return;
     if (!Number.isFinite(sumSq(this.core, this.model.params.data))) {
       throw new Error(`the weights became NaN/Inf at epoch ${this.epoch + 1}, step ${this.step}; the last good checkpoint ${this.ckptPath} was kept; try a lower --lr`);
@@ -221,8 +225,9 @@ class Run {
       model: this.spec,
       loss: this.lossSpec,
       data: this.dataInfo(),
+      ...(this.best ? { best: this.best } : {}),
     };
-    saveCheckpoint(this.ckptPath, this.model.params, this.optimizer, meta);
+    saveRunCheckpoint({ latest: this.ckptPath, best: best ? this.bestPath : null }, this.model.params, this.optimizer, meta);
   }
 
   private async engine(): Promise<GradEngine> {
@@ -238,6 +243,7 @@ class Run {
   async loop(stopAtStep?: number): Promise<boolean> {
     const { o } = this;
     const engine = await this.engine();
+    o.onStart?.({ core: this.core, engine });
     try {
       while (this.epoch < o.epochs) {
         const stopped = await this.trainEpoch(engine, stopAtStep);
@@ -273,7 +279,7 @@ class Run {
         if (!Number.isFinite(r.lossSum)) {
           throw new Error(
             `training loss became ${r.lossSum} at epoch ${this.epoch + 1}, step ${this.step}; stopped without updating the weights. ` +
-              `The last good checkpoint is ${this.ckptPath && existsSync(this.ckptPath) ? this.ckptPath : '(none written yet)'}; try a lower --lr (it is ${o.lr})`,
+              nanAdvice({ o, step: this.step, train, idx, ckpt: this.ckptPath && existsSync(this.ckptPath) ? this.ckptPath : null, resumed: Boolean(o.resume) }),
           );
         }
         this.optimizer.step(lr);
@@ -339,7 +345,10 @@ class Run {
     this.epoch++;
     this.stepInEpoch = 0;
     this.partial = { lossSum: 0, correct: 0, seen: 0 };
-    this.save();
+    const best = bestAfter(this.best, m);
+    const improved = best !== this.best;
+    this.best = best;
+    this.save(improved);
   }
 
   /** The test set in batches, with a progress line (evaluation takes seconds on a large set). */

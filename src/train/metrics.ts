@@ -21,7 +21,7 @@ export interface EpochMetrics {
 }
 
 /** The files a run writes into its folder (a fresh run moves an earlier run's aside, never over them). */
-export const RUN_FILES = ['checkpoint.safetensors', 'metrics.jsonl', 'curves.png', 'confusion.png', 'misclassified.png'];
+export const RUN_FILES = ['checkpoint.safetensors', 'best.safetensors', 'metrics.jsonl', 'curves.png', 'confusion.png', 'misclassified.png'];
 
 /** Moves an earlier run's files into `<out>/previous-<time>/`; returns that folder, or null if there were none. */
 export function archivePreviousRun(out: string): string | null {

@@ -4,7 +4,8 @@
 import { InputError } from '../errors.js';
 import { OPTIMIZERS, type OptimizerName, type ScheduleKind } from '../optim/index.js';
 import type { InitScheme } from '../nn/params.js';
-import type { Flavor } from '../core/load.js';
+import type { Core, Flavor } from '../core/load.js';
+import type { GradEngine } from './engine.js';
 import type { LossSpec } from './losses.js';
 import type { Augment } from '../data/dataset.js';
 import type { EpochMetrics } from './metrics.js';
@@ -46,11 +47,15 @@ export interface FitOptions {
   out?: string;
   /** continue exactly from this checkpoint */
   resume?: string;
+  /** load a --resume checkpoint even if it holds NaN/Inf weights (refused by default) */
+  allowNonfinite: boolean;
   /** also write the checkpoint every N optimizer steps (0: at epoch ends only) */
   checkpointEvery: number;
   flavor: Flavor | 'auto';
   /** called with each progress update during an epoch and during evaluation */
   onProgress?: (p: ProgressStats & { phase: 'train' | 'eval'; epoch: number }) => void;
+  /** called once before the first step with the core and the gradient engine (monitoring: the soak samples memory through them) */
+  onStart?: (run: { core: Core; engine: GradEngine }) => void;
   /** called after each epoch with its metrics */
   onEpoch?: (m: EpochMetrics) => void;
   /** log lines (default: none from the library; the CLIs print them) */
@@ -63,7 +68,7 @@ export interface FitOptions {
   stop?: { requested: boolean };
 }
 
-export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | 'resume' | 'onProgress' | 'onEpoch' | 'log' | 'warn' | 'progressOut' | 'stop'>> = Object.freeze({
+export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | 'resume' | 'onProgress' | 'onStart' | 'onEpoch' | 'log' | 'warn' | 'progressOut' | 'stop'>> = Object.freeze({
   epochs: 15,
   batchSize: 64,
   chunkSize: 'auto',
@@ -82,6 +87,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | '
   evalBatch: 500,
   checkpointEvery: 500,
   flavor: 'auto',
+  allowNonfinite: false,
 });
 
 /** The settings that decide the trajectory: a resumed run must have the same, or it would not continue exactly. */
@@ -111,7 +117,7 @@ export class OptionsError extends InputError {}
 
 const KNOWN = new Set<string>([
   ...Object.keys(FIT_DEFAULTS),
-  'loss', 'init', 'out', 'resume', 'onProgress', 'onEpoch', 'log', 'warn', 'progressOut', 'stop',
+  'loss', 'init', 'out', 'resume', 'onProgress', 'onStart', 'onEpoch', 'log', 'warn', 'progressOut', 'stop',
 ]);
 
 function bad(key: string, msg: string): never {
@@ -155,13 +161,14 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   number(o, 'evalBatch', { int: true, min: 1, max: 1 << 16 });
   number(o, 'checkpointEvery', { int: true, min: 0 });
   oneOf(o, 'flavor', FLAVORS);
+  if (typeof o.allowNonfinite !== 'boolean') bad('allowNonfinite', `must be true or false, got ${JSON.stringify(o.allowNonfinite)}`);
   const aug = o.augment as Record<string, unknown>;
   if (typeof aug !== 'object' || aug === null) bad('augment', `must be an object like { shift: 2, hflip: true }, got ${JSON.stringify(aug)}`);
   for (const k of Object.keys(aug)) if (k !== 'shift' && k !== 'hflip' && k !== 'noise') bad('augment', `has an unknown key '${k}' (keys: shift, hflip, noise)`);
   if (aug.shift !== undefined) number(aug, 'shift', { int: true, min: 0, max: 64 });
   if (aug.noise !== undefined) number(aug, 'noise', { min: 0, max: 100 });
   if (aug.hflip !== undefined && typeof aug.hflip !== 'boolean') bad('augment.hflip', 'must be true or false');
-  for (const k of ['onProgress', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
+  for (const k of ['onProgress', 'onStart', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
   if (o.nesterov && o.optimizer === 'sgd' && o.momentum === 0) o.nesterov = false; // Nesterov needs momentum
   return o as unknown as ResolvedOptions;
 }

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import { chunkRanges, sumChunks, type GradEngine, type StepOptions } from './engine.js';
-import type { WorkerInit, ChunkTask, ReduceTask, SharedTargets } from '../../workers/grad_worker.js';
+import type { WorkerInit, ChunkTask, ReduceTask, SharedTargets, WorkerMemory } from '../../workers/grad_worker.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset, Targets } from '../data/dataset.js';
 
@@ -135,6 +135,12 @@ export class PoolEngine implements GradEngine {
         throw new Error(`${what} failed twice (${(second as Error).message}); stopping`);
       }
     }
+  }
+
+  /** Each worker thread's memory (for the soak): a round of `memory` tasks, one per thread where the pool spreads them (deduplicated by thread). */
+  async workerMemory(): Promise<WorkerMemory[]> {
+    const round = await Promise.all(Array.from({ length: this.cfg.workers }, () => this.pool.run({ holdMs: 25 }, { name: 'memory' }) as Promise<WorkerMemory>));
+    return [...new Map(round.map((m) => [m.threadId, m])).values()];
   }
 
   async close(): Promise<void> {
