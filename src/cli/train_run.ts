@@ -16,6 +16,8 @@ import { fmtTime } from '../train/progress.js';
 import { parseModelSpec, withActivation, type ModelSpec, type Activation } from '../nn/spec.js';
 import { shippedSpec, SHIPPED_MODELS } from '../nn/zoo.js';
 import { loadDataset, DATASET_NAMES } from '../data/datasets.js';
+import { PREPROCESS_KINDS, DEFAULT_WHITEN_EPS } from '../data/preprocess.js';
+import { preprocessSplits, type PreprocessRequest } from './preprocess_data.js';
 
 /** The flags of both commands; `train:mnist` drops --model and --dataset. */
 export function trainFlags(defaults: { out: string; epochs: string; shift: string }) {
@@ -38,6 +40,9 @@ export function trainFlags(defaults: { out: string; epochs: string; shift: strin
     'no-nesterov': { type: 'boolean', help: 'classical momentum' },
     'weight-decay': { type: 'string', arg: 'L', default: '0.0005', help: 'L2 weight decay λ: minimises E(w) + λ/2·||w||²' },
     init: { type: 'string', arg: 'SCHEME', help: "weight initialisation of every conv and linear layer: lecun (normal, σ = 1/√fan_in), he, xavier or torch (PyTorch's default uniform); default: the spec's" },
+    'init-std': { type: 'string', arg: 'S', help: "σ_u: the normal inits draw σ = σ_u/√M (lecun; M the fan-in), he and xavier scale their σ by σ_u (default 1)" },
+    preprocess: { type: 'string', arg: 'KIND', default: 'none', help: `input preprocessing fitted on the training set, saved in the checkpoint: ${PREPROCESS_KINDS.join(', ')} (pca/zca: whitening)` },
+    'whiten-eps': { type: 'string', arg: 'E', default: String(DEFAULT_WHITEN_EPS), help: 'ε > 0 added to each variance (eigenvalue) before the square root in standardize, pca and zca' },
     activation: { type: 'string', arg: 'NAME', help: 'replace every hidden activation of the spec: relu, sigmoid, tanh or leaky_relu' },
     shift: { type: 'string', arg: 'PX', default: defaults.shift, help: 'augmentation: translate training images by up to ±PX pixels (0: off)' },
     hflip: { type: 'boolean', default: false, help: 'augmentation: flip training images left-right with probability 1/2' },
@@ -108,6 +113,7 @@ export interface ParsedTrain {
   dataset: string;
   data: { dataDir?: string; limitTrain?: number; limitTest?: number };
   options: Partial<FitOptions>;
+  preprocess: PreprocessRequest;
   plots: boolean;
 }
 
@@ -151,6 +157,7 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
     nesterov: Boolean(f.nesterov) && !f['no-nesterov'],
     weightDecay: num('weight-decay', s('weight-decay'), { min: 0, max: 1 }),
     init: s('init') === undefined ? undefined : choice('init', s('init'), INITS),
+    initStd: s('init-std') === undefined ? undefined : num('init-std', s('init-std'), { gt: 0, max: 100 }),
     augment: { shift: num('shift', s('shift'), { int: true, min: 0, max: 64 }), hflip: Boolean(f.hflip) },
     seed: num('seed', s('seed'), { int: true, min: 0, max: 2 ** 31 - 1 }),
     out: resolve(s('out')!),
@@ -177,6 +184,12 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
       limitTest: optional('limit-test') ?? (ck?.data?.testN !== undefined ? ck.data.testN : undefined),
     },
     options,
+    preprocess: {
+      kind: choice('preprocess', s('preprocess'), PREPROCESS_KINDS),
+      eps: num('whiten-eps', s('whiten-eps'), { gt: 0, max: 1e6 }),
+      given: has.has('preprocess') || has.has('whiten-eps'),
+      flavor: choice('flavor', s('flavor'), FLAVORS),
+    },
     plots: Boolean(f.plots),
   };
 }
@@ -185,8 +198,11 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
 export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?: (l: string) => void; stop?: { requested: boolean } } = {}): Promise<FitResult | null> {
   const p = parseTrain(cmd, argv);
   const log = hooks.log ?? ((line: string) => process.stdout.write(line + '\n'));
-  const { train, test, notes } = asInput(() => loadDataset(p.dataset, p.data));
-  for (const n of notes) log(`note: ${n}`);
+  const loaded = asInput(() => loadDataset(p.dataset, p.data));
+  for (const n of loaded.notes) log(`note: ${n}`);
+  const resume = p.options.resume;
+  const ckPre = resume ? asInput(() => checkpointInfo(readSafetensors(resume).metadata, resume)).data?.preprocess : undefined;
+  const { train, test } = preprocessSplits(loaded.train, loaded.test, p.preprocess, resume ? { path: resume, preprocess: ckPre } : null, log);
   const stop = hooks.stop ?? { requested: false };
   const onSigint = () => {
     if (stop.requested) process.exit(130); // a second Ctrl-C: leave now

@@ -11,6 +11,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { LossSpec } from '../train/losses.js';
 import type { Normalization } from '../data/dataset.js';
+import type { PreprocessInfo } from '../data/preprocess.js';
 
 export const CHECKPOINT_FORMAT = 'iruka-checkpoint-1';
 
@@ -46,14 +47,16 @@ export interface DataInfo {
   testN?: number;
   normalization?: Normalization;
   classNames?: string[];
+  /** the fitted input transform's kind and size; its arrays are the preprocess.* tensors */
+  preprocess?: PreprocessInfo;
 }
 
 /** Metadata keys that hold JSON, and the CheckpointMeta field each fills. */
 const JSON_KEYS = ['flags', 'metrics', 'partial', 'model', 'loss', 'data'] as const;
 
-/** Writes params (+ optimizer state) and metadata atomically (tmp file, fsync, rename). */
-export function saveCheckpoint(path: string, params: Params, optimizer: Optimizer | null, meta: CheckpointMeta): void {
-  const tensors = stateTensors(params);
+/** Writes params (+ optimizer state, + `extra` tensors such as preprocess.*) and metadata atomically (tmp file, fsync, rename). */
+export function saveCheckpoint(path: string, params: Params, optimizer: Optimizer | null, meta: CheckpointMeta, extra: Record<string, { shape: number[]; data: Float32Array }> = {}): void {
+  const tensors = { ...stateTensors(params), ...extra };
   if (optimizer) {
     for (const [key, buf] of Object.entries(optimizer.state())) {
       tensors[`optim.${key}`] = { shape: [buf.length], data: Float32Array.from(buf.view()) };
