@@ -225,7 +225,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
       log(`Finished in ${fmtTime(r.seconds)}; checkpoint ${r.checkpoint}; peak RSS ${rss.toFixed(0)} MiB`);
       if (test) log(`Test loss: ${r.testLoss.toFixed(4)}`);
       if (test && r.testAcc !== null) log(`Test accuracy: ${r.testAcc.toFixed(4)}`);
-      if (p.plots && test) await (await import('./train_plots.js')).renderPlots(p.options.out!, r, test, p.options.evalBatch ?? 500, log);
+      if (p.plots && test) await (await import('./train_plots.js')).renderPlots(p.options.out!, r, test, p.options.evalBatch ?? 500, log, loaded.test);
       return r;
     } finally {
       r.model.free();
