@@ -14,10 +14,10 @@ const dir = mkdtempSync(join(tmpdir(), 'iruka-exp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('experiments', () => {
-  it.runIf(canvasOk)('all three on 256 images, 1 epoch: tables, charts, index; the vanishing gradient is there', async () => {
+  it.runIf(canvasOk)('all four on 256 images, 1 epoch: tables, charts, index; the vanishing gradient is there', async () => {
     const lines: string[] = [];
     const done = await run(['--limit-train', '256', '--limit-test', '64', '--epochs', '1', '--out', dir], (l) => lines.push(l));
-    expect(done).toEqual(['optimizers', 'gradients', 'whitening']);
+    expect(done).toEqual(['optimizers', 'gradients', 'init', 'whitening']);
     for (const n of done) {
       expect(existsSync(join(dir, `${n}.png`))).toBe(true);
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(readFileSync(join(dir, `${n}.md`), 'utf8'));
@@ -30,6 +30,13 @@ describe('experiments', () => {
     expect(rows[6][0] / rows[0][0]).toBeGreaterThan(50); // sigmoid: the first layer's gradient vanishes
     expect(rows[6][1] / rows[0][1]).toBeLessThan(5); // ReLU: it does not
     expect(readFileSync(join(dir, 'whitening.md'), 'utf8')).toMatch(/\| zca ε=0\.1 \|/);
+    // init: σ_u = 0.2 shrinks the signal layer by layer, σ_u = 5 saturates tanh, σ_u = 1 neither
+    const init = [...readFileSync(join(dir, 'init.md'), 'utf8').matchAll(/^\| fc(\d) \| ([\d.e+-]+) \| ([\d.]+) % \| ([\d.e+-]+) \| ([\d.]+) % \| ([\d.e+-]+) \| ([\d.]+) % \|/gm)].map((m) => m.slice(2).map(Number));
+    expect(init).toHaveLength(6);
+    expect(init[5][0] / init[0][0]).toBeLessThan(0.01);
+    expect(init[5][2]).toBeGreaterThan(0.2);
+    expect(init[5][3]).toBeLessThan(1);
+    expect(init[5][5]).toBeGreaterThan(30);
   });
 
   it('--only with an unknown name is a usage error', async () => {

@@ -4,6 +4,8 @@
 //   optimizers  SGD, momentum, AdaGrad and Adam on one MLP (training loss per epoch)
 //   gradients   sigmoid versus ReLU in a deep MLP: each layer's weight-gradient norm at
 //               initialisation and after training (the vanishing gradient made visible)
+//   init        σ_u too small, 1 (σ = 1/√M) and too large in a deep tanh MLP: each layer's
+//               activation statistics at initialisation
 //   whitening   none, standardize and ZCA inputs on one MLP (test accuracy per epoch)
 // Every run is seeded and single-threaded, so the numbers repeat exactly on the same build.
 import './relaxed_simd.js';
@@ -21,7 +23,7 @@ import type { EpochMetrics } from '../train/metrics.js';
 import { BoundModel } from '../train/model.js';
 import { loadCoreSync, type Core } from '../core/load.js';
 
-export const EXPERIMENTS = ['optimizers', 'gradients', 'whitening'] as const;
+export const EXPERIMENTS = ['optimizers', 'gradients', 'init', 'whitening'] as const;
 type Name = (typeof EXPERIMENTS)[number];
 
 export const FLAGS = {
@@ -84,7 +86,7 @@ async function optimizers(c: Ctx): Promise<string> {
 }
 
 /** A deep MLP: `depth` hidden layers of `width` units with `act`, LeCun normal init. */
-function deepMlp(act: 'sigmoid' | 'relu', depth = 6, width = 64): ModelSpec {
+function deepMlp(act: 'sigmoid' | 'relu' | 'tanh', depth = 6, width = 64): ModelSpec {
   const layers: LayerSpec[] = [{ type: 'flatten', name: 'flatten' }];
   for (let i = 1; i <= depth; i++) layers.push({ type: 'linear', name: `fc${i}`, units: width }, { type: act, name: `${act}${i}` } as LayerSpec);
   layers.push({ type: 'linear', name: `fc${depth + 1}`, units: 10 });
@@ -159,7 +161,59 @@ async function whitening(c: Ctx): Promise<string> {
     table(['input', ...Array.from({ length: c.epochs }, (_, i) => `epoch ${i + 1}`), 'train loss'], rows) + '\n\n![whitening](whitening.png)\n';
 }
 
-const RUNNERS: Record<Name, (c: Ctx) => Promise<string>> = { optimizers, gradients, whitening };
+/** Per hidden layer of a linear+tanh MLP at its initialisation: std of the total inputs u and the share of |tanh(u)| > 0.99. */
+function activationStats(model: BoundModel, data: Dataset, n: number, depth: number): { std: number; saturated: number }[] {
+  const p = model.params;
+  const w = (name: string) => p.view(p.byName.get(name)!);
+  let h = Float64Array.from(data.x.subarray(0, n * 784));
+  let width = 784;
+  const out: { std: number; saturated: number }[] = [];
+  for (let l = 1; l <= depth; l++) {
+    const W = w(`fc${l}.weight`), b = w(`fc${l}.bias`);
+    const units = b.length;
+    const next = new Float64Array(n * units);
+    let s2 = 0, sat = 0;
+    for (let s = 0; s < n; s++) {
+      for (let u = 0; u < units; u++) {
+        let a = b[u];
+        for (let j = 0; j < width; j++) a += W[u * width + j] * h[s * width + j];
+        s2 += a * a;
+        const t = Math.tanh(a);
+        if (Math.abs(t) > 0.99) sat++;
+        next[s * units + u] = t;
+      }
+    }
+    out.push({ std: Math.sqrt(s2 / (n * units)), saturated: sat / (n * units) });
+    h = next;
+    width = units;
+  }
+  return out;
+}
+
+async function init(c: Ctx): Promise<string> {
+  const depth = 6;
+  const gains = [0.2, 1, 5];
+  const spec = deepMlp('tanh', depth);
+  const stats = gains.map((g) => {
+    const m = new BoundModel(c.core, new Model(spec), spec.input);
+    try {
+      m.params.init(c.seed, g);
+      return activationStats(m, c.train, 256, depth);
+    } finally {
+      m.free();
+    }
+  });
+  gains.forEach((g, i) => c.log(`init: σ_u = ${g}: std(u) ${stats[i].map((s) => s.std.toPrecision(3)).join(' ')}`));
+  const layers = Array.from({ length: depth }, (_, i) => i + 1);
+  await chart(c, 'init', gains.map((g, i) => ({ label: `σ_u = ${g}`, points: layers.map((l, k) => [l, stats[i][k].std] as [number, number]) })), {
+    title: `Deep tanh MLP (${depth} x 64) at initialisation: spread of each layer's total input`, xLabel: 'hidden layer', yLabel: 'std of u = Wx + b (log scale)', logY: true,
+  });
+  const rows = layers.map((l, k) => [`fc${l}`, ...gains.flatMap((_, i) => [stats[i][k].std.toPrecision(3), `${(100 * stats[i][k].saturated).toFixed(1)} %`])]);
+  return `## Initialisation: σ = σ_u/√M\n\nAn MLP of ${depth} tanh layers of 64 units initialised with \`--init lecun --init-std σ_u\` (weights N(0, σ_u²/M), M the fan-in), on 256 training images: the standard deviation of each layer's total input u and the share of units with |tanh(u)| > 0.99 (saturated: almost no gradient passes).\n\n` +
+    table(['layer', ...gains.flatMap((g) => [`std u, σ_u=${g}`, `saturated, σ_u=${g}`])], rows) + '\n\n![init](init.png)\n';
+}
+
+const RUNNERS: Record<Name, (c: Ctx) => Promise<string>> = { optimizers, gradients, init, whitening };
 
 export async function run(argv: string[], log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<string[]> {
   const f = parseFlags(argv, FLAGS);
