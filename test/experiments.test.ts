@@ -14,10 +14,15 @@ const dir = mkdtempSync(join(tmpdir(), 'iruka-exp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('experiments', () => {
-  it.runIf(canvasOk)('all four on 256 images, 1 epoch: tables, charts, index; the vanishing gradient is there', async () => {
+  it.runIf(canvasOk)('all six on 256 images, 1 epoch: tables, charts, index; the vanishing gradient is there', async () => {
     const lines: string[] = [];
     const done = await run(['--limit-train', '256', '--limit-test', '64', '--epochs', '1', '--out', dir], (l) => lines.push(l));
-    expect(done).toEqual(['optimizers', 'gradients', 'init', 'whitening']);
+    expect(done).toEqual(['optimizers', 'batch', 'decay', 'gradients', 'init', 'whitening']);
+    // batch 1 takes one step per example; λ = 0.01 leaves the smallest weights
+    expect(readFileSync(join(dir, 'batch.md'), 'utf8')).toMatch(/^\| 1 \| 256 \|/m);
+    const norms = [...readFileSync(join(dir, 'decay.md'), 'utf8').matchAll(/\| ([\d.]+) \|\n/g)].map((m) => Number(m[1]));
+    expect(norms).toHaveLength(5);
+    expect(Math.min(...norms)).toBe(norms[1]);
     for (const n of done) {
       expect(existsSync(join(dir, `${n}.png`))).toBe(true);
       expect(readFileSync(join(dir, 'README.md'), 'utf8')).toContain(readFileSync(join(dir, `${n}.md`), 'utf8'));

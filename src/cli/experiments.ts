@@ -2,6 +2,8 @@
 // `npm run experiments`: seeded comparisons from the study note on small MNIST subsets, each
 // writing a markdown table and a PNG chart into one results folder:
 //   optimizers  SGD, momentum, AdaGrad and Adam on one MLP (training loss per epoch)
+//   batch       batch size 1, 16, 64, 256 with plain SGD: test accuracy against training time
+//   decay       L2 weight decay off and λ = 0.01 .. 0.00001: train/test gap and weight norm
 //   gradients   sigmoid versus ReLU in a deep MLP: each layer's weight-gradient norm at
 //               initialisation and after training (the vanishing gradient made visible)
 //   init        σ_u too small, 1 (σ = 1/√M) and too large in a deep tanh MLP: each layer's
@@ -22,8 +24,9 @@ import type { FitOptions } from '../train/options.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { BoundModel } from '../train/model.js';
 import { loadCoreSync, type Core } from '../core/load.js';
+import { sumSq } from '../core/kernels/elementwise.js';
 
-export const EXPERIMENTS = ['optimizers', 'gradients', 'init', 'whitening'] as const;
+export const EXPERIMENTS = ['optimizers', 'batch', 'decay', 'gradients', 'init', 'whitening'] as const;
 type Name = (typeof EXPERIMENTS)[number];
 
 export const FLAGS = {
@@ -213,7 +216,42 @@ async function init(c: Ctx): Promise<string> {
     table(['layer', ...gains.flatMap((g) => [`std u, σ_u=${g}`, `saturated, σ_u=${g}`])], rows) + '\n\n![init](init.png)\n';
 }
 
-const RUNNERS: Record<Name, (c: Ctx) => Promise<string>> = { optimizers, gradients, init, whitening };
+async function batch(c: Ctx): Promise<string> {
+  const rows: (string | number)[][] = [];
+  const series = [];
+  for (const b of [1, 16, 64, 256]) {
+    const r = await train(c, shippedSpec('mlp'), { optimizer: 'sgd', momentum: 0, nesterov: false, lr: 0.01, batchSize: b });
+    r.model.free();
+    let t = 0;
+    const pts = r.metrics.map((m) => [(t += m.seconds), 100 * (m.test_acc ?? 0)] as [number, number]);
+    series.push({ label: `batch ${b}`, points: pts });
+    rows.push([b, Math.ceil(c.train.n / b) * c.epochs, t.toFixed(1), f4(r.metrics[0].test_acc), f4(r.testAcc)]);
+    c.log(`batch: ${b}: ${t.toFixed(1)} s, test acc ${f4(r.testAcc)}`);
+  }
+  await chart(c, 'batch', series, { title: `MLP, plain SGD (lr 0.01): test accuracy against training time`, xLabel: 'training seconds (one thread; evaluation not counted)', yLabel: 'test accuracy (%)' });
+  return `## Minibatch size\n\nThe shipped MLP, plain SGD at a constant lr 0.01 for every batch size, ${c.epochs} epochs over ${c.train.n} images, one thread. Each point is an epoch's end; the time is training only. Wall times depend on the machine and its load; the accuracies are seeded.\n\n` +
+    table(['batch', 'steps', 'train seconds', 'test acc after epoch 1', 'final test acc'], rows) + '\n\n![batch](batch.png)\n';
+}
+
+async function decay(c: Ctx): Promise<string> {
+  const rows: (string | number)[][] = [];
+  const series = [];
+  for (const wd of [0, 0.01, 0.001, 0.0001, 0.00001]) {
+    const r = await train(c, shippedSpec('mlp'), { optimizer: 'sgd', momentum: 0.9, nesterov: false, lr: 0.01, weightDecay: wd });
+    const norm = Math.sqrt(sumSq(r.model.core, r.model.params.data));
+    r.model.free();
+    const label = wd === 0 ? 'off' : `λ = ${wd}`;
+    series.push({ label, points: r.metrics.map((m) => [m.epoch, 100 * ((m.train_acc ?? 0) - (m.test_acc ?? 0))] as [number, number]) });
+    const last = r.metrics[r.metrics.length - 1];
+    rows.push([label, f4(last.train_acc), f4(last.test_acc), f4((last.train_acc ?? 0) - (last.test_acc ?? 0)), f4(last.train_loss), norm.toFixed(2)]);
+    c.log(`decay: ${label}: train ${f4(last.train_acc)} test ${f4(last.test_acc)} ‖w‖ ${norm.toFixed(2)}`);
+  }
+  await chart(c, 'decay', series, { title: 'MLP: train − test accuracy gap per epoch, by L2 weight decay', xLabel: 'epoch', yLabel: 'train acc − test acc (points)' });
+  return `## L2 weight decay\n\nThe shipped MLP, momentum SGD (lr 0.01), minimising E(w) + λ/2·‖w‖² (the note's range λ = 0.01 … 0.00001), ${c.epochs} epochs over ${c.train.n} images. Training accuracy is the running mean over the last epoch; ‖w‖ is the norm of all trainable parameters at the end.\n\n` +
+    table(['weight decay', 'train acc', 'test acc', 'gap', 'train loss', '‖w‖'], rows) + '\n\n![decay](decay.png)\n';
+}
+
+const RUNNERS: Record<Name, (c: Ctx) => Promise<string>> = { optimizers, batch, decay, gradients, init, whitening };
 
 export async function run(argv: string[], log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<string[]> {
   const f = parseFlags(argv, FLAGS);
