@@ -21,6 +21,7 @@ export { BoundModel, combineStats, type ChunkResult } from './train/model.js';
 export { lossOf, LOSSES, type LossSpec } from './train/losses.js';
 export { fromArrays, subset, sampleSize, augmentInto, backgroundFill, type Dataset, type Targets, type Augment, type Normalization } from './data/dataset.js';
 export { normalizeImages, MNIST_MEAN, MNIST_STD } from './data/normalize.js';
+export { fitPreprocess, applyPreprocess, symmetricEigen, preprocessFromTensors, preprocessTensors, describePreprocess, PREPROCESS_KINDS, type Preprocessor, type PreprocessInfo, type PreprocessKind } from './data/preprocess.js';
 export { permutation, batches } from './data/batches.js';
 export { encodeSafetensors, decodeSafetensors, expectTensor, type SafeTensor, type SafeDType, type TensorIn } from './io/safetensors_codec.js';
 export { applyWeights, stateTensors } from './io/weights.js';

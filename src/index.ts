@@ -25,6 +25,7 @@ export { lossOf, LOSSES, type Loss, type LossSpec, type LossType } from './train
 export type { EpochMetrics } from './train/metrics.js';
 export { parseIdx, parseIdxFile, readIdx, MAX_IDX_BYTES } from './data/idx.js';
 export { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from './data/mnist.js';
+export { fitPreprocess, applyPreprocess, symmetricEigen, preprocessFromTensors, preprocessTensors, describePreprocess, PREPROCESS_KINDS, type Preprocessor, type PreprocessInfo, type PreprocessKind } from './data/preprocess.js';
 export { permutation, batches } from './data/batches.js';
 export { fromArrays, subset, toShared, sampleSize, channelCount, augmentInto, backgroundFill, type Dataset, type Targets, type Normalization, type Augment, type FromArraysOptions } from './data/dataset.js';
 export { loadDataset, DATASET_NAMES, type DatasetName, type LoadOptions, type LoadedDataset } from './data/datasets.js';

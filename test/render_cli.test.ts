@@ -88,7 +88,7 @@ describe('render:filters', () => {
 
   it('bad flags: exit 2 with a usage hint', async () => {
     for (const [argv, msg] of [
-      [['--scale', 'row'], /--scale must be one of kernel, filter, layer, got 'row'/],
+      [['--scale', 'row'], /--scale must be one of kernel, filter, layer, column, got 'row'/],
       [['--cmap', 'jet'], /--cmap must be one of grey, diverging/],
       [['--cols', '0'], /--cols must be >= 1/],
       [['--count', 'x'], /--count must be a number/],

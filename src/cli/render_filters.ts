@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { helpText, parseFlags, runCli, isMain, num, choice, UsageError, InputError, type FlagSpec } from './common.js';
 import { readSafetensors } from '../io/safetensors.js';
 import {
-  renderFilterSheet, convWeightFromCheckpoint, checkpointLayers, SCALE_MODES, COLOR_MAPS,
+  renderFilterSheet, filterWeightFromCheckpoint, checkpointLayers, SCALE_MODES, COLOR_MAPS,
   type ChannelView, type FilterSheetInfo,
 } from '../render/filters.js';
 
@@ -13,11 +13,11 @@ export const DEFAULT_WEIGHTS = 'runs/mnist/checkpoint.safetensors';
 
 export const FLAGS = {
   weights: { type: 'string', arg: 'FILE', default: DEFAULT_WEIGHTS, help: 'the checkpoint (safetensors) to read' },
-  layer: { type: 'string', arg: 'NAME', default: 'conv1', help: 'conv layer to draw: conv1, conv2, ... (tensor NAME.weight)' },
+  layer: { type: 'string', arg: 'NAME', default: 'conv1', help: 'layer to draw: conv1, conv2, ... (tensor NAME.weight); a dense layer draws each weight row as an image of the input' },
   count: { type: 'string', arg: 'N|all', default: '20', help: 'draw the first N output kernels (all, if the layer has fewer)' },
   cols: { type: 'string', arg: 'N', default: '5', help: 'grid columns (a mosaic has one column per input channel)' },
   cell: { type: 'string', arg: 'PX', help: 'pixels per weight, nearest-neighbour upscale (default: 12, or 6 in a mosaic)' },
-  scale: { type: 'string', arg: 'MODE', default: 'kernel', help: 'kernel (each min-max scaled on its own), layer (one scale for all) or filter (one per output kernel)' },
+  scale: { type: 'string', arg: 'MODE', default: 'kernel', help: 'kernel (each min-max scaled on its own), layer (one scale for all), filter (one per output kernel) or column (each column of each kernel min-max scaled, as scikit-learn\'s MinMaxScaler: the study note\'s figures)' },
   cmap: { type: 'string', arg: 'MAP', default: 'grey', help: 'grey (black low, white high) or diverging (blue < 0 < red, ±max|w|)' },
   channel: { type: 'string', arg: 'all|mean|K', default: 'all', help: 'with several input channels: all (mosaic: row = kernel, column = input), their mean, or channel K' },
   out: { type: 'string', arg: 'FILE', help: 'PNG to write (default: filters-<layer>.png next to the checkpoint)' },
@@ -43,7 +43,7 @@ export async function run(argv: string[], log: (line: string) => void = (l) => p
   const weights = f.weights ?? DEFAULT_WEIGHTS;
   const layer = f.layer ?? 'conv1';
   if (!/^[\w.-]+$/.test(layer)) throw new UsageError(`--layer must be a layer name like conv1, got '${layer}'`);
-  const count = f.count === 'all' ? undefined : num('count', f.count, { int: true, min: 1 });
+  let count = f.count === 'all' ? undefined : num('count', f.count, { int: true, min: 1 });
   const cols = num('cols', f.cols, { int: true, min: 1, max: 1000 });
   const cell = f.cell === undefined ? undefined : num('cell', f.cell, { int: true, min: 1, max: 256 });
   const scale = choice('scale', f.scale, SCALE_MODES);
@@ -51,9 +51,9 @@ export async function run(argv: string[], log: (line: string) => void = (l) => p
   const channel: ChannelView =
     f.channel === 'all' || f.channel === 'mean' ? f.channel : num('channel', f.channel, { int: true, min: 0 });
 
-  let tensors;
+  let tensors, metadata;
   try {
-    tensors = readSafetensors(weights).tensors;
+    ({ tensors, metadata } = readSafetensors(weights));
   } catch (e) {
     const hint = weights === DEFAULT_WEIGHTS ? ' (train first with `npm run train:mnist`, or pass --weights FILE)' : '';
     throw new InputError((e as Error).message + hint);
@@ -64,20 +64,24 @@ export async function run(argv: string[], log: (line: string) => void = (l) => p
   }
   let w;
   try {
-    w = convWeightFromCheckpoint(tensors, layer, weights);
+    w = filterWeightFromCheckpoint(tensors, layer, weights, sampleShapeOf(metadata));
   } catch (e) {
     throw new InputError((e as Error).message);
   }
   const [nOut, nIn] = w.shape;
+  // the default 20 means "up to 20"; only an explicit --count above the layer's size is an error
+  const countGiven = argv.some((x) => x === '--count' || x.startsWith('--count='));
+  if (count !== undefined && count > nOut && !countGiven) count = nOut;
   if (count !== undefined && count > nOut) throw new UsageError(`--count ${count} is more than the ${nOut} kernels of ${layer}`);
   if (typeof channel === 'number' && channel >= nIn) {
     throw new UsageError(`--channel ${channel} is out of range: ${layer} has ${nIn} input channel${nIn === 1 ? '' : 's'} (0..${nIn - 1})`);
   }
   const out = f.out ?? join(dirname(weights), `filters-${layer}.png`);
+  const dense = tensors.get(w.name)?.shape.length === 2;
   let info: FilterSheetInfo;
   try {
     info = await renderFilterSheet(w, out, {
-      count: count ?? (f.count === 'all' ? nOut : Math.min(nOut, 20)), cols, cell, scale, cmap, channel,
+      count: count ?? (f.count === 'all' ? nOut : Math.min(nOut, 20)), cols, cell: cell ?? (dense ? 3 : undefined), scale, cmap, channel,
     });
   } catch (e) {
     // the plan's refusals (a sheet too large) are about the flags; canvas and disk errors are not
@@ -90,6 +94,16 @@ export async function run(argv: string[], log: (line: string) => void = (l) => p
     `${p.mode === 'mosaic' ? ` x ${nIn} input channels (mosaic)` : p.channel === 'mean' ? ', mean over input channels' : nIn > 1 ? `, input channel ${p.channel}` : ''}` +
     `, ${info.width}x${info.height} px`);
   return info;
+}
+
+/** The data's sample shape from a checkpoint's metadata (undefined when absent or unreadable). */
+function sampleShapeOf(metadata: Record<string, string>): number[] | undefined {
+  try {
+    const s = JSON.parse(metadata.data ?? 'null')?.sampleShape;
+    return Array.isArray(s) && s.every((d) => Number.isInteger(d)) ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The command: --help, errors as one line and an exit code (see runCli). */

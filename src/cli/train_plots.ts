@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { FitResult } from '../train/fit.js';
 import type { Dataset } from '../data/dataset.js';
 
-export async function renderPlots(out: string, r: FitResult, test: Dataset, evalBatch: number, log: (l: string) => void): Promise<void> {
+/** `raw`: the test set before --preprocess (its pixels are what the misclassified sheet shows); default `test`. */
+export async function renderPlots(out: string, r: FitResult, test: Dataset, evalBatch: number, log: (l: string) => void, raw: Dataset = test): Promise<void> {
   const render = await import('../render/index.js');
   const files: string[] = [];
   // the curves show loss and accuracy: runs whose loss has no accuracy get the other pictures only
@@ -24,12 +25,12 @@ export async function renderPlots(out: string, r: FitResult, test: Dataset, eval
     await render.renderConfusion(confusion, files[files.length - 1]);
     const [c, h, w] = test.sampleShape;
     if (c === 1 && h === 28 && w === 28) {
-      const { mean, std } = test.normalization ?? { mean: [0], std: [1] };
+      const { mean, std } = raw.normalization ?? { mean: [0], std: [1] };
       const wrong: { image: Uint8Array; label: number; pred: number }[] = [];
       for (let i = 0; i < test.n && wrong.length < 100; i++) {
         if (preds[i] === t.data[i]) continue;
         const img = new Uint8Array(784);
-        for (let j = 0; j < 784; j++) img[j] = Math.max(0, Math.min(255, Math.round((test.x[i * 784 + j] * std[0] + mean[0]) * 255)));
+        for (let j = 0; j < 784; j++) img[j] = Math.max(0, Math.min(255, Math.round((raw.x[i * 784 + j] * std[0] + mean[0]) * 255)));
         wrong.push({ image: img, label: t.data[i], pred: preds[i] });
       }
       files.push(join(out, 'misclassified.png'));

@@ -16,6 +16,8 @@ import { fmtTime } from '../train/progress.js';
 import { parseModelSpec, withActivation, ACTIVATIONS, type ModelSpec } from '../nn/spec.js';
 import { shippedSpec, SHIPPED_MODELS } from '../nn/zoo.js';
 import { loadDataset, DATASET_NAMES } from '../data/datasets.js';
+import { PREPROCESS_KINDS, DEFAULT_WHITEN_EPS } from '../data/preprocess.js';
+import { preprocessSplits, type PreprocessRequest } from './preprocess_data.js';
 
 /** The flags of both commands; `train:mnist` drops --model and --dataset. */
 export function trainFlags(defaults: { out: string; epochs: string; shift: string }) {
@@ -38,6 +40,9 @@ export function trainFlags(defaults: { out: string; epochs: string; shift: strin
     'no-nesterov': { type: 'boolean', help: 'classical momentum' },
     'weight-decay': { type: 'string', arg: 'L', default: '0.0005', help: 'L2 weight decay λ: minimises E(w) + λ/2·||w||²' },
     init: { type: 'string', arg: 'SCHEME', help: "weight initialisation of every conv and linear layer: lecun (normal, σ = 1/√fan_in), he, xavier or torch (PyTorch's default uniform); default: the spec's" },
+    'init-std': { type: 'string', arg: 'S', help: "σ_u: the normal inits draw σ = σ_u/√M (lecun; M the fan-in), he and xavier scale their σ by σ_u (default 1)" },
+    preprocess: { type: 'string', arg: 'KIND', default: 'none', help: `input preprocessing fitted on the training set, saved in the checkpoint: ${PREPROCESS_KINDS.join(', ')} (pca/zca: whitening)` },
+    'whiten-eps': { type: 'string', arg: 'E', default: String(DEFAULT_WHITEN_EPS), help: 'ε > 0 added to each variance (eigenvalue) before the square root in standardize, pca and zca' },
     activation: { type: 'string', arg: 'NAME', help: `replace every hidden activation of the spec: ${ACTIVATIONS.join(', ')}` },
     shift: { type: 'string', arg: 'PX', default: defaults.shift, help: 'augmentation: translate training images by up to ±PX pixels (0: off)' },
     hflip: { type: 'boolean', default: false, help: 'augmentation: flip training images left-right with probability 1/2' },
@@ -109,6 +114,7 @@ export interface ParsedTrain {
   dataset: string;
   data: { dataDir?: string; limitTrain?: number; limitTest?: number };
   options: Partial<FitOptions>;
+  preprocess: PreprocessRequest;
   plots: boolean;
 }
 
@@ -152,6 +158,7 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
     nesterov: Boolean(f.nesterov) && !f['no-nesterov'],
     weightDecay: num('weight-decay', s('weight-decay'), { min: 0, max: 1, why: 'L2 decay λ in [0, 1]: above 1 each step shrinks the weights by more than the rate times their size' }),
     init: s('init') === undefined ? undefined : choice('init', s('init'), INITS),
+    initStd: s('init-std') === undefined ? undefined : num('init-std', s('init-std'), { gt: 0, max: 100 }),
     augment: { shift: num('shift', s('shift'), { int: true, min: 0, max: 64, why: 'pixels of random translation; 64 is wider than the images' }), hflip: Boolean(f.hflip) },
     seed: num('seed', s('seed'), { int: true, min: 0, max: 2 ** 31 - 1, why: 'seeds are 31-bit integers' }),
     out: resolve(s('out')!),
@@ -179,6 +186,12 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
       limitTest: optional('limit-test') ?? (ck?.data?.testN !== undefined ? ck.data.testN : undefined),
     },
     options,
+    preprocess: {
+      kind: choice('preprocess', s('preprocess'), PREPROCESS_KINDS),
+      eps: num('whiten-eps', s('whiten-eps'), { gt: 0, max: 1e6 }),
+      given: has.has('preprocess') || has.has('whiten-eps'),
+      flavor: choice('flavor', s('flavor'), FLAVORS),
+    },
     plots: Boolean(f.plots),
   };
 }
@@ -187,8 +200,11 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
 export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?: (l: string) => void; stop?: { requested: boolean } } = {}): Promise<FitResult | null> {
   const p = parseTrain(cmd, argv);
   const log = hooks.log ?? ((line: string) => process.stdout.write(line + '\n'));
-  const { train, test, notes } = asInput(() => loadDataset(p.dataset, p.data));
-  for (const n of notes) log(`note: ${n}`);
+  const loaded = asInput(() => loadDataset(p.dataset, p.data));
+  for (const n of loaded.notes) log(`note: ${n}`);
+  const resume = p.options.resume;
+  const ckPre = resume ? asInput(() => checkpointInfo(readSafetensors(resume).metadata, resume)).data?.preprocess : undefined;
+  const { train, test } = preprocessSplits(loaded.train, loaded.test, p.preprocess, resume ? { path: resume, preprocess: ckPre } : null, log);
   const stop = hooks.stop ?? { requested: false };
   const onSigint = () => {
     if (stop.requested) quitAtOnce(cmd, argv, p.options.out!, p.options.resume, log); // a second Ctrl-C: leave now
@@ -210,7 +226,7 @@ export async function runTrain(cmd: TrainCommand, argv: string[], hooks: { log?:
       log(`Finished in ${fmtTime(r.seconds)}; checkpoint ${r.checkpoint}; peak RSS ${rss.toFixed(0)} MiB`);
       if (test) log(`Test loss: ${r.testLoss.toFixed(4)}`);
       if (test && r.testAcc !== null) log(`Test accuracy: ${r.testAcc.toFixed(4)}`);
-      if (p.plots && test) await (await import('./train_plots.js')).renderPlots(p.options.out!, r, test, p.options.evalBatch ?? 500, log);
+      if (p.plots && test) await (await import('./train_plots.js')).renderPlots(p.options.out!, r, test, p.options.evalBatch ?? 500, log, loaded.test);
       return r;
     } finally {
       r.model.free();

@@ -3,6 +3,7 @@
 // around. Free of Node built-ins so browsers and workers share it. The loaders that read files
 // live in datasets.ts.
 import { InputError } from '../errors.js';
+import type { Preprocessor } from './preprocess.js';
 
 export type Targets =
   | { kind: 'labels'; classes: number; data: Uint8Array | Int32Array } // class index per sample
@@ -27,6 +28,8 @@ export interface Dataset {
   /** how raw [0,1] pixels became x (x = (raw - mean[c]) / std[c]) */
   normalization?: Normalization;
   classNames?: string[];
+  /** a transform fitted on the training set and applied to x after the normalisation (saved in checkpoints) */
+  preprocess?: Preprocessor;
 }
 
 export interface Augment {

@@ -12,6 +12,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { LossSpec } from '../train/losses.js';
 import type { Normalization } from '../data/dataset.js';
+import type { PreprocessInfo } from '../data/preprocess.js';
 
 export const CHECKPOINT_FORMAT = 'iruka-checkpoint-1';
 
@@ -56,19 +57,24 @@ export interface DataInfo {
   testN?: number;
   normalization?: Normalization;
   classNames?: string[];
+  /** the fitted input transform's kind and size; its arrays are the preprocess.* tensors */
+  preprocess?: PreprocessInfo;
 }
 
 /** Metadata keys that hold JSON, and the CheckpointMeta field each fills. */
 const JSON_KEYS = ['flags', 'metrics', 'partial', 'model', 'loss', 'data', 'best'] as const;
 
-/** Writes params (+ optimizer state) and metadata atomically (tmp file, fsync, rename). */
-export function saveCheckpoint(path: string, params: Params, optimizer: Optimizer | null, meta: CheckpointMeta): void {
-  writeFileAtomic(path, encodeCheckpoint(params, optimizer, meta));
+/** Tensors saved beside the model's (preprocess.*). */
+export type ExtraTensors = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** Writes params (+ optimizer state, + `extra` tensors such as preprocess.*) and metadata atomically (tmp file, fsync, rename). */
+export function saveCheckpoint(path: string, params: Params, optimizer: Optimizer | null, meta: CheckpointMeta, extra: ExtraTensors = {}): void {
+  writeFileAtomic(path, encodeCheckpoint(params, optimizer, meta, extra));
 }
 
 /** The bytes of a checkpoint file, with the CRC-32 of its tensors in the metadata. */
-export function encodeCheckpoint(params: Params, optimizer: Optimizer | null, meta: CheckpointMeta): Uint8Array {
-  const tensors = stateTensors(params);
+export function encodeCheckpoint(params: Params, optimizer: Optimizer | null, meta: CheckpointMeta, extra: ExtraTensors = {}): Uint8Array {
+  const tensors = { ...stateTensors(params), ...extra };
   if (optimizer) {
     for (const [key, buf] of Object.entries(optimizer.state())) {
       tensors[`optim.${key}`] = { shape: [buf.length], data: Float32Array.from(buf.view()) };

@@ -11,16 +11,22 @@ import { LENET_SPEC } from '../nn/lenet.js';
 import { BoundModel } from '../train/model.js';
 import type { LossSpec } from '../train/losses.js';
 import { InputError, asInput } from '../errors.js';
+import { preprocessFromTensors, preprocessTensors, type Preprocessor } from '../data/preprocess.js';
 
 export const WEIGHTS_FORMAT = 'iruka-weights-1';
 
 /** Writes `model`'s parameters and buffers with `spec` (and optionally the loss and data description) in the metadata. */
-export function saveModel(path: string, model: BoundModel, spec: ModelSpec, extra: { data?: DataInfo } = {}): void {
-  writeSafetensors(path, stateTensors(model.params), {
+export function saveModel(path: string, model: BoundModel, spec: ModelSpec, extra: { data?: DataInfo; preprocess?: Preprocessor } = {}): void {
+  const pre = extra.preprocess;
+  if (pre && extra.data?.preprocess && (extra.data.preprocess.kind !== pre.kind || extra.data.preprocess.dims !== pre.dims)) {
+    throw new InputError(`saveModel: data.preprocess (${extra.data.preprocess.kind}) is not the preprocess given (${pre.kind})`);
+  }
+  const data = extra.data && pre ? { ...extra.data, preprocess: { kind: pre.kind, dims: pre.dims, eps: pre.eps } } : extra.data;
+  writeSafetensors(path, { ...stateTensors(model.params), ...(pre ? preprocessTensors(pre) : {}) }, {
     format: WEIGHTS_FORMAT,
     model: JSON.stringify(spec),
     loss: JSON.stringify(model.loss.spec),
-    ...(extra.data ? { data: JSON.stringify(extra.data) } : {}),
+    ...(data ? { data: JSON.stringify(data) } : {}),
   });
 }
 
@@ -29,6 +35,8 @@ export interface LoadedModel {
   spec: ModelSpec;
   loss?: LossSpec;
   data?: DataInfo;
+  /** the input transform the model was trained behind: apply it (applyPreprocess) before predict() */
+  preprocess?: Preprocessor;
   metadata: Record<string, string>;
 }
 
@@ -59,5 +67,12 @@ export function loadModel(path: string, core: Core, opts: { allowNonfinite?: boo
     model.free();
     throw new InputError((e as Error).message);
   }
-  return { model, spec, loss: info.loss, data: info.data, metadata };
+  let preprocess: Preprocessor | undefined;
+  try {
+    preprocess = info.data?.preprocess ? preprocessFromTensors(info.data.preprocess, tensors, path) : undefined;
+  } catch (e) {
+    model.free();
+    throw e;
+  }
+  return { model, spec, loss: info.loss, data: info.data, ...(preprocess ? { preprocess } : {}), metadata };
 }

@@ -97,10 +97,14 @@ export class Params {
     fill(this.core, this.grad, 0);
   }
 
-  /** Initialises every parameter from its scheme with a seeded PRNG (same seed, same weights). */
-  init(seed: number): void {
+  /**
+   * Initialises every parameter from its scheme with a seeded PRNG (same seed, same weights).
+   * `stdGain` (σ_u) multiplies the σ of the normal schemes: lecun draws σ_u/√M (M the fan-in).
+   */
+  init(seed: number, stdGain = 1): void {
+    if (!(stdGain > 0) || !Number.isFinite(stdGain)) throw new Error(`Params.init: stdGain must be a finite number > 0, got ${stdGain}`);
     const rand = gaussian(seed);
-    for (const e of this.entries) initInto(this.view(e), e, rand);
+    for (const e of this.entries) initInto(this.view(e), e, rand, stdGain);
   }
 
   free(): void {
@@ -110,7 +114,7 @@ export class Params {
   }
 }
 
-function initInto(w: Float32Array, e: ParamSpec, rand: { normal(): number; uniform(): number }): void {
+function initInto(w: Float32Array, e: ParamSpec, rand: { normal(): number; uniform(): number }, gain: number): void {
   switch (e.init) {
     case 'zeros':
       w.fill(0);
@@ -119,11 +123,11 @@ function initInto(w: Float32Array, e: ParamSpec, rand: { normal(): number; unifo
       w.fill(1);
       return;
     case 'lecun': // LeCun normal: σ = 1/√M, M the fan-in (the note's σ_u/√M with unit-variance inputs)
-      return normal(w, 1 / Math.sqrt(e.fanIn), rand);
+      return normal(w, gain / Math.sqrt(e.fanIn), rand);
     case 'he': // He normal, for ReLU: σ = √(2/M)
-      return normal(w, Math.sqrt(2 / e.fanIn), rand);
+      return normal(w, gain * Math.sqrt(2 / e.fanIn), rand);
     case 'xavier': // Glorot normal: σ = √(2/(fan_in + fan_out))
-      return normal(w, Math.sqrt(2 / (e.fanIn + e.fanOut)), rand);
+      return normal(w, gain * Math.sqrt(2 / (e.fanIn + e.fanOut)), rand);
     case 'torch': {
       // PyTorch's default for Conv/Linear weights and biases: U(-1/√fan_in, 1/√fan_in)
       const b = 1 / Math.sqrt(e.fanIn);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseModelSpec, SpecError, type ModelSpec } from './spec.js';
 import { LENET_SPEC } from './lenet.js';
 
-export const SHIPPED_MODELS = ['lenet', 'mlp', 'resnet_mnist', 'cifar_cnn'] as const;
+export const SHIPPED_MODELS = ['lenet', 'mlp', 'resnet_mnist', 'cifar_cnn', 'autoencoder_dense', 'autoencoder_conv'] as const;
 
 /** The package's models/ folder (from src/ under vitest, from dist/src/ when built). */
 export function modelsDir(): string {

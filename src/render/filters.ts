@@ -13,12 +13,12 @@
 import { css, fillRect, font, loadCanvas, newRaster, putRaster, writePng, type Raster, type RGB } from './canvas.js';
 import { formatValue } from './curves.js';
 
-export type ScaleMode = 'kernel' | 'filter' | 'layer';
+export type ScaleMode = 'kernel' | 'filter' | 'layer' | 'column';
 export type ColorMapName = 'grey' | 'diverging';
 /** Which input channels a tile shows: all of them (mosaic), their mean, or one index. */
 export type ChannelView = 'all' | 'mean' | number;
 
-export const SCALE_MODES: readonly ScaleMode[] = ['kernel', 'filter', 'layer'];
+export const SCALE_MODES: readonly ScaleMode[] = ['kernel', 'filter', 'layer', 'column'];
 export const COLOR_MAPS: readonly ColorMapName[] = ['grey', 'diverging'];
 
 /** A conv weight checked to be 4-D (out, in, kh, kw), with f32 data. */
@@ -36,7 +36,9 @@ export interface FilterSheetOptions {
   /** pixels per weight, the nearest-neighbour upscale (default 12 in a grid, 6 in a mosaic) */
   cell?: number;
   /** 'kernel': each tile min-max on its own (default); 'filter': one scale per output kernel
-   * (all its input channels); 'layer': one scale for the whole layer */
+   * (all its input channels); 'layer': one scale for the whole layer; 'column': each column of
+   * each tile min-max on its own (scikit-learn's MinMaxScaler fitted on the kernel matrix, as the
+   * study note drew its figures) */
   scale?: ScaleMode;
   /** 'grey' (default): black = low, white = high; 'diverging': blue < 0 < red, white at 0 */
   cmap?: ColorMapName;
@@ -152,6 +154,24 @@ export function convWeightFromCheckpoint(tensors: Map<string, TensorLike>, layer
   return asConvWeight(name, t.shape, t.data as ArrayLike<number>);
 }
 
+/**
+ * Like convWeightFromCheckpoint, but a dense layer's weight [out, in] is drawn too: each row as
+ * an image of the input's shape (`sampleShape` [C, H, W] or [H, W], e.g. from the checkpoint's
+ * data; else a square when `in` is one), as a conv weight [out, C, H, W].
+ */
+export function filterWeightFromCheckpoint(tensors: Map<string, TensorLike>, layer: string, source: string, sampleShape?: readonly number[]): ConvWeight {
+  const name = tensors.has(layer) ? layer : `${layer}.weight`;
+  const t = tensors.get(name);
+  if (!t || t.shape.length !== 2) return convWeightFromCheckpoint(tensors, layer, source);
+  const [nOut, nIn] = t.shape;
+  const side = Math.round(Math.sqrt(nIn));
+  const img = sampleShape && sampleShape.reduce((a, b) => a * b, 1) === nIn && (sampleShape.length === 3 || sampleShape.length === 2)
+    ? (sampleShape.length === 3 ? [sampleShape[0], sampleShape[1], sampleShape[2]] : [1, sampleShape[0], sampleShape[1]])
+    : side * side === nIn ? [1, side, side] : null;
+  if (!img) return convWeightFromCheckpoint(tensors, layer, source); // rows that are no image: the conv-only refusal
+  return asConvWeight(name, [nOut, img[0], img[1], img[2]], t.data as ArrayLike<number>);
+}
+
 /** The range that maps to 0..1: [min, max] for grey, [-m, m] with m = max |x| for diverging. */
 export function valueRange(values: ArrayLike<number>, cmap: ColorMapName): [number, number] {
   let lo = Infinity, hi = -Infinity;
@@ -200,6 +220,26 @@ export function colorize(t: number, cmap: ColorMapName): RGB {
   const f = p - i;
   const a = RDBU[i], b = RDBU[i + 1];
   return [0, 1, 2].map((k) => Math.round(a[k] + (b[k] - a[k]) * f)) as unknown as RGB;
+}
+
+/**
+ * scikit-learn's MinMaxScaler on a rows x cols matrix (row-major): each column j mapped to [0, 1]
+ * by its own min and max over the rows. A constant column maps to 0, as there (its range of 0 is
+ * replaced by 1).
+ */
+export function minMaxColumns(values: ArrayLike<number>, rows: number, cols: number): Float64Array<ArrayBuffer> {
+  const out = new Float64Array(rows * cols);
+  for (let j = 0; j < cols; j++) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < rows; i++) {
+      const v = values[i * cols + j];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    const range = hi - lo > 0 ? hi - lo : 1;
+    for (let i = 0; i < rows; i++) out[i * cols + j] = (values[i * cols + j] - lo) / range;
+  }
+  return out;
 }
 
 /** Grid geometry: the top-left of tile (row, col) relative to the grid origin. */
@@ -293,8 +333,8 @@ export function planFilterSheet(w: ConvWeight, opts: FilterSheetOptions = {}): F
     }
     slices.forEach((s, i) => {
       const [lo, hi] = layerRange ?? filterRange ?? valueRange(s.values, cmap);
-      const unit = new Float64Array(k2);
-      for (let j = 0; j < k2; j++) unit[j] = toUnit(s.values[j], lo, hi);
+      const unit = scale === 'column' ? minMaxColumns(s.values, kh, kw) : new Float64Array(k2);
+      if (scale !== 'column') for (let j = 0; j < k2; j++) unit[j] = toUnit(s.values[j], lo, hi);
       const row = mode === 'mosaic' ? o : Math.floor(o / cols);
       const col = mode === 'mosaic' ? i : o % cols;
       tiles.push({ out: o, in: s.in, row, col, ...tileOrigin(geom, row, col), values: s.values, unit, lo, hi });
@@ -365,6 +405,7 @@ export function scaleCaption(p: FilterSheetPlan): string {
   const how = p.cmap === 'grey' ? 'min–max' : '±max|w|';
   if (p.scale === 'layer') return `one scale for the whole layer (${how})`;
   if (p.scale === 'filter') return `${how} per output kernel`;
+  if (p.scale === 'column') return `min–max per column of each ${unit} (MinMaxScaler)`;
   return `${how} per ${unit}`;
 }
 

@@ -14,3 +14,4 @@ export {
 } from './curves.js';
 export { renderConfusion, checkConfusion, confusionStats, cellColor, type ConfusionOptions, type ConfusionInfo } from './confusion.js';
 export { renderMisclassified, planDigits, digitRaster, type Misclassified, type DigitsOptions, type DigitsInfo } from './digits.js';
+export { renderReconstructions, planReconstructions, reconstructionRaster, tileAt, type ReconstructionOptions, type ReconstructionPlan } from './reconstructions.js';

@@ -19,10 +19,11 @@ import { parseModelSpec, withInit, specKey, Model, type ModelSpec } from '../nn/
 import { sumSq } from '../core/kernels/elementwise.js';
 import { InputError, asInput } from '../errors.js';
 import { shapeStr } from '../tensor.js';
+import { describePreprocess, preprocessTensors } from '../data/preprocess.js';
 import { BoundModel } from './model.js';
 import { checkLossFits, defaultLoss, lossOf, type LossSpec } from './losses.js';
 import { LocalEngine, type GradEngine, type StepOptions } from './engine.js';
-import { resolveFitOptions, TRAJECTORY_KEYS, type FitOptions, type ResolvedOptions } from './options.js';
+import { resolveFitOptions, batchWarnings, checkInitStd, TRAJECTORY_KEYS, type FitOptions, type ResolvedOptions } from './options.js';
 import { archivePreviousRun, readMetrics, MetricsFile, type EpochMetrics } from './metrics.js';
 import { Progress, fmtTime } from './progress.js';
 
@@ -58,6 +59,7 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
   clampBatch(o, data.train.n, rest.chunkSize === undefined || rest.chunkSize === 'auto', log);
   let spec = parseModelSpec(specIn);
   if (o.init) spec = withInit(spec, o.init);
+  checkInitStd(o, spec);
   const net = new Model(spec);
   const lossSpec = o.loss ?? defaultLoss(data.train.targets.kind === 'labels' ? 'labels' : 'tensor');
   checkData(net, lossSpec, data);
@@ -67,8 +69,9 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
   log(`${DISPLAY[data.train.name] ?? data.train.name}: ${data.train.n} training${test ? ` and ${test.n} test` : ''} images; kernels: ${core.flavor} build`);
   log(net.summary());
   checkFitsWasm(net, net.paramSpecs().reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), { ...o, chunkAuto: rest.chunkSize === undefined || rest.chunkSize === 'auto' });
+  for (const w of batchWarnings(o, data.train.n)) log(`warning: ${w}`);
   const model = new BoundModel(core, net, spec.input, lossSpec);
-  model.params.init(o.seed);
+  model.params.init(o.seed, o.initStd);
   const optimizer = makeOptimizer(core, model.params.data, model.params.grad, {
     name: o.optimizer,
     momentum: o.momentum,
@@ -109,6 +112,7 @@ function checkData(net: Model, lossSpec: LossSpec, data: FitData): void {
       throw new InputError(`the ${which} set ${d.name} has samples ${shapeStr(s)}, the model expects ${shapeStr(net.inputShape)} (its spec's input)`);
     }
     if (d.n < 1) throw new InputError(`the ${which} set ${d.name} is empty`);
+    if (d.preprocess !== data.train.preprocess) throw new InputError(`the ${which} set must carry the training set's preprocessing (apply the transform fitted on the training set to both)`);
     const t = d.targets;
     checkLossFits(loss, net.outputShape, t.kind === 'labels' ? { kind: 'labels', classes: t.classes } : { kind: 'tensor', shape: t.kind === 'tensor' ? t.shape : s });
   }
@@ -183,6 +187,11 @@ class Run {
     if (meta.data && meta.data.n !== this.data.train.n) {
       throw new InputError(`--resume: the checkpoint was trained on ${meta.data.n} training examples, this run has ${this.data.train.n}; use the same data and --limit-train`);
     }
+    const pre = (p: unknown) => JSON.stringify(p ?? 'none');
+    const mine = this.data.train.preprocess ? describePreprocess(this.data.train.preprocess) : undefined;
+    if (pre(meta.data?.preprocess) !== pre(mine)) {
+      throw new InputError(`--resume: the checkpoint's data was preprocessed with ${pre(meta.data?.preprocess)}, this run's with ${pre(mine)}; resume with the same preprocessing`);
+    }
     if (meta.kernels && meta.kernels !== this.core.flavor) {
       this.log(`note: the checkpoint was trained with the ${meta.kernels} kernels, this run uses ${this.core.flavor}: the continuation will not be bit-identical`);
     }
@@ -199,7 +208,7 @@ class Run {
 
   private dataInfo(): DataInfo {
     const d = this.data.train;
-    return { name: d.name, sampleShape: [...d.sampleShape], n: d.n, ...(this.data.test ? { testN: this.data.test.n } : {}), ...(d.normalization ? { normalization: d.normalization } : {}), ...(d.classNames ? { classNames: d.classNames } : {}) };
+    return { name: d.name, sampleShape: [...d.sampleShape], n: d.n, ...(this.data.test ? { testN: this.data.test.n } : {}), ...(d.normalization ? { normalization: d.normalization } : {}), ...(d.classNames ? { classNames: d.classNames } : {}), ...(d.preprocess ? { preprocess: describePreprocess(d.preprocess) } : {}) };
   }
 
   /** Writes the checkpoint (and best.safetensors when `best`), unless the weights are no longer finite (then the last good one stays). */
@@ -227,7 +236,8 @@ class Run {
       data: this.dataInfo(),
       ...(this.best ? { best: this.best } : {}),
     };
-    saveRunCheckpoint({ latest: this.ckptPath, best: best ? this.bestPath : null }, this.model.params, this.optimizer, meta);
+    const pre = this.data.train.preprocess;
+    saveRunCheckpoint({ latest: this.ckptPath, best: best ? this.bestPath : null }, this.model.params, this.optimizer, meta, pre ? preprocessTensors(pre) : {});
   }
 
   private async engine(): Promise<GradEngine> {

@@ -40,6 +40,11 @@ export interface FitOptions {
   stepEpochs: number;
   /** weight initialisation of every conv and linear layer (default: the spec's own) */
   init?: InitScheme;
+  /**
+   * σ_u, the note's standard deviation of a unit's total input: the normal schemes draw weights
+   * with σ = σ_u/√M (lecun; M the fan-in), σ_u·√(2/M) (he), σ_u·√(2/(M+N)) (xavier). Default 1.
+   */
+  initStd?: number;
   augment: Augment;
   /** examples per batch when evaluating */
   evalBatch: number;
@@ -117,7 +122,7 @@ export class OptionsError extends InputError {}
 
 const KNOWN = new Set<string>([
   ...Object.keys(FIT_DEFAULTS),
-  'loss', 'init', 'out', 'resume', 'onProgress', 'onStart', 'onEpoch', 'log', 'warn', 'progressOut', 'stop',
+  'loss', 'init', 'initStd', 'out', 'resume', 'onProgress', 'onStart', 'onEpoch', 'log', 'warn', 'progressOut', 'stop',
 ]);
 
 function bad(key: string, msg: string): never {
@@ -158,6 +163,7 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   number(o, 'gamma', { gt: 0, max: 1 });
   number(o, 'stepEpochs', { int: true, min: 1, max: 1e5 });
   if (o.init !== undefined) oneOf(o, 'init', INITS);
+  if (o.initStd !== undefined) number(o, 'initStd', { gt: 0, max: 100 });
   number(o, 'evalBatch', { int: true, min: 1, max: 1 << 16 });
   number(o, 'checkpointEvery', { int: true, min: 0 });
   oneOf(o, 'flavor', FLAVORS);
@@ -171,4 +177,29 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   for (const k of ['onProgress', 'onStart', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
   if (o.nesterov && o.optimizer === 'sgd' && o.momentum === 0) o.nesterov = false; // Nesterov needs momentum
   return o as unknown as ResolvedOptions;
+}
+
+/** --init-std scales the normal schemes only: refused when the weights would be drawn by 'torch' (uniform). */
+export function checkInitStd(o: Pick<ResolvedOptions, 'init' | 'initStd'>, spec: { init?: InitScheme; layers: unknown[] }): void {
+  if (o.initStd === undefined) return;
+  const scheme = o.init ?? spec.init ?? 'lecun';
+  const own = o.init === undefined && JSON.stringify(spec.layers).includes('"init":"torch"');
+  if (scheme === 'torch' || own) bad('initStd', `applies to the normal initialisations (lecun, he, xavier), not to torch's uniform one`);
+}
+
+/**
+ * What is impractical about a batch size, in words (empty when nothing is): batch 1 on the pool
+ * makes every step one chunk on one worker plus a round trip, and a batch above the training set
+ * is the full set (one step per epoch, plain batch gradient descent).
+ */
+export function batchWarnings(o: Pick<ResolvedOptions, 'batchSize' | 'workers' | 'chunkSize'>, n: number): string[] {
+  const out: string[] = [];
+  const chunks = Math.ceil(Math.min(o.batchSize, n) / o.chunkSize);
+  if (o.workers > 1 && chunks < o.workers) {
+    const what = o.batchSize === 1 ? 'batch size 1 (pure SGD)' : `batch size ${o.batchSize} in chunks of ${o.chunkSize}`;
+    out.push(`${what} on ${o.workers} workers: each step has ${chunks} chunk${chunks === 1 ? '' : 's'}, so ${o.workers - chunks} worker${o.workers - chunks === 1 ? ' waits' : 's wait'} and every step pays a round trip to the pool; --workers 1 is faster here`);
+  }
+  if (o.batchSize > n) out.push(`batch size ${o.batchSize} exceeds the ${n} training examples: every step uses the full set (batch gradient descent, one step per epoch)`);
+  else if (o.batchSize === n) out.push(`batch size ${n} is the full training set: one step per epoch (batch gradient descent)`);
+  return out;
 }

@@ -4,7 +4,7 @@
 // larger than the training set.
 import { existsSync, mkdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { encodeCheckpoint, type BestInfo, type CheckpointMeta } from '../io/checkpoint.js';
+import { encodeCheckpoint, type BestInfo, type CheckpointMeta, type ExtraTensors } from '../io/checkpoint.js';
 import { writeFileAtomic, removeStaleTemporaries } from '../io/safetensors.js';
 import { InputError } from '../errors.js';
 import { defaultChunkSize } from './engine.js';
@@ -19,8 +19,8 @@ import type { ResolvedOptions } from './options.js';
  * between the two leaves an older `latest`, whose resumed run repeats the epoch and writes the
  * same `best` again, so the two files never disagree about a finished run.
  */
-export function saveRunCheckpoint(paths: { latest: string; best: string | null }, params: Params, optimizer: Optimizer, meta: CheckpointMeta): void {
-  const bytes = encodeCheckpoint(params, optimizer, meta);
+export function saveRunCheckpoint(paths: { latest: string; best: string | null }, params: Params, optimizer: Optimizer, meta: CheckpointMeta, extra: ExtraTensors = {}): void {
+  const bytes = encodeCheckpoint(params, optimizer, meta, extra);
   if (paths.best) writeFileAtomic(paths.best, bytes);
   writeFileAtomic(paths.latest, bytes);
 }
