@@ -109,7 +109,7 @@ describe('bad values: one line, exit 2, nothing written', () => {
     ['--init-std 0', ['--init-std', '0'], /--init-std must be > 0, got '0'/],
     ['--init-std -2', ['--init-std=-2'], /--init-std must be > 0/],
     ['--init torch --init-std 2', ['--init', 'torch', '--init-std', '2'], /initStd applies to the normal initialisations/],
-    ['--activation relu6', ['--activation', 'relu6'], /--activation must be one of relu, sigmoid, tanh, leaky_relu, got 'relu6'/],
+    ['--activation relu6', ['--activation', 'relu6'], /--activation must be one of relu, sigmoid, tanh, softplus, leaky_relu, got 'relu6'/],
   ];
   for (const [name, args, msg] of cases) {
     it(name, () => {
@@ -136,7 +136,7 @@ describe('batch size from 1 to the full set', () => {
     expect(readSafetensors(join(dir, 'b40', 'checkpoint.safetensors')).metadata.step).toBe('1');
     const more = run([...small, '--batch-size', '1000', '--workers', '1', '--out', join(dir, 'b1000')]);
     expect(more.code).toBe(0);
-    expect(more.out).toContain('warning: batch size 1000 exceeds the 40 training examples');
+    expect(more.out).toContain('note: --batch-size 1000 is larger than the 40 training examples; using 40 (one step per epoch)');
     expect(readSafetensors(join(dir, 'b1000', 'checkpoint.safetensors')).metadata.step).toBe('1');
   });
 

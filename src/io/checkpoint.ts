@@ -7,6 +7,7 @@
 import { readSafetensors, writeFileAtomic, encodeSafetensors, expectTensor, type SafeTensor } from './safetensors.js';
 import { CHECKSUM_KEY, tensorsChecksum, verifyChecksum, checkFiniteTensors } from './integrity.js';
 import type { Params } from '../nn/params.js';
+import { InputError } from '../errors.js';
 import { applyWeights, stateTensors } from './weights.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ModelSpec } from '../nn/spec.js';
@@ -117,7 +118,7 @@ function parseJson(metadata: Record<string, string>, k: string, path: string): u
   try {
     return JSON.parse(metadata[k]);
   } catch {
-    throw new Error(`checkpoint ${path}: metadata ${k} is not valid JSON`);
+    throw new InputError(`checkpoint ${path}: metadata ${k} is not valid JSON`);
   }
 }
 

@@ -78,6 +78,18 @@ export const LAYER_TYPES = Object.keys(KEYS) as LayerType[];
 
 // ---- checking a spec ------------------------------------------------------------------------
 
+/** A value as JSON for an error message, cut short (a spec can be any size). */
+function show(v: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = String(v);
+  }
+  if (text === undefined) return String(v);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
 function fail(where: string, msg: string): never {
   throw new SpecError(`model spec: ${where}: ${msg}`);
 }
@@ -87,30 +99,30 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function int(where: string, key: string, v: unknown, min: number, max = 1 << 20): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(where, `${key} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(where, `${key} must be an integer in [${min}, ${max}], got ${show(v)}`);
 }
 
 function pair(where: string, key: string, v: unknown, min: number): void {
   if (Array.isArray(v)) {
-    if (v.length !== 2) fail(where, `${key} must be a number or a [height, width] pair, got ${JSON.stringify(v)}`);
+    if (v.length !== 2) fail(where, `${key} must be a number or a [height, width] pair, got ${show(v)}`);
     v.forEach((x, i) => int(where, `${key}[${i}]`, x, min, 4096));
   } else int(where, key, v, min, 4096);
 }
 
 function real(where: string, key: string, v: unknown, ok: (x: number) => boolean, range: string): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(where, `${key} must be ${range}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(where, `${key} must be ${range}, got ${show(v)}`);
 }
 
 function checkLayer(l: unknown, where: string, names: Set<string>, depth: number): void {
-  if (!isObject(l)) fail(where, `a layer must be an object like {"type": "conv2d", ...}, got ${JSON.stringify(l)}`);
+  if (!isObject(l)) fail(where, `a layer must be an object like {"type": "conv2d", ...}, got ${show(l)}`);
   const type = l.type;
   if (typeof type !== 'string' || !Object.hasOwn(KEYS, type)) {
-    fail(where, `unknown layer type ${JSON.stringify(type)}; known types: ${LAYER_TYPES.join(', ')}`);
+    fail(where, `unknown layer type ${show(type)}; known types: ${LAYER_TYPES.join(', ')}`);
   }
   const t = type as LayerType;
   const at = typeof l.name === 'string' ? `${where} (${l.name})` : where;
   if (l.name !== undefined) {
-    if (typeof l.name !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(l.name)) fail(where, `name must be 1-64 letters, digits or _, got ${JSON.stringify(l.name)}`);
+    if (typeof l.name !== 'string' || !/^[A-Za-z0-9_]{1,64}$/.test(l.name)) fail(where, `name must be 1-64 letters, digits or _, got ${show(l.name)}`);
     if (names.has(l.name)) fail(at, `the name '${l.name}' is used twice in the same list`);
     names.add(l.name);
   }
@@ -157,7 +169,7 @@ function checkLayer(l: unknown, where: string, names: Set<string>, depth: number
       if (l.shortcut !== undefined) checkList(l.shortcut, `${at}.shortcut`, depth + 1, true, names);
       return;
     case 'concat':
-      if (!Array.isArray(l.branches) || l.branches.length < 2) fail(at, `branches must be a list of at least 2 layer lists, got ${JSON.stringify(l.branches)}`);
+      if (!Array.isArray(l.branches) || l.branches.length < 2) fail(at, `branches must be a list of at least 2 layer lists, got ${show(l.branches)}`);
       (l.branches as unknown[]).forEach((b, i) => checkList(b, `${at}.branches[${i}]`, depth + 1, true));
       return;
     default:
@@ -167,13 +179,13 @@ function checkLayer(l: unknown, where: string, names: Set<string>, depth: number
 
 function checkInit(at: string, l: Record<string, unknown>): void {
   for (const k of ['init', 'biasInit']) {
-    if (l[k] !== undefined && !INITS.includes(l[k] as InitScheme)) fail(at, `${k} must be one of ${INITS.join(', ')}, got ${JSON.stringify(l[k])}`);
+    if (l[k] !== undefined && !INITS.includes(l[k] as InitScheme)) fail(at, `${k} must be one of ${INITS.join(', ')}, got ${show(l[k])}`);
   }
 }
 
 function checkList(list: unknown, where: string, depth: number, mayBeEmpty: boolean, names = new Set<string>()): void {
   if (depth > 16) fail(where, 'blocks nest more than 16 deep');
-  if (!Array.isArray(list)) fail(where, `must be a list of layers, got ${JSON.stringify(list)}`);
+  if (!Array.isArray(list)) fail(where, `must be a list of layers, got ${show(list)}`);
   if (!mayBeEmpty && list.length === 0) fail(where, 'must hold at least one layer');
   if (list.length > 1000) fail(where, `holds ${list.length} layers; at most 1000`);
   list.forEach((l, i) => checkLayer(l, `${where}[${i}]`, names, depth));
@@ -184,17 +196,17 @@ function checkList(list: unknown, where: string, depth: number, mayBeEmpty: bool
  * typed. Throws SpecError naming the first problem and where it is (`layers[3] (conv2)`).
  */
 export function parseModelSpec(json: unknown): ModelSpec {
-  if (!isObject(json)) fail('top level', `a model spec must be an object with "input" and "layers", got ${JSON.stringify(json)?.slice(0, 80)}`);
+  if (!isObject(json)) fail('top level', `a model spec must be an object with "input" and "layers", got ${show(json)}`);
   for (const k of Object.keys(json)) {
     if (!['format', 'name', 'input', 'init', 'layers', 'description'].includes(k)) fail('top level', `unknown key '${k}'; keys: format, name, description, input, init, layers`);
   }
-  if (json.format !== undefined && json.format !== MODEL_FORMAT) fail('format', `must be '${MODEL_FORMAT}', got ${JSON.stringify(json.format)}`);
+  if (json.format !== undefined && json.format !== MODEL_FORMAT) fail('format', `must be '${MODEL_FORMAT}', got ${show(json.format)}`);
   if (json.name !== undefined && typeof json.name !== 'string') fail('name', 'must be a string');
   const input = json.input;
-  if (!Array.isArray(input) || input.length < 1 || input.length > 3) fail('input', `must be one sample's shape, [C,H,W] or [F], got ${JSON.stringify(input)}`);
+  if (!Array.isArray(input) || input.length < 1 || input.length > 3) fail('input', `must be one sample's shape, [C,H,W] or [F], got ${show(input)}`);
   input.forEach((d, i) => int('input', `input[${i}]`, d, 1, 1 << 16));
   if (sizeOf(input as number[]) > 1 << 24) fail('input', `${shapeStr(input as number[])} is too large a sample`);
-  if (json.init !== undefined && !INITS.includes(json.init as InitScheme)) fail('init', `must be one of ${INITS.join(', ')}, got ${JSON.stringify(json.init)}`);
+  if (json.init !== undefined && !INITS.includes(json.init as InitScheme)) fail('init', `must be one of ${INITS.join(', ')}, got ${show(json.init)}`);
   checkList(json.layers, 'layers', 0, false);
   return json as unknown as ModelSpec;
 }
