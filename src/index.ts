@@ -19,6 +19,7 @@ export { shippedSpec, modelsDir, SHIPPED_MODELS } from './nn/zoo.js';
 export { lenet, LENET_SPEC, MNIST_SHAPE } from './nn/lenet.js';
 export { SGD, AdaGrad, RMSProp, Adam, makeOptimizer, lrAt, OPTIMIZERS, type Optimizer, type Schedule } from './optim/index.js';
 export { BoundModel, type ChunkResult, type Net } from './train/model.js';
+export { PredictPool, type PredictPoolOptions, type EvaluateOptions } from './train/predict_pool.js';
 export { fit, type FitData, type FitResult } from './train/fit.js';
 export { FIT_DEFAULTS, TRAJECTORY_KEYS, resolveFitOptions, OptionsError, type FitOptions } from './train/options.js';
 export { lossOf, LOSSES, type Loss, type LossSpec, type LossType } from './train/losses.js';

@@ -14,13 +14,10 @@ import type { LossSpec } from '../src/train/losses.js';
 import { chunkSeed } from '../src/train/engine.js';
 import { sumK } from '../src/core/kernels/elementwise.js';
 import type { Buf } from '../src/core/heap.js';
-import type { Augment, Dataset, Targets } from '../src/data/dataset.js';
+import type { Augment, Dataset } from '../src/data/dataset.js';
+import { targetsOf, type SharedTargets } from '../src/train/shared_data.js';
 
-/** A dataset's targets with their arrays on shared memory. */
-export type SharedTargets =
-  | { kind: 'labels'; classes: number; data: SharedArrayBuffer; int32: boolean }
-  | { kind: 'tensor'; shape: number[]; data: SharedArrayBuffer }
-  | { kind: 'input' };
+export type { SharedTargets } from '../src/train/shared_data.js';
 
 export interface WorkerInit {
   flavor: Flavor;
@@ -66,12 +63,6 @@ let state: { core: Core; model: BoundModel; data: Dataset; P: number } | null = 
 let reduceIn: Buf | null = null;
 let reduceOut: Buf | null = null;
 let version = -1;
-
-function targetsOf(t: SharedTargets): Targets {
-  if (t.kind === 'labels') return { kind: 'labels', classes: t.classes, data: t.int32 ? new Int32Array(t.data) : new Uint8Array(t.data) };
-  if (t.kind === 'tensor') return { kind: 'tensor', shape: t.shape, data: new Float32Array(t.data) };
-  return { kind: 'input' };
-}
 
 function setup(): NonNullable<typeof state> {
   if (state) return state;

@@ -11,9 +11,10 @@ import { Piscina } from 'piscina';
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import { chunkRanges, sumChunks, type GradEngine, type StepOptions } from './engine.js';
-import type { WorkerInit, ChunkTask, ReduceTask, SharedTargets, WorkerMemory } from '../../workers/grad_worker.js';
+import type { WorkerInit, ChunkTask, ReduceTask, WorkerMemory } from '../../workers/grad_worker.js';
+import { asShared, shared, sharedTargets } from './shared_data.js';
 import type { ModelSpec } from '../nn/spec.js';
-import type { Dataset, Targets } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset.js';
 
 export interface PoolConfig {
   workers: number;
@@ -27,10 +28,6 @@ function workerFile(): string {
     if (existsSync(url)) return fileURLToPath(url);
   }
   throw new Error("the gradient worker (dist/workers/grad_worker.js) is missing; run 'npm run build'");
-}
-
-function shared(bytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(Math.max(4, bytes));
 }
 
 /** Faults to inject, for tests: IRUKA_TEST_FAULTS='[{"step":3,"chunk":1,"mode":"exit","times":1}]'. */
@@ -146,20 +143,6 @@ export class PoolEngine implements GradEngine {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
-}
-
-/** The array itself when it already spans a whole SharedArrayBuffer, else a shared copy. */
-function asShared<T extends Float32Array | Uint8Array | Int32Array>(a: T): T {
-  if (a.buffer instanceof SharedArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
-  const out = new (a.constructor as new (b: SharedArrayBuffer) => T)(shared(a.byteLength));
-  out.set(a);
-  return out;
-}
-
-function sharedTargets(t: Targets): SharedTargets {
-  if (t.kind === 'labels') return { kind: 'labels', classes: t.classes, data: asShared(t.data).buffer as SharedArrayBuffer, int32: t.data instanceof Int32Array };
-  if (t.kind === 'tensor') return { kind: 'tensor', shape: t.shape, data: asShared(t.data).buffer as SharedArrayBuffer };
-  return { kind: 'input' };
 }
 
 /** The trainer's hook: a pool engine for a model built from `spec`. */
