@@ -9,7 +9,6 @@
 import '../src/cli/relaxed_simd.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { Worker } from 'node:worker_threads';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +21,7 @@ import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
 import { defaultChunkSize } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
+import { PredictPool } from '../src/train/predict_pool.js';
 import { makeOptimizer } from '../src/optim/index.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { stateTensors } from '../src/io/weights.js';
@@ -182,23 +182,10 @@ async function trainer(core: Core, batch: number, data: Dataset) {
   };
 }
 
-/** predict with the batch split over this thread and one worker thread (bench-only: predict itself is one thread). */
-async function splitPredictor(model: BoundModel, ref: string, x: Float32Array, batch: number) {
-  const worker = new Worker(new URL('./predict_worker.js', import.meta.url), { workerData: { ref, flavor: model.core.flavor } });
-  await new Promise<void>((res, rej) => {
-    worker.once('message', () => res());
-    worker.once('error', rej);
-  });
-  const half = batch >> 1;
-  const mine = x.subarray(0, half * 784);
-  const theirs = x.slice(half * 784, batch * 784);
-  const once = async () => {
-    const done = new Promise<Float32Array>((res) => worker.once('message', res));
-    worker.postMessage({ x: theirs, n: batch - half });
-    model.predict(mine, half);
-    await done;
-  };
-  return { time: (ms: number) => rate(once, batch, ms), close: () => worker.terminate() };
+/** predict through a PredictPool of 2 workers (the batch split in two, one part per worker thread). */
+async function poolPredictor(model: BoundModel, x: Float32Array, batch: number) {
+  const pool = await PredictPool.create(LENET_SPEC, model, { workers: 2 });
+  return { time: (ms: number) => rate(async () => void (await pool.predict(x, batch)), batch, ms), close: () => pool.close() };
 }
 
 // ---- the run ------------------------------------------------------------------------------------
@@ -253,7 +240,7 @@ async function main(argv: string[]) {
   const x256 = Float32Array.from({ length: 256 * 784 }, (_, i) => refX[i % refX.length]);
   const t64 = await trainer(core, 64, data);
   const t256 = await trainer(core, 256, data);
-  const split = await splitPredictor(model, ref, x256, 256);
+  const split = await poolPredictor(model, x256, 256);
   const rows: Row[] = [
     { name: 'train_b64_2w', what: t64.what, batch: 64, ours: t64.time, pairings: [{ peer: 'pytorch', started: torch, command: 'train 64 2' }] },
     { name: 'train_b256_2w', what: t256.what, batch: 256, ours: t256.time, pairings: [{ peer: 'pytorch', started: torch, command: 'train 256 2' }] },
@@ -270,7 +257,7 @@ async function main(argv: string[]) {
     },
     {
       name: 'infer_b256_2t',
-      what: `iruka predict split over 2 threads (this thread + 1 worker thread, 128 images each; bench-only, the library's predict is single-threaded), ${core.flavor} build`,
+      what: `iruka PredictPool.predict, 2 workers (128 images each), ${core.flavor} build`,
       batch: 256,
       ours: split.time,
       pairings: [
