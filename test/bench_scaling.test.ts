@@ -1,0 +1,50 @@
+// bench:scaling with tiny settings: not a timing (no speed is asserted), but the JSON's shape —
+// the measured parts, one projected row per rule, batch and worker count with its terms, and the
+// 1- and 2-worker check points with their errors.
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BENCH = join(__dirname, '..', 'dist', 'bench', 'scaling.js');
+
+describe('bench:scaling', () => {
+  it('writes the parts, the projections and the check points', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iruka-scaling-'));
+    try {
+      const json = join(dir, 'scaling.json');
+      const r = spawnSync(process.execPath, [BENCH, '--seconds', '0.02', '--check-seconds', '0.05', '--workers', '4,64', '--batches', '16,40', '--json', json], { encoding: 'utf8', timeout: 240_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/limited by/);
+      const out = JSON.parse(readFileSync(json, 'utf8'));
+      expect(out.parts.P).toBeGreaterThan(0);
+      // the chunk sizes the projections need: 16 (batch 16), 32 and 8 (batch 40 by the default rule), 8
+      expect(Object.keys(out.parts.compute).map(Number).sort((a: number, b: number) => a - b)).toEqual([8, 16, 32]);
+      for (const k of ['fixed', 'copyP', 'addP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2']) expect(out.parts[k], k).toBeGreaterThan(0);
+      expect(out.rows).toHaveLength(2 * 2 * 2);
+      for (const row of out.rows) {
+        expect(['default', 'chunk 8']).toContain(row.rule);
+        expect(row.images_per_sec).toBeGreaterThan(0);
+        expect(row.efficiency).toBeGreaterThan(0);
+        expect(row.chunks).toBe(Math.ceil(row.batch / row.chunk));
+        expect(Object.keys(row.terms).sort()).toEqual(['compute', 'messaging', 'reduce', 'serial']);
+        expect(typeof row.limited_by).toBe('string');
+      }
+      // batch 40 by the default rule: 2 chunks (32 + 8), so 64 workers leave 62 idle
+      expect(out.rows.find((x: { rule: string; batch: number; workers: number }) => x.rule === 'default' && x.batch === 40 && x.workers === 64).limited_by).toMatch(/62 idle/);
+      expect(out.checks.map((c: { batch: number; workers: number }) => `${c.batch}/${c.workers}`)).toEqual(['16/1', '16/2', '40/1', '40/2']);
+      for (const c of out.checks) {
+        expect(c.measured_images_per_sec).toBeGreaterThan(0);
+        expect(c.error).toBeCloseTo(c.projected_images_per_sec / c.measured_images_per_sec - 1, 9);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a bad flag is exit 2', () => {
+    const r = spawnSync(process.execPath, [BENCH, '--workers', '0'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+  });
+});
