@@ -96,6 +96,33 @@ describe.each([
   });
 });
 
+describe('PredictPool evaluate with tensor and input targets', () => {
+  it('gives the loss sum of one-thread evaluate for an autoencoder (bce on the input, mse on tensors)', async () => {
+    const spec = parseModelSpec(JSON.parse(readFileSync(join(__dirname, '..', 'models', 'autoencoder_dense.json'), 'utf8')));
+    const n = 37;
+    const x = inputs(n, 4).map((v) => 1 / (1 + Math.exp(-v)));
+    const cases = [
+      { loss: { type: 'bce_logits' as const }, data: fromArrays({ x, sampleShape: [1, 28, 28], targets: { kind: 'input' } }) },
+      { loss: { type: 'mse' as const }, data: fromArrays({ x, sampleShape: [1, 28, 28], targets: { kind: 'tensor', shape: [784], data: x.map((v) => 1 - v) } }) },
+    ];
+    for (const { loss, data } of cases) {
+      const net = buildModel(spec);
+      const model = new BoundModel(core, net, net.inputShape, loss);
+      model.params.init(2);
+      const pool = await PredictPool.create(spec, model, { workers: 2 });
+      try {
+        const want = model.evaluate(data, n, 10);
+        const got = await pool.evaluate(data, { batch: 10 });
+        expect(got.lossSum, loss.type).toBe(want.lossSum);
+        expect(got.lossSum).toBeGreaterThan(0);
+      } finally {
+        await pool.close();
+        model.free();
+      }
+    }
+  });
+});
+
 describe('PredictPool errors', () => {
   it('rejects a wrong input size, a bad evaluate count and a spec the model was not built from', async () => {
     const model = bound(LENET_SPEC, 1);
@@ -107,6 +134,12 @@ describe('PredictPool errors', () => {
       // the pool still works after a rejected call
       const x = inputs(2, 1);
       expect(bits(await pool.predict(x, 2))).toEqual(bits(model.predict(x, 2)));
+      // a call made before close() still runs; one made after it rejects
+      const last = pool.predict(x, 2);
+      const closing = pool.close();
+      await expect(pool.predict(x, 2)).rejects.toThrow(/closed/);
+      expect(bits(await last)).toEqual(bits(model.predict(x, 2)));
+      await closing;
     } finally {
       await pool.close();
     }

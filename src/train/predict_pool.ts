@@ -51,6 +51,7 @@ export class PredictPool {
   private queue: Promise<unknown> = Promise.resolve();
   private failure: Error | null = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(
     private readonly model: BoundModel,
@@ -94,15 +95,16 @@ export class PredictPool {
     return this.serial(() => this.evaluateNow(data, opts));
   }
 
-  async close(): Promise<void> {
+  /** Ends the workers once the calls already made have finished; later calls reject. */
+  close(): Promise<void> {
     this.closed = true;
-    await this.queue.catch(() => {});
-    await this.pool.destroy();
+    this.closing ??= this.queue.then(() => this.pool.destroy());
+    return this.closing;
   }
 
   private serial<R>(fn: () => Promise<R>): Promise<R> {
+    if (this.closed) return Promise.reject(new Error('PredictPool: the pool is closed'));
     const run = this.queue.then(() => {
-      if (this.closed) throw new Error('PredictPool: the pool is closed');
       if (this.failure) throw new Error(`the predict pool failed: ${this.failure.message}`);
       this.publish();
       return fn();
