@@ -19,7 +19,18 @@ import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
 import { sizeOf, type Shape } from '../src/tensor.js';
 import type { Geom2d } from '../src/ops/shapes.js';
-import { opDef, POINTWISE_LIST, ELEMENTWISE, ELEMENTWISE_LIST, type OpName, type PointwiseOpName, type PointwiseKernels } from '../src/ops/table.js';
+import {
+  opDef,
+  POINTWISE_LIST,
+  LOSS_LIST,
+  ELEMENTWISE,
+  ELEMENTWISE_LIST,
+  type OpName,
+  type PointwiseOpName,
+  type PointwiseKernels,
+  type LossOpName,
+  type LossKernels,
+} from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
@@ -36,8 +47,6 @@ import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/sof
 import { softmaxXentForwardRef, softmaxXentBackwardRef } from '../src/ref/softmax_xent.js';
 import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../src/core/kernels/softmax_xent.js';
 import { softmaxXentSmoothForwardRef, softmaxXentSmoothBackwardRef } from '../src/ref/softmax_xent.js';
-import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../src/core/kernels/losses.js';
-import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../src/ref/losses.js';
 import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
 import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
 import { copy, sumK } from '../src/core/kernels/elementwise.js';
@@ -675,94 +684,57 @@ function softmaxXentSmoothSpecs(n: number, c: number, eps: number, note: string)
   ];
 }
 
-/** mse and bce_logits (means over all elements of `dims`), forward and backward. */
-function lossSpecs(dims: number[], note: string): Spec[] {
+/** A mean loss of the table (mse, bce_logits) over all elements of `dims`, forward and backward. */
+function lossSpecs(name: LossOpName, k: LossKernels, dims: Shape, note: string): Spec[] {
   const n = sizeOf(dims);
   const shapes: Shape[] = [dims, dims];
   const shape = `x=[${dims.join(',')}] (${note})`;
   const x = rand(n, 44, 8);
   const t = rand(n, 45, 1).map((v) => v + 0.5); // in [0, 1): a bce target, and fine for mse
   const g0 = rand(n, 46, 1 / n);
-  const mse: Spec[] = [
+  return [
     {
-      kernel: 'mse_forward',
+      kernel: k.exports.forward,
       shape,
-      ...tableCounts('mse', shapes, {}),
+      ...tableCounts(name, shapes, {}),
       bound: 'memory',
       setup(core) {
-        const X = core.heap.from(x), T = core.heap.from(t);
+        const X = core.heap.from(x), T = core.heap.from(t), S = k.saves ? core.heap.alloc(n) : undefined;
         let loss = NaN;
         return {
           run() {
-            loss = mseForward(core, X, T);
+            loss = k.run.forward(core, X, T, S);
           },
-          verify: () => close('mse_forward', [loss], [mseForwardRef(x, t)], 1e-30),
-          free: () => freeAll(X, T),
+          verify() {
+            const want = k.ref.forward(x, t);
+            close(`${k.exports.forward} loss`, [loss], [want.loss], 1e-30);
+            if (S) closeRel(`${k.exports.forward} saved`, S.view(), want.saved!);
+          },
+          free: () => freeAll(X, T, ...(S ? [S] : [])),
         };
       },
     },
     {
-      kernel: 'mse_backward',
+      kernel: k.exports.backward,
       shape,
-      ...tableCounts('mse', shapes, {}, [true, false]),
+      ...tableCounts(name, shapes, {}, [true, false]),
       bound: 'memory',
       setup(core) {
+        const { saved } = k.ref.forward(x, t);
         const X = core.heap.from(x), T = core.heap.from(t), G = core.heap.from(g0);
+        const S = saved ? core.heap.from(saved) : undefined;
         return {
-          run: () => mseBackward(core, G, X, T),
+          run: () => k.run.backward(core, G, X, T, S, 1),
           verify() {
-            const want = g0.slice();
-            mseBackwardRef(want, x, t);
-            closeRel('mse_backward', G.view(), want);
+            const want = Float64Array.from(g0);
+            k.ref.backward(want, x, t, saved, 1);
+            closeRel(k.exports.backward, G.view(), want);
           },
-          free: () => freeAll(X, T, G),
+          free: () => freeAll(X, T, G, ...(S ? [S] : [])),
         };
       },
     },
   ];
-  const bce: Spec[] = [
-    {
-      kernel: 'bce_logits_forward',
-      shape,
-      ...tableCounts('bce_logits', shapes, {}),
-      bound: 'memory',
-      setup(core) {
-        const X = core.heap.from(x), T = core.heap.from(t), R = core.heap.alloc(n);
-        let loss = NaN;
-        return {
-          run() {
-            loss = bceLogitsForward(core, R, X, T);
-          },
-          verify() {
-            const want = bceLogitsForwardRef(x, t);
-            close('bce_logits_forward loss', [loss], [want.loss], 1e-30);
-            closeRel('bce_logits_forward resid', R.view(), want.resid);
-          },
-          free: () => freeAll(X, T, R),
-        };
-      },
-    },
-    {
-      kernel: 'bce_logits_backward',
-      shape,
-      ...tableCounts('bce_logits', shapes, {}, [true, false]),
-      bound: 'memory',
-      setup(core) {
-        const { resid } = bceLogitsForwardRef(x, t);
-        const R = core.heap.from(resid), G = core.heap.from(g0);
-        return {
-          run: () => bceLogitsBackward(core, G, R),
-          verify() {
-            const want = g0.slice();
-            bceLogitsBackwardRef(want, resid);
-            closeRel('bce_logits_backward', G.view(), want);
-          },
-          free: () => freeAll(R, G),
-        };
-      },
-    },
-  ];
-  return [...mse, ...bce];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -873,8 +845,8 @@ const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
 
 /**
  * Each op of the table's benchmark rows, or in words why it has none of its own. `satisfies`
- * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops are
- * not here: their rows come from their entries (`pointwise.bench`).
+ * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops and the
+ * mean losses are not here: their rows come from their entries (`pointwise.bench`, `loss.bench`).
  */
 const OP_ROWS = {
   linear: () => [...linearSpecs(64, 1250, 500, 'LeNet fc1'), ...linearSpecs(64, 500, 10, 'LeNet fc2')],
@@ -892,13 +864,11 @@ const OP_ROWS = {
     ...softmaxXentSpecs(1024, 1000, 'large'),
     ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
   ],
-  mse: () => lossSpecs([64, 784], 'MNIST-sized outputs'),
-  bce_logits: 'with mse: lossSpecs times both losses on the same inputs',
   add: "its forward is the elementwise add row, its backward two axpy rows' worth (ELEMENTWISE)",
   dropout: 'no row yet: one pass like relu_forward plus a hash per element',
   concat: 'no row yet: two strided copies',
   reshape: 'no kernel: the output is a view of the input',
-} satisfies Record<Exclude<OpName, PointwiseOpName>, (() => Spec[]) | string>;
+} satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName>, (() => Spec[]) | string>;
 
 function specs(): Spec[] {
   return [
@@ -915,6 +885,7 @@ function specs(): Spec[] {
     // the table's ops (compute-bound first, then memory-bound), then its pointwise ops
     ...Object.values(OP_ROWS).flatMap((rows) => (typeof rows === 'string' ? [] : rows())),
     ...POINTWISE_LIST.flatMap(([name, { pointwise: k }]) => k.bench.shapes.flatMap(({ dims, note }) => activationSpecs(name, k, dims, note))),
+    ...LOSS_LIST.flatMap(([name, { loss: k }]) => k.bench.shapes.flatMap(({ dims, note }) => lossSpecs(name, k, dims, note))),
     // not table ops
     ...optimSpecs(LENET_PARAMS, 'LeNet params'),
     ...elementwiseSpecs(LENET_PARAMS, 'LeNet params'),

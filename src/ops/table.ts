@@ -53,6 +53,7 @@ import {
   checkLabelSmoothing,
 } from '../core/kernels/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
+import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
 export type Saved = Record<string, Buf | undefined> | undefined;
@@ -107,6 +108,59 @@ export interface PointwiseKernels<A> {
   torch?: { file: string; x: string; listed?: string; cases: readonly { key: string; attrs: A }[] };
 }
 
+/**
+ * How a loss kernel's tensor outputs are judged when they can cancel to near zero:
+ * |got - want| <= rtol * max|want| over the whole tensor.
+ */
+export interface OfMaxTolerance {
+  rtol: number;
+  ofMax: true;
+}
+
+/** A loss kernel test input: uniform in [lo, hi), or targets in [0, 1] with exact 0s and 1s among them. */
+export type LossInput = readonly [number, number] | 'targets01';
+
+/**
+ * The kernel side of a mean loss L = mean over n elements of f(pred, target), gradient into
+ * pred only. The kernel tests run both exports and their `_scalar` twins on every build against
+ * `ref` on `test.sizes`; the backward accumulates into a non-zero start at two scales. Where
+ * the forward `saves` a side output of n elements (bce's residual), it is checked too and the
+ * backward reads the kernel's own. bench/kernels.ts times `bench.shapes`; test/torch compares
+ * with the `torch` fixture cases, on the kernels and through the tape.
+ */
+export interface LossKernels {
+  /** WASM exports: forward (..., n) returns the loss, backward (..., n, scale) accumulates; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the forward writes a buffer of n elements that the backward reads */
+  saves: boolean;
+  /** the typed wrappers (src/core/kernels/losses.ts); `saved` is undefined unless `saves` */
+  run: {
+    forward(core: Core, pred: Buf, target: Buf, saved: Buf | undefined, opts?: KernelOpts): number;
+    backward(core: Core, dpred: Buf, pred: Buf, target: Buf, saved: Buf | undefined, scale: number, opts?: KernelOpts): void;
+  };
+  /** naive f64 references (src/ref/losses.ts): backward accumulates into dpred */
+  ref: {
+    forward(pred: Float32Array, target: Float32Array): { loss: number; saved?: Float64Array };
+    backward(dpred: Float64Array, pred: Float32Array, target: Float32Array, saved: ArrayLike<number> | undefined, scale: number): void;
+  };
+  /** the loss truly relative; the saved buffer and the gradient against their tensors' max */
+  tolerance: { loss: { rtol: number }; saved?: OfMaxTolerance; backward: OfMaxTolerance };
+  /** kernel-test inputs at every size: pred and target of the forward test, then of the backward test */
+  test: {
+    sizes: readonly number[];
+    forward: { pred: LossInput; target: LossInput };
+    backward: { pred: LossInput; target: LossInput };
+  };
+  /** benchmark rows: forward and backward over each shape */
+  bench: { shapes: readonly { dims: Shape; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): per case `<key>.<pred>`, `<key>.target`,
+   * `<key>.loss` and `<key>.<grad>` (the gradient of gy * loss, gy in the metadata); with
+   * `f64Loss`, the metadata's `<key>.loss` holds the float64 value as well.
+   */
+  torch: { file: string; pred: string; grad: string; cases: readonly { key: string; f64Loss?: boolean }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -132,6 +186,8 @@ export interface OpDef<A> {
   backwardBytes?(shapes: Shape[], attrs: A, needs: boolean[]): number;
   /** the kernel side of a pointwise op (activations): what the kernel tests, torch tests and benchmarks iterate */
   pointwise?: PointwiseKernels<A>;
+  /** the kernel side of a mean loss (mse, bce_logits): what the loss kernel tests, torch tests and benchmarks iterate */
+  loss?: LossKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -269,6 +325,19 @@ const BACKWARD: Tolerance = { rtol: 1e-6, scale: 1 };
 const NO_PARAMS = (): number[] => [];
 
 const ACTIVATION_CASES: GradCase<NoAttrs>[] = [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }];
+
+// loss kernel tests: one element, below a vector, exactly one vector, one vector and a tail of
+// 1 and 3, two vectors, odd, the LeNet head (64x10), a large odd one
+const LOSS_SIZES = [1, 3, 4, 5, 7, 8, 13, 640, 4099] as const;
+/** f64 sums of terms each within a few f32 ulps: the mean is good to a few ulps */
+const LOSS_RTOL = 1e-6;
+/**
+ * gradients: (pred - target) or the residual, one scale, one add into a non-zero start. The add
+ * cancels where the start and the increment have opposite signs, so an entry is judged against
+ * the tensor's max (an ulp of the max is 6e-8 of it)
+ */
+const LOSS_GRAD: OfMaxTolerance = { rtol: 1e-6, ofMax: true };
+const LOSS_BENCH = [{ dims: [64, 784], note: 'MNIST-sized outputs' }] as const;
 
 function checkSlope(a: LeakyReluAttrs): void {
   if (a == null || typeof a.slope !== 'number' || !(a.slope >= 0 && a.slope < 1)) {
@@ -825,6 +894,22 @@ export const OPS = {
     // forward reads pred and target; backward reads them and reads and writes dpred
     bytes: ([p]) => 4 * 2 * sizeOf(p),
     backwardBytes: ([p]) => 4 * 4 * sizeOf(p),
+    loss: {
+      exports: { forward: 'mse_forward', backward: 'mse_backward' },
+      saves: false,
+      run: {
+        forward: (c, pred, target, _saved, o) => mseForward(c, pred, target, undefined, o),
+        backward: (c, dpred, pred, target, _saved, scale, o) => mseBackward(c, dpred, pred, target, scale, undefined, o),
+      },
+      ref: {
+        forward: (pred, target) => ({ loss: mseForwardRef(pred, target) }),
+        backward: (dpred, pred, target, _saved, scale) => mseBackwardRef(dpred, pred, target, scale),
+      },
+      tolerance: { loss: { rtol: LOSS_RTOL }, backward: LOSS_GRAD },
+      test: { sizes: LOSS_SIZES, forward: { pred: [-5, 5], target: [-5, 5] }, backward: { pred: [-2, 2], target: [-2, 2] } },
+      bench: { shapes: LOSS_BENCH },
+      torch: { file: 'losses.safetensors', pred: 'pred', grad: 'gpred', cases: [{ key: 'mse' }] },
+    },
     gradcheck: {
       cases: [
         { shapes: [[3, 7], [3, 7]], attrs: {} },
@@ -858,6 +943,27 @@ export const OPS = {
     // residual, reads and writes dlogits
     bytes: ([l]) => 4 * 3 * sizeOf(l),
     backwardBytes: ([l]) => 4 * 3 * sizeOf(l),
+    loss: {
+      exports: { forward: 'bce_logits_forward', backward: 'bce_logits_backward' },
+      saves: true,
+      run: {
+        forward: (c, logits, target, resid, o) => bceLogitsForward(c, resid!, logits, target, undefined, o),
+        backward: (c, dlogits, _logits, _target, resid, scale, o) => bceLogitsBackward(c, dlogits, resid!, scale, undefined, o),
+      },
+      ref: {
+        forward(logits, target) {
+          const { loss, resid } = bceLogitsForwardRef(logits, target);
+          return { loss, saved: resid };
+        },
+        backward: (dlogits, _logits, _target, resid, scale) => bceLogitsBackwardRef(dlogits, resid!, scale),
+      },
+      // the loss terms are all >= 0, so 2 ulps each give a few ulps of the mean; the residual
+      // (1 - t) - q cancels where sigmoid(x) ~ t: judged against the residuals' size
+      tolerance: { loss: { rtol: 4 * LOSS_RTOL }, saved: { rtol: 1e-6, ofMax: true }, backward: LOSS_GRAD },
+      test: { sizes: LOSS_SIZES, forward: { pred: [-8, 8], target: 'targets01' }, backward: { pred: [-4, 4], target: 'targets01' } },
+      bench: { shapes: LOSS_BENCH },
+      torch: { file: 'losses.safetensors', pred: 'logits', grad: 'glogits', cases: [{ key: 'bce', f64Loss: true }, { key: 'bce_sat', f64Loss: true }] },
+    },
     gradcheck: {
       // targets are drawn in [-1, 1]: the loss and its gradient sigmoid(x) - t hold for any t
       cases: [
@@ -881,6 +987,16 @@ export const POINTWISE_LIST: ReadonlyArray<[OpName, OpDef<any> & { pointwise: Po
   ([, d]) => d.pointwise !== undefined,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ) as [OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }][];
+
+/** The mean losses (those with a `loss` kernel side): what the loss kernel tests, torch tests and benchmarks iterate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const LOSS_LIST: ReadonlyArray<[LossOpName, OpDef<any> & { loss: LossKernels }]> = OP_LIST.filter(
+  ([, d]) => d.loss !== undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) as [LossOpName, OpDef<any> & { loss: LossKernels }][];
+
+/** The ops with a `loss` kernel side. */
+export type LossOpName = { [K in OpName]: (typeof OPS)[K] extends { loss: object } ? K : never }[OpName];
 
 /** The ops with a `pointwise` kernel side (the activations). */
 export type PointwiseOpName = { [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? K : never }[OpName];
