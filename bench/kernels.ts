@@ -30,14 +30,15 @@ import {
   type PointwiseKernels,
   type LossOpName,
   type LossKernels,
+  POOL_LIST,
+  type PoolOpName,
+  type PoolKernels,
 } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeom } from '../src/core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
-import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../src/core/kernels/pool.js';
-import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../src/ref/pool.js';
 import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../src/core/kernels/pool.js';
 import { globalAvgpoolForwardRef, globalAvgpoolBackwardRef } from '../src/ref/pool.js';
@@ -358,77 +359,50 @@ function convSpecs(g: Conv2dGeom, note: string): Spec[] {
 // ---------------------------------------------------------------------------------------------
 // memory-bound kernels: ops of the table (pooling, activations, softmax-xent)
 
-/** 2x2 stride-2 max and average pooling, forward and backward (backward accumulates into a non-zero dx). */
-function poolSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
-  const g: Geom2d = { n, c, h, w, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
-  const attrs = { kernel: [2, 2], stride: [2, 2], pad: [0, 0] };
+/** A pooling of the table (maxpool2d, avgpool2d) over [n, c, h, w] with the entry's bench attrs, forward and backward (backward accumulates into a non-zero dx). */
+function poolSpecs(name: PoolOpName, k: PoolKernels, [n, c, h, w]: Shape, note: string): Spec[] {
+  const { attrs } = k.bench;
+  const [kh, kw] = attrs.kernel, [sh, sw] = attrs.stride, [ph, pw] = attrs.pad;
+  const g: Geom2d = { n, c, h, w, kh, kw, sh, sw, ph, pw };
   const shapes: Shape[] = [[n, c, h, w]];
   const xs = n * c * h * w;
-  const ys = sizeOf(opDef('maxpool2d').outShape(shapes, attrs));
-  const shape = `x=[${n},${c},${h},${w}] 2x2 s=2 (${note})`;
+  const ys = sizeOf(opDef(name).outShape(shapes, attrs));
+  const pad = ph || pw ? ` p=${ph},${pw}` : '';
+  const shape = `x=[${n},${c},${h},${w}] ${kh}x${kw} s=${sh === sw ? sh : `${sh},${sw}`}${pad} (${note})`;
   return [
     {
-      kernel: 'maxpool2d_forward',
+      kernel: k.exports.forward,
       shape,
-      ...tableCounts('maxpool2d', shapes, attrs),
+      ...tableCounts(name, shapes, attrs),
       bound: 'memory',
       setup(core) {
         const x = rand(xs, 20);
-        const X = core.heap.from(x), Y = core.heap.alloc(ys), A = core.heap.alloc(ys, 'i32');
+        const X = core.heap.from(x), Y = core.heap.alloc(ys), A = k.argmax ? core.heap.alloc(ys, 'i32') : undefined;
         return {
-          run: () => maxpool2dForward(core, Y, A, X, g),
+          run: () => k.run.forward(core, Y, A, X, g),
           verify() {
-            const want = maxpool2dForwardRef(x, g);
-            close('maxpool2d_forward y', Y.view(), want.y, 1e-30, 0);
-            close('maxpool2d_forward argmax', A.viewI32(), want.argmax, 1, 0);
+            const want = k.ref.forward(x, g);
+            if (k.tolerance.forward === 'exact') close(`${k.exports.forward} y`, Y.view(), want.y, 1e-30, 0);
+            else closeRel(`${k.exports.forward} y`, Y.view(), want.y);
+            if (A) close(`${k.exports.forward} argmax`, A.viewI32(), want.argmax!, 1, 0);
           },
-          free: () => freeAll(X, Y, A),
+          free: () => freeAll(X, Y, ...(A ? [A] : [])),
         };
       },
     },
     {
-      kernel: 'maxpool2d_backward',
+      kernel: k.exports.backward,
       shape,
-      ...tableCounts('maxpool2d', shapes, attrs, [true]),
+      ...tableCounts(name, shapes, attrs, [true]),
       bound: 'memory',
       setup(core) {
-        const { argmax } = maxpool2dForwardRef(rand(xs, 21), g);
+        const { argmax } = k.ref.forward(rand(xs, 21), g);
         const dy = rand(ys, 22), dx0 = rand(xs, 23);
-        const DY = core.heap.from(dy), A = core.heap.from(argmax, 'i32'), DX = core.heap.from(dx0);
+        const DY = core.heap.from(dy), A = argmax ? core.heap.from(argmax, 'i32') : undefined, DX = core.heap.from(dx0);
         return {
-          run: () => maxpool2dBackward(core, DX, DY, A, g),
-          verify: () => closeRel('maxpool2d_backward', DX.view(), maxpool2dBackwardRef(dx0.slice(), dy, argmax, g)),
-          free: () => freeAll(DY, A, DX),
-        };
-      },
-    },
-    {
-      kernel: 'avgpool2d_forward',
-      shape,
-      ...tableCounts('avgpool2d', shapes, attrs),
-      bound: 'memory',
-      setup(core) {
-        const x = rand(xs, 24);
-        const X = core.heap.from(x), Y = core.heap.alloc(ys);
-        return {
-          run: () => avgpool2dForward(core, Y, X, g),
-          verify: () => closeRel('avgpool2d_forward', Y.view(), avgpool2dForwardRef(x, g)),
-          free: () => freeAll(X, Y),
-        };
-      },
-    },
-    {
-      kernel: 'avgpool2d_backward',
-      shape,
-      ...tableCounts('avgpool2d', shapes, attrs, [true]),
-      bound: 'memory',
-      setup(core) {
-        const dy = rand(ys, 25), dx0 = rand(xs, 26);
-        const DY = core.heap.from(dy), DX = core.heap.from(dx0);
-        return {
-          run: () => avgpool2dBackward(core, DX, DY, g),
-          verify: () => closeRel('avgpool2d_backward', DX.view(), avgpool2dBackwardRef(dx0.slice(), dy, g)),
-          free: () => freeAll(DY, DX),
+          run: () => k.run.backward(core, DX, DY, A, g),
+          verify: () => closeRel(k.exports.backward, DX.view(), k.ref.backward(dx0.slice(), dy, argmax, g)),
+          free: () => freeAll(DY, DX, ...(A ? [A] : [])),
         };
       },
     },
@@ -845,8 +819,9 @@ const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
 
 /**
  * Each op of the table's benchmark rows, or in words why it has none of its own. `satisfies`
- * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops and the
- * mean losses are not here: their rows come from their entries (`pointwise.bench`, `loss.bench`).
+ * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops, the
+ * 2-d poolings and the mean losses are not here: their rows come from their entries
+ * (`pointwise.bench`, `pool.bench`, `loss.bench`).
  */
 const OP_ROWS = {
   linear: () => [...linearSpecs(64, 1250, 500, 'LeNet fc1'), ...linearSpecs(64, 500, 10, 'LeNet fc2')],
@@ -855,8 +830,6 @@ const OP_ROWS = {
     ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
   ],
   // memory-bound from here on
-  maxpool2d: () => [...poolSpecs([64, 20, 28, 28], 'LeNet pool1'), ...poolSpecs([64, 50, 10, 10], 'LeNet pool2')],
-  avgpool2d: 'with maxpool2d: poolSpecs times both poolings on the same inputs',
   global_avgpool: () => globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
   batchnorm: () => batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
   softmax_xent: () => [
@@ -868,7 +841,7 @@ const OP_ROWS = {
   dropout: 'no row yet: one pass like relu_forward plus a hash per element',
   concat: 'no row yet: two strided copies',
   reshape: 'no kernel: the output is a view of the input',
-} satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName>, (() => Spec[]) | string>;
+} satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName | PoolOpName>, (() => Spec[]) | string>;
 
 function specs(): Spec[] {
   return [
@@ -885,6 +858,7 @@ function specs(): Spec[] {
     // the table's ops (compute-bound first, then memory-bound), then its pointwise ops
     ...Object.values(OP_ROWS).flatMap((rows) => (typeof rows === 'string' ? [] : rows())),
     ...POINTWISE_LIST.flatMap(([name, { pointwise: k }]) => k.bench.shapes.flatMap(({ dims, note }) => activationSpecs(name, k, dims, note))),
+    ...POOL_LIST.flatMap(([name, { pool: k }]) => k.bench.shapes.flatMap(({ dims, note }) => poolSpecs(name, k, dims, note))),
     ...LOSS_LIST.flatMap(([name, { loss: k }]) => k.bench.shapes.flatMap(({ dims, note }) => lossSpecs(name, k, dims, note))),
     // not table ops
     ...optimSpecs(LENET_PARAMS, 'LeNet params'),

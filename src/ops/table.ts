@@ -34,6 +34,7 @@ import {
   softplusBackwardRef,
 } from '../ref/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
+import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../ref/pool.js';
 import {
   batchnormForwardTrain,
   batchnormForwardEval,
@@ -161,6 +162,40 @@ export interface LossKernels {
   torch: { file: string; pred: string; grad: string; cases: readonly { key: string; f64Loss?: boolean }[] };
 }
 
+/**
+ * The kernel side of a 2-d pooling (max, average) over NCHW planes. The kernel tests run both
+ * exports and their `_scalar` twins on every build against `ref` on every geometry of
+ * `test.geoms` (forward into a junk-filled y; backward accumulating into a non-zero dx);
+ * bench/kernels.ts times `bench.shapes`; test/torch compares with the `torch` fixture cases.
+ */
+export interface PoolKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the forward writes an i32 arg-max per output that the backward reads (judged exactly) */
+  argmax: boolean;
+  /** the typed wrappers (src/core/kernels/pool.ts); `argmax` is undefined unless the entry has one */
+  run: {
+    forward(core: Core, y: Buf, argmax: Buf | undefined, x: Buf, g: Geom2d, opts?: KernelOpts): void;
+    backward(core: Core, dx: Buf, dy: Buf, argmax: Buf | undefined, g: Geom2d, opts?: KernelOpts): void;
+  };
+  /** naive references (src/ref/pool.ts): backward accumulates into dx and returns it */
+  ref: {
+    forward(x: Float32Array, g: Geom2d): { y: Float32Array; argmax?: Int32Array };
+    backward(dx: Float32Array, dy: Float32Array, argmax: Int32Array | undefined, g: Geom2d): Float32Array;
+  };
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test geometries: x uniform in [-1, 1) */
+  test: { geoms: readonly Geom2d[] };
+  /** benchmark rows: forward and backward over each input shape with these attrs */
+  bench: { attrs: Pool2dAttrs; shapes: readonly { dims: Shape; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata's `cases` lists the case names;
+   * per case `<case>.geom` (JSON), `<case>.x`, and `<case>.<key>.y`, `.gy`, `.gx`. Forward
+   * within `rtol.forward` elementwise, the gradient within `rtol.backward` of its max.
+   */
+  torch: { file: string; key: string; note?: string; rtol: { forward: number; backward: number } };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -188,6 +223,8 @@ export interface OpDef<A> {
   pointwise?: PointwiseKernels<A>;
   /** the kernel side of a mean loss (mse, bce_logits): what the loss kernel tests, torch tests and benchmarks iterate */
   loss?: LossKernels;
+  /** the kernel side of a 2-d pooling (maxpool2d, avgpool2d): what the pool kernel tests, torch tests and benchmarks iterate */
+  pool?: PoolKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -338,6 +375,45 @@ const LOSS_RTOL = 1e-6;
  */
 const LOSS_GRAD: OfMaxTolerance = { rtol: 1e-6, ofMax: true };
 const LOSS_BENCH = [{ dims: [64, 784], note: 'MNIST-sized outputs' }] as const;
+
+/** x [n,c,h,w], kernel [kh,kw], stride [sh,sw], pad [ph,pw]. */
+function poolCase(x: readonly number[], k: readonly [number, number], s: readonly [number, number], p: readonly [number, number] = [0, 0]): Geom2d {
+  return { n: x[0], c: x[1], h: x[2], w: x[3], kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
+}
+
+/** pool kernel tests: the SIMD kernels' 2x2 stride 2 fast path and the general path on odd shapes */
+const POOL_GEOMS: readonly Geom2d[] = [
+  poolCase([1, 1, 1, 1], [1, 1], [1, 1]), // 1x1: identity
+  poolCase([1, 1, 4, 4], [2, 2], [2, 2]), // fast path, ow=2: scalar tail only
+  poolCase([2, 3, 8, 8], [2, 2], [2, 2]), // fast path, one vector per row
+  poolCase([2, 3, 9, 11], [2, 2], [2, 2]), // fast path on odd h/w (floor): ow=5, last row/col dropped
+  poolCase([1, 2, 19, 18], [2, 2], [2, 2]), // fast path, ow=9: two vectors + tail
+  poolCase([1, 1, 5, 5], [2, 2], [2, 2], [1, 1]), // 2x2 stride 2 with padding: general path
+  poolCase([3, 4, 6, 6], [2, 2], [1, 1]), // 2x2 stride 1: overlapping windows
+  poolCase([1, 2, 7, 5], [3, 3], [2, 2], [1, 1]), // 3x3 stride 2 pad 1
+  poolCase([2, 3, 9, 9], [3, 3], [2, 2], [1, 1]),
+  poolCase([2, 2, 6, 6], [3, 3], [1, 1], [1, 1]), // 3x3 'same'
+  poolCase([1, 3, 10, 7], [3, 2], [2, 2], [1, 1]), // 3x2 windows
+  poolCase([2, 2, 11, 8], [3, 2], [1, 2], [0, 1]), // 3x2 windows, mixed stride
+  poolCase([1, 2, 5, 5], [5, 5], [1, 1], [2, 2]), // 5x5 pad 2: pad == kernel/2
+  poolCase([1, 1, 3, 3], [3, 3], [1, 1]), // kernel == input: one output
+  poolCase([1, 3, 13, 17], [4, 3], [3, 3], [2, 1]), // stride 3
+  poolCase([64, 50, 10, 10], [2, 2], [2, 2]), // LeNet pool2
+  poolCase([64, 20, 28, 28], [2, 2], [2, 2]), // LeNet pool1 (the large case)
+];
+/**
+ * pool kernel tolerances: max forward copies values (exact, argmax exact); its backward and
+ * both average directions add in f32 where windows overlap, and a window mean can cancel to
+ * near zero: 1e-6 relative to the O(1) operands
+ */
+const POOL_SUM: Tolerance = { rtol: 1e-6, scale: 1 };
+const POOL_BENCH: PoolKernels['bench'] = {
+  attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] },
+  shapes: [
+    { dims: [64, 20, 28, 28], note: 'LeNet pool1' },
+    { dims: [64, 50, 10, 10], note: 'LeNet pool2' },
+  ],
+};
 
 function checkSlope(a: LeakyReluAttrs): void {
   if (a == null || typeof a.slope !== 'number' || !(a.slope >= 0 && a.slope < 1)) {
@@ -520,6 +596,21 @@ export const OPS = {
       const out = sizeOf(poolShape('maxpool2d', s, a));
       return 4 * 2 * out + 4 * 2 * Math.min(out, sizeOf(s[0]));
     },
+    pool: {
+      exports: { forward: 'maxpool2d_forward', backward: 'maxpool2d_backward' },
+      argmax: true,
+      run: {
+        forward: (c, y, argmax, x, g, o) => maxpool2dForward(c, y, argmax!, x, g, o),
+        backward: (c, dx, dy, argmax, g, o) => maxpool2dBackward(c, dx, dy, argmax!, g, o),
+      },
+      ref: { forward: maxpool2dForwardRef, backward: (dx, dy, argmax, g) => maxpool2dBackwardRef(dx, dy, argmax!, g) },
+      tolerance: { forward: 'exact', backward: POOL_SUM },
+      test: { geoms: POOL_GEOMS },
+      bench: POOL_BENCH,
+      // forward copies values: exact; the gradient sums at most a few upstream values where
+      // windows overlap (1e-6 of the max)
+      torch: { file: 'pool.safetensors', key: 'max', rtol: { forward: 0, backward: 1e-6 } },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 6, 6]], attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] } },
@@ -545,6 +636,20 @@ export const OPS = {
     bytes: (s, a) => 4 * (sizeOf(s[0]) + sizeOf(poolShape('avgpool2d', s, a))),
     // dy once; dx read and written
     backwardBytes: (s, a) => 4 * (sizeOf(poolShape('avgpool2d', s, a)) + 2 * sizeOf(s[0])),
+    pool: {
+      exports: { forward: 'avgpool2d_forward', backward: 'avgpool2d_backward' },
+      argmax: false,
+      run: {
+        forward: (c, y, _argmax, x, g, o) => avgpool2dForward(c, y, x, g, o),
+        backward: (c, dx, dy, _argmax, g, o) => avgpool2dBackward(c, dx, dy, g, o),
+      },
+      ref: { forward: (x, g) => ({ y: avgpool2dForwardRef(x, g) }), backward: (dx, dy, _argmax, g) => avgpool2dBackwardRef(dx, dy, g) },
+      tolerance: { forward: POOL_SUM, backward: POOL_SUM },
+      test: { geoms: POOL_GEOMS },
+      bench: POOL_BENCH,
+      // averages up to 9 values (1e-5 forward; 1e-6 of the max for its gradient, a sum of at most 6 terms)
+      torch: { file: 'pool.safetensors', key: 'avg', note: 'count_include_pad', rtol: { forward: 1e-5, backward: 1e-6 } },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 6, 6]], attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] } },
@@ -987,6 +1092,16 @@ export const POINTWISE_LIST: ReadonlyArray<[OpName, OpDef<any> & { pointwise: Po
   ([, d]) => d.pointwise !== undefined,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ) as [OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }][];
+
+/** The 2-d poolings (those with a `pool` kernel side): what the pool kernel tests, torch tests and benchmarks iterate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const POOL_LIST: ReadonlyArray<[PoolOpName, OpDef<any> & { pool: PoolKernels }]> = OP_LIST.filter(
+  ([, d]) => d.pool !== undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) as [PoolOpName, OpDef<any> & { pool: PoolKernels }][];
+
+/** The ops with a `pool` kernel side. */
+export type PoolOpName = { [K in OpName]: (typeof OPS)[K] extends { pool: object } ? K : never }[OpName];
 
 /** The mean losses (those with a `loss` kernel side): what the loss kernel tests, torch tests and benchmarks iterate. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
