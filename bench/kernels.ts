@@ -19,6 +19,7 @@ import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
 import { sizeOf, type Shape } from '../src/tensor.js';
 import type { Geom2d } from '../src/ops/shapes.js';
+import type { ConcatDims } from '../src/core/kernels/concat.js';
 import {
   opDef,
   POINTWISE_LIST,
@@ -33,6 +34,8 @@ import {
   POOL_LIST,
   type PoolOpName,
   type PoolKernels,
+  type ConcatKernels,
+  OPS,
 } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
@@ -658,6 +661,50 @@ function softmaxXentSmoothSpecs(n: number, c: number, eps: number, note: string)
   ];
 }
 
+/** Concatenation along dim 1 (the table's `concat` entry): forward, and the backward of both halves. */
+function concatSpecs(k: ConcatKernels, d: ConcatDims, note: string): Spec[] {
+  const shapes: Shape[] = [[d.n, d.ca, d.s], [d.n, d.cb, d.s]];
+  const shape = `a=[${d.n},${d.ca},${d.s}] b=[${d.n},${d.cb},${d.s}] (${note})`;
+  const na = d.n * d.ca * d.s, nb = d.n * d.cb * d.s;
+  const a = rand(na, 50), b = rand(nb, 51), dy = rand(na + nb, 52), ga0 = rand(na, 53), gb0 = rand(nb, 54);
+  return [
+    {
+      kernel: k.exports.forward,
+      shape,
+      ...tableCounts('concat', shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const A = core.heap.from(a), B = core.heap.from(b), Y = core.heap.alloc(na + nb);
+        return {
+          run: () => k.run.forward(core, Y, A, B, d),
+          verify: () => close(`${k.exports.forward} y`, Y.view(), k.ref.forward(a, b, d), 1e-30, 0),
+          free: () => freeAll(A, B, Y),
+        };
+      },
+    },
+    {
+      kernel: k.exports.backward,
+      shape,
+      ...tableCounts('concat', shapes, {}, [true, true]),
+      bound: 'memory',
+      setup(core) {
+        const DY = core.heap.from(dy), GA = core.heap.from(ga0), GB = core.heap.from(gb0);
+        return {
+          run() {
+            k.run.backward(core, GA, DY, 'a', d);
+            k.run.backward(core, GB, DY, 'b', d);
+          },
+          verify() {
+            closeRel(`${k.exports.backward} a`, GA.view(), k.ref.backward(ga0.slice(), dy, 'a', d));
+            closeRel(`${k.exports.backward} b`, GB.view(), k.ref.backward(gb0.slice(), dy, 'b', d));
+          },
+          free: () => freeAll(DY, GA, GB),
+        };
+      },
+    },
+  ];
+}
+
 /** A mean loss of the table (mse, bce_logits) over all elements of `dims`, forward and backward. */
 function lossSpecs(name: LossOpName, k: LossKernels, dims: Shape, note: string): Spec[] {
   const n = sizeOf(dims);
@@ -839,7 +886,7 @@ const OP_ROWS = {
   ],
   add: "its forward is the elementwise add row, its backward two axpy rows' worth (ELEMENTWISE)",
   dropout: 'no row yet: one pass like relu_forward plus a hash per element',
-  concat: 'no row yet: two strided copies',
+  concat: () => OPS.concat.concat.bench.dims.flatMap(({ dims, note }) => concatSpecs(OPS.concat.concat, dims, note)),
   reshape: 'no kernel: the output is a view of the input',
 } satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName | PoolOpName>, (() => Spec[]) | string>;
 

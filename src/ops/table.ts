@@ -44,6 +44,7 @@ import {
   type BatchnormDims,
 } from '../core/kernels/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
+import { concatForwardRef, concatBackwardRef } from '../ref/concat.js';
 import { add, axpy, fill, copy, scale, mul, type KernelOpts } from '../core/kernels/elementwise.js';
 import { fillRef, copyRef, scaleRef, axpyRef, addRef, mulRef } from '../ref/elementwise.js';
 import {
@@ -196,6 +197,37 @@ export interface PoolKernels {
   torch: { file: string; key: string; note?: string; rtol: { forward: number; backward: number } };
 }
 
+/**
+ * The kernel side of concatenation along dim 1 of [N,Ca,S] and [N,Cb,S]. The kernel tests run
+ * both exports and their `_scalar` twins on every build against `ref` on `test.dims` (forward
+ * into a junk-filled y; backward accumulating into non-zero da and db); bench/kernels.ts
+ * times `bench.dims`; test/torch runs the `torch` fixture cases on the kernels and through the tape.
+ */
+export interface ConcatKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the typed wrappers (src/core/kernels/concat.ts) */
+  run: {
+    forward(core: Core, y: Buf, a: Buf, b: Buf, d: ConcatDims, opts?: KernelOpts): void;
+    backward(core: Core, grad: Buf, dy: Buf, which: 'a' | 'b', d: ConcatDims, opts?: KernelOpts): void;
+  };
+  /** naive references (src/ref/concat.ts): backward accumulates into grad and returns it */
+  ref: {
+    forward(a: Float32Array, b: Float32Array, d: ConcatDims): Float32Array;
+    backward(grad: Float32Array, dy: Float32Array, which: 'a' | 'b', d: ConcatDims): Float32Array;
+  };
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test dims: inputs uniform in [-1, 1) */
+  test: { dims: readonly ConcatDims[] };
+  /** benchmark rows: forward and backward (both halves) over each dims */
+  bench: { dims: readonly { dims: ConcatDims; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata entry `listed` names the cases;
+   * per case `<case>.a`, `.b`, `.y`, `.gy`, `.ga`, `.gb` (torch.cat along dim 1)
+   */
+  torch: { file: string; listed: string };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -225,6 +257,8 @@ export interface OpDef<A> {
   loss?: LossKernels;
   /** the kernel side of a 2-d pooling (maxpool2d, avgpool2d): what the pool kernel tests, torch tests and benchmarks iterate */
   pool?: PoolKernels;
+  /** the kernel side of concat: what the concat kernel test, torch test and benchmarks read */
+  concat?: ConcatKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -880,6 +914,25 @@ export const OPS = {
     backwardFlops: ([a, b], _a, needs) => (needs[0] ? sizeOf(a) : 0) + (needs[1] ? sizeOf(b) : 0),
     bytes: ([a, b]) => 4 * 2 * (sizeOf(a) + sizeOf(b)),
     backwardBytes: ([a, b], _a, needs) => 4 * 3 * ((needs[0] ? sizeOf(a) : 0) + (needs[1] ? sizeOf(b) : 0)),
+    concat: {
+      exports: { forward: 'concat_forward', backward: 'concat_backward' },
+      run: { forward: concatForward, backward: concatBackward },
+      ref: { forward: concatForwardRef, backward: concatBackwardRef },
+      // forward copies and backward adds one f32 per element
+      tolerance: { forward: 'exact', backward: 'exact' },
+      // s = 1 for [N,C]; runs that are not multiples of 4
+      test: {
+        dims: [
+          { n: 1, ca: 1, cb: 1, s: 1 },
+          { n: 3, ca: 5, cb: 2, s: 1 },
+          { n: 2, ca: 3, cb: 4, s: 35 },
+          { n: 4, ca: 1, cb: 7, s: 9 },
+          { n: 2, ca: 8, cb: 8, s: 16 },
+        ],
+      },
+      bench: { dims: [{ dims: { n: 64, ca: 20, cb: 20, s: 14 * 14 }, note: 'two 14x14 branches' }] },
+      torch: { file: 'general_ops.safetensors', listed: 'cat.cases' },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 4, 5], [2, 2, 4, 5]], attrs: {} },
