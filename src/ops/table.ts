@@ -5,7 +5,8 @@
 // grad-check cases. Pointwise ops (y = f(x), backward from y) also carry their kernel side
 // (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
 // PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
-// activation is its kernel, its reference, one entry here and a fixture line. Each entry is
+// activation is its kernel, its reference, one entry here and a fixture line. The mean losses
+// (`loss`), the 2-d poolings (`pool`) and concat (`concat`) carry theirs the same way. Each entry is
 // checked with `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
