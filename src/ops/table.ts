@@ -6,7 +6,8 @@
 // (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
 // PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
 // activation is its kernel, its reference, one entry here and a fixture line. The mean losses
-// (`loss`), the 2-d poolings (`pool`) and concat (`concat`) carry theirs the same way. Each entry is
+// (`loss`), the 2-d poolings (`pool`), concat (`concat`) and softmax_xent's kernel pairs (`xent`)
+// carry theirs the same way. Each entry is
 // checked with `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
@@ -54,7 +55,14 @@ import {
   softmaxXentSmoothForward,
   softmaxXentSmoothBackward,
   checkLabelSmoothing,
+  type SoftmaxDims,
 } from '../core/kernels/softmax_xent.js';
+import {
+  softmaxXentForwardRef,
+  softmaxXentBackwardRef,
+  softmaxXentSmoothForwardRef,
+  softmaxXentSmoothBackwardRef,
+} from '../ref/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
@@ -229,6 +237,38 @@ export interface ConcatKernels {
   torch: { file: string; listed: string };
 }
 
+/**
+ * One kernel pair of softmax cross-entropy (softmax over each row of logits [n, c], the mean
+ * over rows of -log of the label's probability, optionally label-smoothed). The kernel tests
+ * run both exports and their `_scalar` twins on every build against `ref` on every shape of
+ * the entry's `test.shapes` and every eps of `eps` (forward into a NaN-filled probs; backward
+ * accumulating into a non-zero dlogits at scales 1 and 0.37).
+ */
+export interface XentKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the label smoothings the tests pass (the plain kernels: 0 only) */
+  eps: readonly number[];
+  /** the typed wrappers (src/core/kernels/softmax_xent.ts) */
+  run: {
+    forward(core: Core, probs: Buf, logits: Buf, labels: Buf, d: SoftmaxDims, eps: number, opts?: KernelOpts): number;
+    backward(core: Core, dlogits: Buf, probs: Buf, labels: Buf, d: SoftmaxDims, eps: number, scale: number, opts?: KernelOpts): void;
+  };
+  /** naive f64 references (src/ref/softmax_xent.ts): backward accumulates into dlogits */
+  ref: {
+    forward(logits: Float32Array, labels: Int32Array, d: SoftmaxDims, eps: number): { probs: Float32Array; loss: number };
+    backward(dlogits: Float64Array, probs: Float32Array, labels: Int32Array, d: SoftmaxDims, eps: number, scale: number): void;
+  };
+  tolerance: { probs: { rtol: number }; loss: { rtol: number }; backward: Tolerance | OfMaxTolerance };
+}
+
+/** The kernel side of softmax_xent: its plain and label-smoothing kernel pairs and the shapes both are tested on. */
+export interface SoftmaxXentKernels {
+  variants: { plain: XentKernels; smooth: XentKernels };
+  /** kernel-test shapes [n, c]; forward logits uniform in [-6, 6), backward in [-3, 3) */
+  test: { shapes: readonly (readonly [number, number])[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -260,6 +300,8 @@ export interface OpDef<A> {
   pool?: PoolKernels;
   /** the kernel side of concat: what the concat kernel test, torch test and benchmarks read */
   concat?: ConcatKernels;
+  /** the kernel side of softmax_xent: what the softmax_xent kernel tests iterate */
+  xent?: SoftmaxXentKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -1022,6 +1064,36 @@ export const OPS = {
     // probs and labels, reads and writes dlogits
     bytes: ([l, y]) => 4 * 2 * sizeOf(l) + 4 * sizeOf(y),
     backwardBytes: ([l, y]) => 4 * 3 * sizeOf(l) + 4 * sizeOf(y),
+    xent: {
+      variants: {
+        // f32 results against f64 references: exp (a few ulp), a row sum of up to 1001 terms, a divide
+        plain: {
+          exports: { forward: 'softmax_xent_forward', backward: 'softmax_xent_backward' },
+          eps: [0],
+          run: {
+            forward: (c, probs, logits, labels, d, _eps, o) => softmaxXentForward(c, probs, logits, labels, d, o),
+            backward: (c, dl, probs, labels, d, _eps, scale, o) => softmaxXentBackward(c, dl, probs, labels, d, scale, o),
+          },
+          ref: {
+            forward: (logits, labels, d) => softmaxXentForwardRef(logits, labels, d),
+            backward: (dl, probs, labels, d, _eps, scale) => softmaxXentBackwardRef(dl, probs, labels, d, scale),
+          },
+          tolerance: { probs: { rtol: 1e-5 }, loss: { rtol: 1e-5 }, backward: { rtol: 1e-5 } },
+        },
+        // gradients against the tensor's max: probs - eps/C cancels wherever a probability is
+        // near eps/C (c = 1001: 1e-4), leaving entries whose own size says nothing about the error
+        smooth: {
+          exports: { forward: 'softmax_xent_smooth_forward', backward: 'softmax_xent_smooth_backward' },
+          eps: [0.1, 0.35],
+          run: { forward: softmaxXentSmoothForward, backward: softmaxXentSmoothBackward },
+          ref: { forward: softmaxXentSmoothForwardRef, backward: softmaxXentSmoothBackwardRef },
+          tolerance: { probs: { rtol: 1e-5 }, loss: { rtol: 1e-5 }, backward: { rtol: 1e-6, ofMax: true } },
+        },
+      },
+      // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple
+      // of 4, the LeNet head (64x10), and a large prime-ish case
+      test: { shapes: [[1, 1], [1, 10], [3, 7], [2, 4], [5, 3], [64, 10], [257, 1001]] },
+    },
     gradcheck: {
       cases: [
         { shapes: [[5, 7], [5]], attrs: {} },
