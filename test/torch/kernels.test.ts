@@ -22,10 +22,12 @@ import { geomOut, type Geom2d } from '../../src/ops/shapes.js';
 import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from '../../src/core/kernels/conv2d.js';
 import { linearBackwardBias, linearBackwardData, linearBackwardWeight, linearForward } from '../../src/core/kernels/linear.js';
 import { pointwiseBackward, pointwiseForward } from '../../src/core/kernels/activation.js';
-import { POINTWISE_LIST, POOL_LIST } from '../../src/ops/table.js';
+import { OPS, POINTWISE_LIST, POOL_LIST } from '../../src/ops/table.js';
+
+/** softmax_xent's plain kernel pair (the op table's `xent`) */
+const XENT = OPS.softmax_xent.xent.variants.plain;
 import { Tape } from '../../src/autograd.js';
 import { Tensor } from '../../src/tensor.js';
-import { softmaxXentBackward, softmaxXentForward } from '../../src/core/kernels/softmax_xent.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
 
 interface Fixture {
@@ -231,10 +233,10 @@ for (const flavor of FLAVORS) {
           const probsRef = c.heap.from(xent.f32('probs'));
           const probs = junk(c, logits.length);
           const dlogits = c.heap.alloc(logits.length);
-          const loss = softmaxXentForward(c, probs, logits, labels, d, path.opt);
+          const loss = XENT.run.forward(c, probs, logits, labels, d, 0, path.opt);
           expectClose([loss], xent.f32('loss'), 1e-5, 'softmax_xent loss');
           expectClose(probs.view(), xent.f32('probs'), 1e-5, 'softmax_xent probs');
-          softmaxXentBackward(c, dlogits, probsRef, labels, d, 1, path.opt);
+          XENT.run.backward(c, dlogits, probsRef, labels, d, 0, 1, path.opt);
           expectGrad(dlogits.view(), xent.f32('dlogits'), 1e-6, 'softmax_xent dlogits');
           for (const bf of [logits, labels, probsRef, probs, dlogits]) bf.free();
         });

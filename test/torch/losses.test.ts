@@ -16,10 +16,12 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../../src/core/kernels/softmax_xent.js';
 import { Tape } from '../../src/autograd.js';
 import { Tensor } from '../../src/tensor.js';
-import { LOSS_LIST, type OpName } from '../../src/ops/table.js';
+import { LOSS_LIST, OPS, type OpName } from '../../src/ops/table.js';
+
+/** softmax_xent's kernel pairs (the op table's `xent`) */
+const XENT = OPS.softmax_xent.xent.variants;
 import { FLAVORS, core, expectClose, withBufs } from '../helpers/index.js';
 
 const { tensors, metadata } = readSafetensors(fileURLToPath(new URL('../fixtures/torch/losses.safetensors', import.meta.url)));
@@ -67,9 +69,9 @@ for (const flavor of FLAVORS) {
           const [n, cl] = get('xent.logits').shape;
           const labels = get('xent.labels').data as Int32Array;
           withBufs(c, [x, labels, new Float32Array(x.length), new Float32Array(x.length)], ([l, lab, probs, g]) => {
-            const loss = softmaxXentSmoothForward(c, probs, l, lab, { n, c: cl }, eps, path.opt);
+            const loss = XENT.smooth.run.forward(c, probs, l, lab, { n, c: cl }, eps, path.opt);
             expectClose([loss], f32(`xent${eps}.loss`), RTOL, `xent eps ${eps} loss`);
-            softmaxXentSmoothBackward(c, g, probs, lab, { n, c: cl }, eps, gy, path.opt);
+            XENT.smooth.run.backward(c, g, probs, lab, { n, c: cl }, eps, gy, path.opt);
             expectClose(g.view(), f32(`xent${eps}.glogits`), RTOL, `xent eps ${eps} glogits`);
           });
         });
