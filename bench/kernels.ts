@@ -38,8 +38,6 @@ import {
   OPS,
 } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
-import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
-import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeom } from '../src/core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
 import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
@@ -250,13 +248,14 @@ function gemmSpec(kernel: 'gemm_nn' | 'gemm_nt' | 'gemm_tn', m: number, n: numbe
 }
 
 function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[] {
+  const k = OPS.linear.linear;
   const d = { m, inF, outF };
   const shape = `x=[${m},${inF}] w=[${outF},${inF}] (${note})`;
   const shapes: Shape[] = [[m, inF], [outF, inF], [outF]];
   const data = () => ({ x: rand(m * inF, 3), w: rand(outF * inF, 4), b: rand(outF, 5), dy: rand(m * outF, 6) });
   return [
     {
-      kernel: 'linear_forward',
+      kernel: k.exports.forward,
       shape,
       ...tableCounts('linear', shapes, {}),
       bound: 'compute',
@@ -264,14 +263,14 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         const { x, w, b } = data();
         const X = core.heap.from(x), W = core.heap.from(w), B = core.heap.from(b), Y = core.heap.alloc(m * outF);
         return {
-          run: () => linearForward(core, Y, X, W, B, d),
-          verify: () => closeRel('linear_forward', Y.view(), linearForwardRef(x, w, b, d)),
+          run: () => k.run.forward(core, Y, X, W, B, d),
+          verify: () => closeRel(k.exports.forward, Y.view(), k.ref.forward(x, w, b, d)),
           free: () => freeAll(X, W, B, Y),
         };
       },
     },
     {
-      kernel: 'linear_backward_data',
+      kernel: k.exports.backwardData,
       shape,
       ...tableCounts('linear', shapes, {}, [true, false, false]),
       bound: 'compute',
@@ -279,14 +278,14 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         const { w, dy } = data();
         const W = core.heap.from(w), DY = core.heap.from(dy), DX = core.heap.alloc(m * inF);
         return {
-          run: () => linearBackwardData(core, DX, DY, W, d),
-          verify: () => closeRel('linear_backward_data', DX.view(), linearBackwardDataRef(dy, w, d)),
+          run: () => k.run.backwardData(core, DX, DY, W, d),
+          verify: () => closeRel(k.exports.backwardData, DX.view(), k.ref.backwardData(dy, w, d)),
           free: () => freeAll(W, DY, DX),
         };
       },
     },
     {
-      kernel: 'linear_backward_weight',
+      kernel: k.exports.backwardWeight,
       shape,
       ...tableCounts('linear', shapes, {}, [false, true, false]),
       bound: 'compute',
@@ -294,8 +293,8 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         const { x, dy } = data();
         const X = core.heap.from(x), DY = core.heap.from(dy), DW = core.heap.alloc(outF * inF);
         return {
-          run: () => linearBackwardWeight(core, DW, DY, X, d),
-          verify: () => closeRel('linear_backward_weight', DW.view(), linearBackwardWeightRef(dy, x, d)),
+          run: () => k.run.backwardWeight(core, DW, DY, X, d),
+          verify: () => closeRel(k.exports.backwardWeight, DW.view(), k.ref.backwardWeight(dy, x, d)),
           free: () => freeAll(X, DY, DW),
         };
       },
@@ -871,7 +870,7 @@ const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
  * (`pointwise.bench`, `pool.bench`, `loss.bench`).
  */
 const OP_ROWS = {
-  linear: () => [...linearSpecs(64, 1250, 500, 'LeNet fc1'), ...linearSpecs(64, 500, 10, 'LeNet fc2')],
+  linear: () => OPS.linear.linear.bench.dims.flatMap(({ dims: d, note }) => linearSpecs(d.m, d.inF, d.outF, note)),
   conv2d: () => [
     ...convSpecs({ n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'),
     ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),

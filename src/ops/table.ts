@@ -6,8 +6,8 @@
 // (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
 // PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
 // activation is its kernel, its reference, one entry here and a fixture line. The mean losses
-// (`loss`), the 2-d poolings (`pool`), concat (`concat`) and softmax_xent's kernel pairs (`xent`)
-// carry theirs the same way. Each entry is checked with `satisfies OpDef<...>`; unions such as
+// (`loss`), the 2-d poolings (`pool`), concat (`concat`), linear (`linear`) and softmax_xent's
+// kernel pairs (`xent`) carry theirs the same way. Each entry is checked with `satisfies OpDef<...>`; unions such as
 // PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
@@ -20,7 +20,8 @@ import {
   conv2dBackwardBias,
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias } from '../core/kernels/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims } from '../core/kernels/linear.js';
+import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
@@ -269,6 +270,40 @@ export interface SoftmaxXentKernels {
   test: { shapes: readonly (readonly [number, number])[] };
 }
 
+/**
+ * The kernel side of linear (y = x Wᵀ + b, x [m,in], W [out,in]): its forward and its three
+ * backward kernels. The kernel tests run every export and its `_scalar` twin on every build
+ * against `ref` on `test.shapes` (forward with and without bias into a NaN-filled y; backwards
+ * accumulating into non-zero gradients); bench/kernels.ts times `bench.dims`.
+ */
+export interface LinearKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backwardData: string; backwardWeight: string; backwardBias: string };
+  /** the typed wrappers (src/core/kernels/linear.ts) */
+  run: {
+    forward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
+    backwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts?: KernelOpts): void;
+    backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts): void;
+    backwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts?: KernelOpts): void;
+  };
+  /** naive f64 references (src/ref/linear.ts): a backward given a start accumulates into it */
+  ref: {
+    forward(x: Float32Array, w: Float32Array, b: Float32Array | null, d: LinearDims): Float32Array;
+    backwardData(dy: Float32Array, w: Float32Array, d: LinearDims, dx?: Float32Array): Float32Array;
+    backwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims, dw?: Float32Array): Float32Array;
+    backwardBias(dy: Float32Array, d: LinearDims, db?: Float32Array): Float32Array;
+  };
+  /**
+   * relative `rtol` against max(|want|, scale), scale = the largest entry of the same reference
+   * over the operands' absolute values (the size of the f32 error bound of its sums)
+   */
+  tolerance: { rtol: number; scale: 'absolute operands' };
+  /** kernel-test dims: operands uniform in [-1, 1) */
+  test: { shapes: readonly LinearDims[] };
+  /** benchmark rows: forward and the three backwards over each dims */
+  bench: { dims: readonly { dims: LinearDims; note: string }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -302,6 +337,8 @@ export interface OpDef<A> {
   concat?: ConcatKernels;
   /** the kernel side of softmax_xent: what the softmax_xent kernel tests iterate */
   xent?: SoftmaxXentKernels;
+  /** the kernel side of linear: what the linear kernel tests read */
+  linear?: LinearKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -645,6 +682,32 @@ export const OPS = {
       const weight = needs[1] ? dy + sizeOf(x) + 2 * sizeOf(w) : 0;
       const bias = needs[2] ? dy + 2 * sizeOf(b) : 0;
       return 4 * (data + weight + bias);
+    },
+    linear: {
+      exports: {
+        forward: 'linear_forward',
+        backwardData: 'linear_backward_data',
+        backwardWeight: 'linear_backward_weight',
+        backwardBias: 'linear_backward_bias',
+      },
+      run: { forward: linearForward, backwardData: linearBackwardData, backwardWeight: linearBackwardWeight, backwardBias: linearBackwardBias },
+      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardBias: linearBackwardBiasRef },
+      tolerance: { rtol: 1e-5, scale: 'absolute operands' },
+      // batch 1, 1x1, sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case
+      test: {
+        shapes: (
+          [
+            [1, 1, 1], [1, 5, 3], [2, 7, 9], [3, 17, 6], [5, 8, 8], [6, 9, 7], [7, 13, 17], [11, 31, 10],
+            [64, 500, 10], [64, 1250, 50], [37, 300, 129],
+          ] as const
+        ).map(([m, inF, outF]) => ({ m, inF, outF })),
+      },
+      bench: {
+        dims: [
+          { dims: { m: 64, inF: 1250, outF: 500 }, note: 'LeNet fc1' },
+          { dims: { m: 64, inF: 500, outF: 10 }, note: 'LeNet fc2' },
+        ],
+      },
     },
     gradcheck: { cases: [{ shapes: [[3, 7], [5, 7], [5]], attrs: {} }, { shapes: [[1, 13], [9, 13], [9]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,

@@ -20,12 +20,13 @@ import type { Core } from '../../src/core/load.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { geomOut, type Geom2d } from '../../src/ops/shapes.js';
 import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from '../../src/core/kernels/conv2d.js';
-import { linearBackwardBias, linearBackwardData, linearBackwardWeight, linearForward } from '../../src/core/kernels/linear.js';
 import { pointwiseBackward, pointwiseForward } from '../../src/core/kernels/activation.js';
 import { OPS, POINTWISE_LIST, POOL_LIST } from '../../src/ops/table.js';
 
 /** softmax_xent's plain kernel pair (the op table's `xent`) */
 const XENT = OPS.softmax_xent.xent.variants.plain;
+/** linear's kernels (the op table's `linear`) */
+const LIN = OPS.linear.linear;
 import { Tape } from '../../src/autograd.js';
 import { Tensor } from '../../src/tensor.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
@@ -182,13 +183,13 @@ for (const flavor of FLAVORS) {
             const gx = c.heap.alloc(x.length);
             const gw = c.heap.alloc(w.length);
             const gb = c.heap.alloc(b.length);
-            linearForward(c, y, x, w, b, d, path.opt);
+            LIN.run.forward(c, y, x, w, b, d, path.opt);
             expectClose(y.view(), lin.f32(`${name}.y`), 1e-4, `linear ${name} y`);
-            linearBackwardData(c, gx, gy, w, d, path.opt);
+            LIN.run.backwardData(c, gx, gy, w, d, path.opt);
             expectGrad(gx.view(), lin.f32(`${name}.gx`), 1e-5, `linear ${name} gx`);
-            linearBackwardWeight(c, gw, gy, x, d, path.opt);
+            LIN.run.backwardWeight(c, gw, gy, x, d, path.opt);
             expectGrad(gw.view(), lin.f32(`${name}.gw`), 1e-5, `linear ${name} gw`);
-            linearBackwardBias(c, gb, gy, d, path.opt);
+            LIN.run.backwardBias(c, gb, gy, d, path.opt);
             expectGrad(gb.view(), lin.f32(`${name}.gb`), 1e-5, `linear ${name} gb`);
             for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
           });
