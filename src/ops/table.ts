@@ -7,8 +7,8 @@
 // PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
 // activation is its kernel, its reference, one entry here and a fixture line. The mean losses
 // (`loss`), the 2-d poolings (`pool`), concat (`concat`), linear (`linear`) and softmax_xent's
-// kernel pairs (`xent`) carry theirs the same way. Each entry is checked with `satisfies OpDef<...>`; unions such as
-// PlainActivation derive from the table.
+// kernel pairs (`xent`) carry theirs the same way. Each entry is checked with
+// `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, shapeStr, type Shape } from '../tensor.js';
