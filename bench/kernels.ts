@@ -35,14 +35,13 @@ import {
   type PoolOpName,
   type PoolKernels,
   type ConcatKernels,
+  type GlobalPoolKernels,
   OPS,
 } from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeom } from '../src/core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
 import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
-import { globalAvgpoolForward, globalAvgpoolBackward } from '../src/core/kernels/pool.js';
-import { globalAvgpoolForwardRef, globalAvgpoolBackwardRef } from '../src/ref/pool.js';
 import { batchnormForwardTrain, batchnormBackwardReduce, batchnormBackwardDataTrain } from '../src/core/kernels/batchnorm.js';
 import { batchnormForwardTrainRef, batchnormBackwardTrainRef } from '../src/ref/batchnorm.js';
 import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/softmax_xent.js';
@@ -462,14 +461,14 @@ function activationSpecs(name: OpName, k: PointwiseKernels<any>, dims: Shape, no
 }
 
 /** Global average pooling [n, c, h, w] → [n, c], forward and backward. */
-function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
+function globalPoolSpecs(k: GlobalPoolKernels, [n, c, h, w]: Shape, note: string): Spec[] {
   const d = { n, c, h, w };
   const shapes: Shape[] = [[n, c, h, w]];
   const xs = n * c * h * w;
   const shape = `x=[${n},${c},${h},${w}] (${note})`;
   return [
     {
-      kernel: 'global_avgpool_forward',
+      kernel: k.exports.forward,
       shape,
       ...tableCounts('global_avgpool', shapes, {}),
       bound: 'memory',
@@ -477,14 +476,14 @@ function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: s
         const x = rand(xs, 27);
         const X = core.heap.from(x), Y = core.heap.alloc(n * c);
         return {
-          run: () => globalAvgpoolForward(core, Y, X, d),
-          verify: () => closeRel('global_avgpool_forward', Y.view(), globalAvgpoolForwardRef(x, n * c, h * w)),
+          run: () => k.run.forward(core, Y, X, d),
+          verify: () => closeRel(k.exports.forward, Y.view(), k.ref.forward(x, n * c, h * w)),
           free: () => freeAll(X, Y),
         };
       },
     },
     {
-      kernel: 'global_avgpool_backward',
+      kernel: k.exports.backward,
       shape,
       ...tableCounts('global_avgpool', shapes, {}, [true]),
       bound: 'memory',
@@ -492,8 +491,8 @@ function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: s
         const dy = rand(n * c, 28), dx0 = rand(xs, 29);
         const DY = core.heap.from(dy), DX = core.heap.from(dx0);
         return {
-          run: () => globalAvgpoolBackward(core, DX, DY, d),
-          verify: () => closeRel('global_avgpool_backward', DX.view(), globalAvgpoolBackwardRef(dx0.slice(), dy, n * c, h * w)),
+          run: () => k.run.backward(core, DX, DY, d),
+          verify: () => closeRel(k.exports.backward, DX.view(), k.ref.backward(dx0.slice(), dy, n * c, h * w)),
           free: () => freeAll(DY, DX),
         };
       },
@@ -876,7 +875,7 @@ const OP_ROWS = {
     ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
   ],
   // memory-bound from here on
-  global_avgpool: () => globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
+  global_avgpool: () => OPS.global_avgpool.globalPool.bench.shapes.flatMap(({ dims, note }) => globalPoolSpecs(OPS.global_avgpool.globalPool, dims, note)),
   batchnorm: () => batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
   softmax_xent: () => [
     ...softmaxXentSpecs(64, 10, 'LeNet'),

@@ -6,8 +6,8 @@
 // (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
 // PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
 // activation is its kernel, its reference, one entry here and a fixture line. The mean losses
-// (`loss`), the 2-d poolings (`pool`), concat (`concat`), linear (`linear`) and softmax_xent's
-// kernel pairs (`xent`) carry theirs the same way. Each entry is checked with
+// (`loss`), the poolings (`pool`, `globalPool`), concat (`concat`), linear (`linear`) and
+// softmax_xent's kernel pairs (`xent`) carry theirs the same way. Each entry is checked with
 // `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
@@ -36,8 +36,15 @@ import {
   softplusForwardRef,
   softplusBackwardRef,
 } from '../ref/activation.js';
-import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
-import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../ref/pool.js';
+import { globalAvgpoolForward, globalAvgpoolBackward, type GlobalPoolDims } from '../core/kernels/pool.js';
+import {
+  maxpool2dForwardRef,
+  maxpool2dBackwardRef,
+  avgpool2dForwardRef,
+  avgpool2dBackwardRef,
+  globalAvgpoolForwardRef,
+  globalAvgpoolBackwardRef,
+} from '../ref/pool.js';
 import {
   batchnormForwardTrain,
   batchnormForwardEval,
@@ -304,6 +311,31 @@ export interface LinearKernels {
   bench: { dims: readonly { dims: LinearDims; note: string }[] };
 }
 
+/**
+ * The kernel side of global average pooling ([N,C,H,W] → [N,C], the mean of each plane). The
+ * kernel tests run both exports and their `_scalar` twins on every build against `ref` on
+ * `test.planes` (planes × plane size); bench/kernels.ts times `bench.shapes`.
+ */
+export interface GlobalPoolKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the typed wrappers (src/core/kernels/pool.ts) */
+  run: {
+    forward(core: Core, y: Buf, x: Buf, d: GlobalPoolDims, opts?: KernelOpts): void;
+    backward(core: Core, dx: Buf, dy: Buf, d: GlobalPoolDims, opts?: KernelOpts): void;
+  };
+  /** naive references (src/ref/pool.ts) over `planes` planes of `s` elements: backward accumulates into dx */
+  ref: {
+    forward(x: Float32Array, planes: number, s: number): Float32Array;
+    backward(dx: Float32Array, dy: Float32Array, planes: number, s: number): Float32Array;
+  };
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test [planes, plane size]: x uniform in [2, 4) (a mean, not a cancelling sum), dy and dx0 in [-1, 1) */
+  test: { planes: readonly (readonly [number, number])[] };
+  /** benchmark rows: forward and backward over each input shape */
+  bench: { shapes: readonly { dims: Shape; note: string }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -339,6 +371,8 @@ export interface OpDef<A> {
   xent?: SoftmaxXentKernels;
   /** the kernel side of linear: what the linear kernel tests read */
   linear?: LinearKernels;
+  /** the kernel side of global_avgpool: what its kernel tests and benchmark rows read */
+  globalPool?: GlobalPoolKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -1065,6 +1099,15 @@ export const OPS = {
     flops: ([x]) => sizeOf(x),
     bytes: ([x]) => 4 * (sizeOf(x) + x[0] * x[1]),
     backwardBytes: ([x]) => 4 * (2 * sizeOf(x) + x[0] * x[1]),
+    globalPool: {
+      exports: { forward: 'global_avgpool_forward', backward: 'global_avgpool_backward' },
+      run: { forward: globalAvgpoolForward, backward: globalAvgpoolBackward },
+      ref: { forward: globalAvgpoolForwardRef, backward: globalAvgpoolBackwardRef },
+      // 1e-6 relative to the O(1) operands
+      tolerance: { forward: POOL_SUM, backward: POOL_SUM },
+      test: { planes: [[1, 1], [3, 5], [6, 49], [4, 64], [2, 1023]] },
+      bench: { shapes: [{ dims: [64, 50, 10, 10], note: 'after LeNet conv2' }] },
+    },
     gradcheck: { cases: [{ shapes: [[2, 3, 5, 7]], attrs: {} }, { shapes: [[1, 4, 1, 1]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
 

@@ -11,7 +11,7 @@
 // The fast path must give the same bits as the general path (same order of additions).
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
-import { POOL_LIST, type Tolerance } from '../../src/ops/table.js';
+import { OPS, POOL_LIST, type Tolerance } from '../../src/ops/table.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
   maxpool2dForward,
@@ -23,16 +23,7 @@ import {
   globalAvgpoolBackward,
 } from '../../src/core/kernels/pool.js';
 import type { Geom2d } from '../../src/ops/shapes.js';
-import {
-  maxpool2dForwardRef,
-  globalAvgpoolForwardRef,
-  globalAvgpoolBackwardRef,
-} from '../../src/ref/pool.js';
-
-const RTOL_AVG = 1e-6;
-const RTOL_BWD = 1e-6;
-/** errors are judged against the O(1) operands, not a (possibly cancelled) result */
-const SCALE = 1;
+import { maxpool2dForwardRef } from '../../src/ref/pool.js';
 
 /** x [n,c,h,w], kernel [kh,kw], stride [sh,sw], pad [ph,pw]. */
 function geom(x: number[], k: [number, number], s: [number, number], p: [number, number] = [0, 0]): Geom2d {
@@ -278,28 +269,29 @@ describe('pool bad input', () => {
   });
 });
 
-describe('global average pooling against the f64 reference (1e-6 relative to the O(1) operands)', () => {
-  const GLOBAL: Array<[number, number]> = [
-    [1, 1],
-    [3, 5],
-    [6, 49],
-    [4, 64],
-    [2, 1023],
-  ];
+describe('global average pooling against the f64 reference (the op table entry: exports, wrappers, references, tolerances, plane sizes)', () => {
+  const k = OPS.global_avgpool.globalPool;
   for (const flavor of FLAVORS) {
+    it(`${flavor}: the entry's exports and their _scalar twins exist`, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const e of [k.exports.forward, k.exports.backward]) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
     for (const scalar of [false, true]) {
-      for (const [planes, s] of GLOBAL) {
-        it(`${flavor} ${scalar ? 'scalar' : 'simd'} planes=${planes} s=${s}`, () => {
+      for (const [planes, s] of k.test.planes) {
+        it(`${flavor} ${scalar ? 'scalar' : 'simd'} planes=${planes} s=${s} (forward ${tolText(k.tolerance.forward)}, backward ${tolText(k.tolerance.backward)})`, () => {
           const c = core(flavor);
           const x = randn(planes * s, planes + s, 2, 4); // offset: a mean, not a cancelling sum
           const dy = randn(planes, 7 + s);
           const dx0 = randn(planes * s, 11 + s);
           const d = { n: 1, c: planes, h: 1, w: s };
           withBufs(c, [x, dy, dx0, new Float32Array(planes).fill(-7.25)], ([xb, dyb, dx, y]) => {
-            globalAvgpoolForward(c, y, xb, d, { scalar });
-            expectClose(y.view(), globalAvgpoolForwardRef(x, planes, s), RTOL_AVG, 'y', SCALE);
-            globalAvgpoolBackward(c, dx, dyb, d, { scalar });
-            expectClose(dx.view(), globalAvgpoolBackwardRef(Float32Array.from(dx0), dy, planes, s), RTOL_BWD, 'dx', SCALE);
+            k.run.forward(c, y, xb, d, { scalar });
+            expectWithin(y.view(), k.ref.forward(x, planes, s), k.tolerance.forward, 'y');
+            k.run.backward(c, dx, dyb, d, { scalar });
+            expectWithin(dx.view(), k.ref.backward(Float32Array.from(dx0), dy, planes, s), k.tolerance.backward, 'dx');
           });
         });
       }
