@@ -19,25 +19,35 @@ import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import type { Buf } from '../src/core/heap.js';
 import { sizeOf, type Shape } from '../src/tensor.js';
 import type { Geom2d } from '../src/ops/shapes.js';
-import { opDef, POINTWISE_LIST, ELEMENTWISE, ELEMENTWISE_LIST, type OpName, type PointwiseOpName, type PointwiseKernels } from '../src/ops/table.js';
+import type { ConcatDims } from '../src/core/kernels/concat.js';
+import {
+  opDef,
+  POINTWISE_LIST,
+  LOSS_LIST,
+  ELEMENTWISE,
+  ELEMENTWISE_LIST,
+  type OpName,
+  type PointwiseOpName,
+  type PointwiseKernels,
+  type LossOpName,
+  type LossKernels,
+  POOL_LIST,
+  type PoolOpName,
+  type PoolKernels,
+  type ConcatKernels,
+  type GlobalPoolKernels,
+  OPS,
+} from '../src/ops/table.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
-import { linearForward, linearBackwardData, linearBackwardWeight } from '../src/core/kernels/linear.js';
-import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef } from '../src/ref/linear.js';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeom } from '../src/core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
-import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../src/core/kernels/pool.js';
-import { maxpool2dForwardRef, maxpool2dBackwardRef, avgpool2dForwardRef, avgpool2dBackwardRef } from '../src/ref/pool.js';
 import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
-import { globalAvgpoolForward, globalAvgpoolBackward } from '../src/core/kernels/pool.js';
-import { globalAvgpoolForwardRef, globalAvgpoolBackwardRef } from '../src/ref/pool.js';
 import { batchnormForwardTrain, batchnormBackwardReduce, batchnormBackwardDataTrain } from '../src/core/kernels/batchnorm.js';
 import { batchnormForwardTrainRef, batchnormBackwardTrainRef } from '../src/ref/batchnorm.js';
 import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/softmax_xent.js';
 import { softmaxXentForwardRef, softmaxXentBackwardRef } from '../src/ref/softmax_xent.js';
 import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../src/core/kernels/softmax_xent.js';
 import { softmaxXentSmoothForwardRef, softmaxXentSmoothBackwardRef } from '../src/ref/softmax_xent.js';
-import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../src/core/kernels/losses.js';
-import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../src/ref/losses.js';
 import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
 import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
 import { copy, sumK } from '../src/core/kernels/elementwise.js';
@@ -237,13 +247,14 @@ function gemmSpec(kernel: 'gemm_nn' | 'gemm_nt' | 'gemm_tn', m: number, n: numbe
 }
 
 function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[] {
+  const k = OPS.linear.linear;
   const d = { m, inF, outF };
   const shape = `x=[${m},${inF}] w=[${outF},${inF}] (${note})`;
   const shapes: Shape[] = [[m, inF], [outF, inF], [outF]];
   const data = () => ({ x: rand(m * inF, 3), w: rand(outF * inF, 4), b: rand(outF, 5), dy: rand(m * outF, 6) });
   return [
     {
-      kernel: 'linear_forward',
+      kernel: k.exports.forward,
       shape,
       ...tableCounts('linear', shapes, {}),
       bound: 'compute',
@@ -251,14 +262,14 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         const { x, w, b } = data();
         const X = core.heap.from(x), W = core.heap.from(w), B = core.heap.from(b), Y = core.heap.alloc(m * outF);
         return {
-          run: () => linearForward(core, Y, X, W, B, d),
-          verify: () => closeRel('linear_forward', Y.view(), linearForwardRef(x, w, b, d)),
+          run: () => k.run.forward(core, Y, X, W, B, d),
+          verify: () => closeRel(k.exports.forward, Y.view(), k.ref.forward(x, w, b, d)),
           free: () => freeAll(X, W, B, Y),
         };
       },
     },
     {
-      kernel: 'linear_backward_data',
+      kernel: k.exports.backwardData,
       shape,
       ...tableCounts('linear', shapes, {}, [true, false, false]),
       bound: 'compute',
@@ -266,14 +277,14 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         const { w, dy } = data();
         const W = core.heap.from(w), DY = core.heap.from(dy), DX = core.heap.alloc(m * inF);
         return {
-          run: () => linearBackwardData(core, DX, DY, W, d),
-          verify: () => closeRel('linear_backward_data', DX.view(), linearBackwardDataRef(dy, w, d)),
+          run: () => k.run.backwardData(core, DX, DY, W, d),
+          verify: () => closeRel(k.exports.backwardData, DX.view(), k.ref.backwardData(dy, w, d)),
           free: () => freeAll(W, DY, DX),
         };
       },
     },
     {
-      kernel: 'linear_backward_weight',
+      kernel: k.exports.backwardWeight,
       shape,
       ...tableCounts('linear', shapes, {}, [false, true, false]),
       bound: 'compute',
@@ -281,8 +292,8 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         const { x, dy } = data();
         const X = core.heap.from(x), DY = core.heap.from(dy), DW = core.heap.alloc(outF * inF);
         return {
-          run: () => linearBackwardWeight(core, DW, DY, X, d),
-          verify: () => closeRel('linear_backward_weight', DW.view(), linearBackwardWeightRef(dy, x, d)),
+          run: () => k.run.backwardWeight(core, DW, DY, X, d),
+          verify: () => closeRel(k.exports.backwardWeight, DW.view(), k.ref.backwardWeight(dy, x, d)),
           free: () => freeAll(X, DY, DW),
         };
       },
@@ -349,77 +360,50 @@ function convSpecs(g: Conv2dGeom, note: string): Spec[] {
 // ---------------------------------------------------------------------------------------------
 // memory-bound kernels: ops of the table (pooling, activations, softmax-xent)
 
-/** 2x2 stride-2 max and average pooling, forward and backward (backward accumulates into a non-zero dx). */
-function poolSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
-  const g: Geom2d = { n, c, h, w, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0 };
-  const attrs = { kernel: [2, 2], stride: [2, 2], pad: [0, 0] };
+/** A pooling of the table (maxpool2d, avgpool2d) over [n, c, h, w] with the entry's bench attrs, forward and backward (backward accumulates into a non-zero dx). */
+function poolSpecs(name: PoolOpName, k: PoolKernels, [n, c, h, w]: Shape, note: string): Spec[] {
+  const { attrs } = k.bench;
+  const [kh, kw] = attrs.kernel, [sh, sw] = attrs.stride, [ph, pw] = attrs.pad;
+  const g: Geom2d = { n, c, h, w, kh, kw, sh, sw, ph, pw };
   const shapes: Shape[] = [[n, c, h, w]];
   const xs = n * c * h * w;
-  const ys = sizeOf(opDef('maxpool2d').outShape(shapes, attrs));
-  const shape = `x=[${n},${c},${h},${w}] 2x2 s=2 (${note})`;
+  const ys = sizeOf(opDef(name).outShape(shapes, attrs));
+  const pad = ph || pw ? ` p=${ph},${pw}` : '';
+  const shape = `x=[${n},${c},${h},${w}] ${kh}x${kw} s=${sh === sw ? sh : `${sh},${sw}`}${pad} (${note})`;
   return [
     {
-      kernel: 'maxpool2d_forward',
+      kernel: k.exports.forward,
       shape,
-      ...tableCounts('maxpool2d', shapes, attrs),
+      ...tableCounts(name, shapes, attrs),
       bound: 'memory',
       setup(core) {
         const x = rand(xs, 20);
-        const X = core.heap.from(x), Y = core.heap.alloc(ys), A = core.heap.alloc(ys, 'i32');
+        const X = core.heap.from(x), Y = core.heap.alloc(ys), A = k.argmax ? core.heap.alloc(ys, 'i32') : undefined;
         return {
-          run: () => maxpool2dForward(core, Y, A, X, g),
+          run: () => k.run.forward(core, Y, A, X, g),
           verify() {
-            const want = maxpool2dForwardRef(x, g);
-            close('maxpool2d_forward y', Y.view(), want.y, 1e-30, 0);
-            close('maxpool2d_forward argmax', A.viewI32(), want.argmax, 1, 0);
+            const want = k.ref.forward(x, g);
+            if (k.tolerance.forward === 'exact') close(`${k.exports.forward} y`, Y.view(), want.y, 1e-30, 0);
+            else closeRel(`${k.exports.forward} y`, Y.view(), want.y);
+            if (A) close(`${k.exports.forward} argmax`, A.viewI32(), want.argmax!, 1, 0);
           },
-          free: () => freeAll(X, Y, A),
+          free: () => freeAll(X, Y, ...(A ? [A] : [])),
         };
       },
     },
     {
-      kernel: 'maxpool2d_backward',
+      kernel: k.exports.backward,
       shape,
-      ...tableCounts('maxpool2d', shapes, attrs, [true]),
+      ...tableCounts(name, shapes, attrs, [true]),
       bound: 'memory',
       setup(core) {
-        const { argmax } = maxpool2dForwardRef(rand(xs, 21), g);
+        const { argmax } = k.ref.forward(rand(xs, 21), g);
         const dy = rand(ys, 22), dx0 = rand(xs, 23);
-        const DY = core.heap.from(dy), A = core.heap.from(argmax, 'i32'), DX = core.heap.from(dx0);
+        const DY = core.heap.from(dy), A = argmax ? core.heap.from(argmax, 'i32') : undefined, DX = core.heap.from(dx0);
         return {
-          run: () => maxpool2dBackward(core, DX, DY, A, g),
-          verify: () => closeRel('maxpool2d_backward', DX.view(), maxpool2dBackwardRef(dx0.slice(), dy, argmax, g)),
-          free: () => freeAll(DY, A, DX),
-        };
-      },
-    },
-    {
-      kernel: 'avgpool2d_forward',
-      shape,
-      ...tableCounts('avgpool2d', shapes, attrs),
-      bound: 'memory',
-      setup(core) {
-        const x = rand(xs, 24);
-        const X = core.heap.from(x), Y = core.heap.alloc(ys);
-        return {
-          run: () => avgpool2dForward(core, Y, X, g),
-          verify: () => closeRel('avgpool2d_forward', Y.view(), avgpool2dForwardRef(x, g)),
-          free: () => freeAll(X, Y),
-        };
-      },
-    },
-    {
-      kernel: 'avgpool2d_backward',
-      shape,
-      ...tableCounts('avgpool2d', shapes, attrs, [true]),
-      bound: 'memory',
-      setup(core) {
-        const dy = rand(ys, 25), dx0 = rand(xs, 26);
-        const DY = core.heap.from(dy), DX = core.heap.from(dx0);
-        return {
-          run: () => avgpool2dBackward(core, DX, DY, g),
-          verify: () => closeRel('avgpool2d_backward', DX.view(), avgpool2dBackwardRef(dx0.slice(), dy, g)),
-          free: () => freeAll(DY, DX),
+          run: () => k.run.backward(core, DX, DY, A, g),
+          verify: () => closeRel(k.exports.backward, DX.view(), k.ref.backward(dx0.slice(), dy, argmax, g)),
+          free: () => freeAll(DY, DX, ...(A ? [A] : [])),
         };
       },
     },
@@ -477,14 +461,14 @@ function activationSpecs(name: OpName, k: PointwiseKernels<any>, dims: Shape, no
 }
 
 /** Global average pooling [n, c, h, w] → [n, c], forward and backward. */
-function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
+function globalPoolSpecs(k: GlobalPoolKernels, [n, c, h, w]: Shape, note: string): Spec[] {
   const d = { n, c, h, w };
   const shapes: Shape[] = [[n, c, h, w]];
   const xs = n * c * h * w;
   const shape = `x=[${n},${c},${h},${w}] (${note})`;
   return [
     {
-      kernel: 'global_avgpool_forward',
+      kernel: k.exports.forward,
       shape,
       ...tableCounts('global_avgpool', shapes, {}),
       bound: 'memory',
@@ -492,14 +476,14 @@ function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: s
         const x = rand(xs, 27);
         const X = core.heap.from(x), Y = core.heap.alloc(n * c);
         return {
-          run: () => globalAvgpoolForward(core, Y, X, d),
-          verify: () => closeRel('global_avgpool_forward', Y.view(), globalAvgpoolForwardRef(x, n * c, h * w)),
+          run: () => k.run.forward(core, Y, X, d),
+          verify: () => closeRel(k.exports.forward, Y.view(), k.ref.forward(x, n * c, h * w)),
           free: () => freeAll(X, Y),
         };
       },
     },
     {
-      kernel: 'global_avgpool_backward',
+      kernel: k.exports.backward,
       shape,
       ...tableCounts('global_avgpool', shapes, {}, [true]),
       bound: 'memory',
@@ -507,8 +491,8 @@ function globalPoolSpecs([n, c, h, w]: [number, number, number, number], note: s
         const dy = rand(n * c, 28), dx0 = rand(xs, 29);
         const DY = core.heap.from(dy), DX = core.heap.from(dx0);
         return {
-          run: () => globalAvgpoolBackward(core, DX, DY, d),
-          verify: () => closeRel('global_avgpool_backward', DX.view(), globalAvgpoolBackwardRef(dx0.slice(), dy, n * c, h * w)),
+          run: () => k.run.backward(core, DX, DY, d),
+          verify: () => closeRel(k.exports.backward, DX.view(), k.ref.backward(dx0.slice(), dy, n * c, h * w)),
           free: () => freeAll(DY, DX),
         };
       },
@@ -675,94 +659,101 @@ function softmaxXentSmoothSpecs(n: number, c: number, eps: number, note: string)
   ];
 }
 
-/** mse and bce_logits (means over all elements of `dims`), forward and backward. */
-function lossSpecs(dims: number[], note: string): Spec[] {
+/** Concatenation along dim 1 (the table's `concat` entry): forward, and the backward of both halves. */
+function concatSpecs(k: ConcatKernels, d: ConcatDims, note: string): Spec[] {
+  const shapes: Shape[] = [[d.n, d.ca, d.s], [d.n, d.cb, d.s]];
+  const shape = `a=[${d.n},${d.ca},${d.s}] b=[${d.n},${d.cb},${d.s}] (${note})`;
+  const na = d.n * d.ca * d.s, nb = d.n * d.cb * d.s;
+  const a = rand(na, 50), b = rand(nb, 51), dy = rand(na + nb, 52), ga0 = rand(na, 53), gb0 = rand(nb, 54);
+  return [
+    {
+      kernel: k.exports.forward,
+      shape,
+      ...tableCounts('concat', shapes, {}),
+      bound: 'memory',
+      setup(core) {
+        const A = core.heap.from(a), B = core.heap.from(b), Y = core.heap.alloc(na + nb);
+        return {
+          run: () => k.run.forward(core, Y, A, B, d),
+          verify: () => close(`${k.exports.forward} y`, Y.view(), k.ref.forward(a, b, d), 1e-30, 0),
+          free: () => freeAll(A, B, Y),
+        };
+      },
+    },
+    {
+      kernel: k.exports.backward,
+      shape,
+      ...tableCounts('concat', shapes, {}, [true, true]),
+      bound: 'memory',
+      setup(core) {
+        const DY = core.heap.from(dy), GA = core.heap.from(ga0), GB = core.heap.from(gb0);
+        return {
+          run() {
+            k.run.backward(core, GA, DY, 'a', d);
+            k.run.backward(core, GB, DY, 'b', d);
+          },
+          verify() {
+            closeRel(`${k.exports.backward} a`, GA.view(), k.ref.backward(ga0.slice(), dy, 'a', d));
+            closeRel(`${k.exports.backward} b`, GB.view(), k.ref.backward(gb0.slice(), dy, 'b', d));
+          },
+          free: () => freeAll(DY, GA, GB),
+        };
+      },
+    },
+  ];
+}
+
+/** A mean loss of the table (mse, bce_logits) over all elements of `dims`, forward and backward. */
+function lossSpecs(name: LossOpName, k: LossKernels, dims: Shape, note: string): Spec[] {
   const n = sizeOf(dims);
   const shapes: Shape[] = [dims, dims];
   const shape = `x=[${dims.join(',')}] (${note})`;
   const x = rand(n, 44, 8);
   const t = rand(n, 45, 1).map((v) => v + 0.5); // in [0, 1): a bce target, and fine for mse
   const g0 = rand(n, 46, 1 / n);
-  const mse: Spec[] = [
+  return [
     {
-      kernel: 'mse_forward',
+      kernel: k.exports.forward,
       shape,
-      ...tableCounts('mse', shapes, {}),
+      ...tableCounts(name, shapes, {}),
       bound: 'memory',
       setup(core) {
-        const X = core.heap.from(x), T = core.heap.from(t);
+        const X = core.heap.from(x), T = core.heap.from(t), S = k.saves ? core.heap.alloc(n) : undefined;
         let loss = NaN;
         return {
           run() {
-            loss = mseForward(core, X, T);
+            loss = k.run.forward(core, X, T, S);
           },
-          verify: () => close('mse_forward', [loss], [mseForwardRef(x, t)], 1e-30),
-          free: () => freeAll(X, T),
+          verify() {
+            const want = k.ref.forward(x, t);
+            close(`${k.exports.forward} loss`, [loss], [want.loss], 1e-30);
+            if (S) closeRel(`${k.exports.forward} saved`, S.view(), want.saved!);
+          },
+          free: () => freeAll(X, T, ...(S ? [S] : [])),
         };
       },
     },
     {
-      kernel: 'mse_backward',
+      kernel: k.exports.backward,
       shape,
-      ...tableCounts('mse', shapes, {}, [true, false]),
+      ...tableCounts(name, shapes, {}, [true, false]),
       bound: 'memory',
       setup(core) {
+        const { saved } = k.ref.forward(x, t);
         const X = core.heap.from(x), T = core.heap.from(t), G = core.heap.from(g0);
+        const S = saved ? core.heap.from(saved) : undefined;
         return {
-          run: () => mseBackward(core, G, X, T),
+          run: () => k.run.backward(core, G, X, T, S, 1),
           verify() {
-            const want = g0.slice();
-            mseBackwardRef(want, x, t);
-            closeRel('mse_backward', G.view(), want);
+            const want = Float64Array.from(g0);
+            k.ref.backward(want, x, t, saved, 1);
+            closeRel(k.exports.backward, G.view(), want);
           },
-          free: () => freeAll(X, T, G),
+          free: () => freeAll(X, T, G, ...(S ? [S] : [])),
         };
       },
     },
   ];
-  const bce: Spec[] = [
-    {
-      kernel: 'bce_logits_forward',
-      shape,
-      ...tableCounts('bce_logits', shapes, {}),
-      bound: 'memory',
-      setup(core) {
-        const X = core.heap.from(x), T = core.heap.from(t), R = core.heap.alloc(n);
-        let loss = NaN;
-        return {
-          run() {
-            loss = bceLogitsForward(core, R, X, T);
-          },
-          verify() {
-            const want = bceLogitsForwardRef(x, t);
-            close('bce_logits_forward loss', [loss], [want.loss], 1e-30);
-            closeRel('bce_logits_forward resid', R.view(), want.resid);
-          },
-          free: () => freeAll(X, T, R),
-        };
-      },
-    },
-    {
-      kernel: 'bce_logits_backward',
-      shape,
-      ...tableCounts('bce_logits', shapes, {}, [true, false]),
-      bound: 'memory',
-      setup(core) {
-        const { resid } = bceLogitsForwardRef(x, t);
-        const R = core.heap.from(resid), G = core.heap.from(g0);
-        return {
-          run: () => bceLogitsBackward(core, G, R),
-          verify() {
-            const want = g0.slice();
-            bceLogitsBackwardRef(want, resid);
-            closeRel('bce_logits_backward', G.view(), want);
-          },
-          free: () => freeAll(R, G),
-        };
-      },
-    },
-  ];
-  return [...mse, ...bce];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -873,32 +864,29 @@ const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
 
 /**
  * Each op of the table's benchmark rows, or in words why it has none of its own. `satisfies`
- * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops are
- * not here: their rows come from their entries (`pointwise.bench`).
+ * makes the map exhaustive: a new op does not compile until it says which. Pointwise ops, the
+ * 2-d poolings and the mean losses are not here: their rows come from their entries
+ * (`pointwise.bench`, `pool.bench`, `loss.bench`).
  */
 const OP_ROWS = {
-  linear: () => [...linearSpecs(64, 1250, 500, 'LeNet fc1'), ...linearSpecs(64, 500, 10, 'LeNet fc2')],
+  linear: () => OPS.linear.linear.bench.dims.flatMap(({ dims: d, note }) => linearSpecs(d.m, d.inF, d.outF, note)),
   conv2d: () => [
     ...convSpecs({ n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'),
     ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
   ],
   // memory-bound from here on
-  maxpool2d: () => [...poolSpecs([64, 20, 28, 28], 'LeNet pool1'), ...poolSpecs([64, 50, 10, 10], 'LeNet pool2')],
-  avgpool2d: 'with maxpool2d: poolSpecs times both poolings on the same inputs',
-  global_avgpool: () => globalPoolSpecs([64, 50, 10, 10], 'after LeNet conv2'),
+  global_avgpool: () => OPS.global_avgpool.globalPool.bench.shapes.flatMap(({ dims, note }) => globalPoolSpecs(OPS.global_avgpool.globalPool, dims, note)),
   batchnorm: () => batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
   softmax_xent: () => [
     ...softmaxXentSpecs(64, 10, 'LeNet'),
     ...softmaxXentSpecs(1024, 1000, 'large'),
     ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
   ],
-  mse: () => lossSpecs([64, 784], 'MNIST-sized outputs'),
-  bce_logits: 'with mse: lossSpecs times both losses on the same inputs',
   add: "its forward is the elementwise add row, its backward two axpy rows' worth (ELEMENTWISE)",
   dropout: 'no row yet: one pass like relu_forward plus a hash per element',
-  concat: 'no row yet: two strided copies',
+  concat: () => OPS.concat.concat.bench.dims.flatMap(({ dims, note }) => concatSpecs(OPS.concat.concat, dims, note)),
   reshape: 'no kernel: the output is a view of the input',
-} satisfies Record<Exclude<OpName, PointwiseOpName>, (() => Spec[]) | string>;
+} satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName | PoolOpName>, (() => Spec[]) | string>;
 
 function specs(): Spec[] {
   return [
@@ -915,6 +903,8 @@ function specs(): Spec[] {
     // the table's ops (compute-bound first, then memory-bound), then its pointwise ops
     ...Object.values(OP_ROWS).flatMap((rows) => (typeof rows === 'string' ? [] : rows())),
     ...POINTWISE_LIST.flatMap(([name, { pointwise: k }]) => k.bench.shapes.flatMap(({ dims, note }) => activationSpecs(name, k, dims, note))),
+    ...POOL_LIST.flatMap(([name, { pool: k }]) => k.bench.shapes.flatMap(({ dims, note }) => poolSpecs(name, k, dims, note))),
+    ...LOSS_LIST.flatMap(([name, { loss: k }]) => k.bench.shapes.flatMap(({ dims, note }) => lossSpecs(name, k, dims, note))),
     // not table ops
     ...optimSpecs(LENET_PARAMS, 'LeNet params'),
     ...elementwiseSpecs(LENET_PARAMS, 'LeNet params'),

@@ -5,8 +5,10 @@
 // grad-check cases. Pointwise ops (y = f(x), backward from y) also carry their kernel side
 // (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
 // PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
-// activation is its kernel, its reference, one entry here and a fixture line. Each entry is
-// checked with `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
+// activation is its kernel, its reference, one entry here and a fixture line. The mean losses
+// (`loss`), the poolings (`pool`, `globalPool`), concat (`concat`), linear (`linear`) and
+// softmax_xent's kernel pairs (`xent`) carry theirs the same way. Each entry is checked with
+// `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, shapeStr, type Shape } from '../tensor.js';
@@ -18,7 +20,8 @@ import {
   conv2dBackwardBias,
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias } from '../core/kernels/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims } from '../core/kernels/linear.js';
+import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
@@ -33,7 +36,15 @@ import {
   softplusForwardRef,
   softplusBackwardRef,
 } from '../ref/activation.js';
-import { globalAvgpoolForward, globalAvgpoolBackward } from '../core/kernels/pool.js';
+import { globalAvgpoolForward, globalAvgpoolBackward, type GlobalPoolDims } from '../core/kernels/pool.js';
+import {
+  maxpool2dForwardRef,
+  maxpool2dBackwardRef,
+  avgpool2dForwardRef,
+  avgpool2dBackwardRef,
+  globalAvgpoolForwardRef,
+  globalAvgpoolBackwardRef,
+} from '../ref/pool.js';
 import {
   batchnormForwardTrain,
   batchnormForwardEval,
@@ -43,6 +54,7 @@ import {
   type BatchnormDims,
 } from '../core/kernels/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
+import { concatForwardRef, concatBackwardRef } from '../ref/concat.js';
 import { add, axpy, fill, copy, scale, mul, type KernelOpts } from '../core/kernels/elementwise.js';
 import { fillRef, copyRef, scaleRef, axpyRef, addRef, mulRef } from '../ref/elementwise.js';
 import {
@@ -51,8 +63,16 @@ import {
   softmaxXentSmoothForward,
   softmaxXentSmoothBackward,
   checkLabelSmoothing,
+  type SoftmaxDims,
 } from '../core/kernels/softmax_xent.js';
+import {
+  softmaxXentForwardRef,
+  softmaxXentBackwardRef,
+  softmaxXentSmoothForwardRef,
+  softmaxXentSmoothBackwardRef,
+} from '../ref/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
+import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
 export type Saved = Record<string, Buf | undefined> | undefined;
@@ -107,6 +127,215 @@ export interface PointwiseKernels<A> {
   torch?: { file: string; x: string; listed?: string; cases: readonly { key: string; attrs: A }[] };
 }
 
+/**
+ * How a loss kernel's tensor outputs are judged when they can cancel to near zero:
+ * |got - want| <= rtol * max|want| over the whole tensor.
+ */
+export interface OfMaxTolerance {
+  rtol: number;
+  ofMax: true;
+}
+
+/** A loss kernel test input: uniform in [lo, hi), or targets in [0, 1] with exact 0s and 1s among them. */
+export type LossInput = readonly [number, number] | 'targets01';
+
+/**
+ * The kernel side of a mean loss L = mean over n elements of f(pred, target), gradient into
+ * pred only. The kernel tests run both exports and their `_scalar` twins on every build against
+ * `ref` on `test.sizes`; the backward accumulates into a non-zero start at two scales. Where
+ * the forward `saves` a side output of n elements (bce's residual), it is checked too and the
+ * backward reads the kernel's own. bench/kernels.ts times `bench.shapes`; test/torch compares
+ * with the `torch` fixture cases, on the kernels and through the tape.
+ */
+export interface LossKernels {
+  /** WASM exports: forward (..., n) returns the loss, backward (..., n, scale) accumulates; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the forward writes a buffer of n elements that the backward reads */
+  saves: boolean;
+  /** the typed wrappers (src/core/kernels/losses.ts); `saved` is undefined unless `saves` */
+  run: {
+    forward(core: Core, pred: Buf, target: Buf, saved: Buf | undefined, opts?: KernelOpts): number;
+    backward(core: Core, dpred: Buf, pred: Buf, target: Buf, saved: Buf | undefined, scale: number, opts?: KernelOpts): void;
+  };
+  /** naive f64 references (src/ref/losses.ts): backward accumulates into dpred */
+  ref: {
+    forward(pred: Float32Array, target: Float32Array): { loss: number; saved?: Float64Array };
+    backward(dpred: Float64Array, pred: Float32Array, target: Float32Array, saved: ArrayLike<number> | undefined, scale: number): void;
+  };
+  /** the loss truly relative; the saved buffer and the gradient against their tensors' max */
+  tolerance: { loss: { rtol: number }; saved?: OfMaxTolerance; backward: OfMaxTolerance };
+  /** kernel-test inputs at every size: pred and target of the forward test, then of the backward test */
+  test: {
+    sizes: readonly number[];
+    forward: { pred: LossInput; target: LossInput };
+    backward: { pred: LossInput; target: LossInput };
+  };
+  /** benchmark rows: forward and backward over each shape */
+  bench: { shapes: readonly { dims: Shape; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): per case `<key>.<pred>`, `<key>.target`,
+   * `<key>.loss` and `<key>.<grad>` (the gradient of gy * loss, gy in the metadata); with
+   * `f64Loss`, the metadata's `<key>.loss` holds the float64 value as well.
+   */
+  torch: { file: string; pred: string; grad: string; cases: readonly { key: string; f64Loss?: boolean }[] };
+}
+
+/**
+ * The kernel side of a 2-d pooling (max, average) over NCHW planes. The kernel tests run both
+ * exports and their `_scalar` twins on every build against `ref` on every geometry of
+ * `test.geoms` (forward into a junk-filled y; backward accumulating into a non-zero dx);
+ * bench/kernels.ts times `bench.shapes`; test/torch compares with the `torch` fixture cases.
+ */
+export interface PoolKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the forward writes an i32 arg-max per output that the backward reads (judged exactly) */
+  argmax: boolean;
+  /** the typed wrappers (src/core/kernels/pool.ts); `argmax` is undefined unless the entry has one */
+  run: {
+    forward(core: Core, y: Buf, argmax: Buf | undefined, x: Buf, g: Geom2d, opts?: KernelOpts): void;
+    backward(core: Core, dx: Buf, dy: Buf, argmax: Buf | undefined, g: Geom2d, opts?: KernelOpts): void;
+  };
+  /** naive references (src/ref/pool.ts): backward accumulates into dx and returns it */
+  ref: {
+    forward(x: Float32Array, g: Geom2d): { y: Float32Array; argmax?: Int32Array };
+    backward(dx: Float32Array, dy: Float32Array, argmax: Int32Array | undefined, g: Geom2d): Float32Array;
+  };
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test geometries: x uniform in [-1, 1) */
+  test: { geoms: readonly Geom2d[] };
+  /** benchmark rows: forward and backward over each input shape with these attrs */
+  bench: { attrs: Pool2dAttrs; shapes: readonly { dims: Shape; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata's `cases` lists the case names;
+   * per case `<case>.geom` (JSON), `<case>.x`, and `<case>.<key>.y`, `.gy`, `.gx`. Forward
+   * within `rtol.forward` elementwise, the gradient within `rtol.backward` of its max.
+   */
+  torch: { file: string; key: string; note?: string; rtol: { forward: number; backward: number } };
+}
+
+/**
+ * The kernel side of concatenation along dim 1 of [N,Ca,S] and [N,Cb,S]. The kernel tests run
+ * both exports and their `_scalar` twins on every build against `ref` on `test.dims` (forward
+ * into a junk-filled y; backward accumulating into non-zero da and db); bench/kernels.ts
+ * times `bench.dims`; test/torch runs the `torch` fixture cases on the kernels and through the tape.
+ */
+export interface ConcatKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the typed wrappers (src/core/kernels/concat.ts) */
+  run: {
+    forward(core: Core, y: Buf, a: Buf, b: Buf, d: ConcatDims, opts?: KernelOpts): void;
+    backward(core: Core, grad: Buf, dy: Buf, which: 'a' | 'b', d: ConcatDims, opts?: KernelOpts): void;
+  };
+  /** naive references (src/ref/concat.ts): backward accumulates into grad and returns it */
+  ref: {
+    forward(a: Float32Array, b: Float32Array, d: ConcatDims): Float32Array;
+    backward(grad: Float32Array, dy: Float32Array, which: 'a' | 'b', d: ConcatDims): Float32Array;
+  };
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test dims: inputs uniform in [-1, 1) */
+  test: { dims: readonly ConcatDims[] };
+  /** benchmark rows: forward and backward (both halves) over each dims */
+  bench: { dims: readonly { dims: ConcatDims; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata entry `listed` names the cases;
+   * per case `<case>.a`, `.b`, `.y`, `.gy`, `.ga`, `.gb` (torch.cat along dim 1)
+   */
+  torch: { file: string; listed: string };
+}
+
+/**
+ * One kernel pair of softmax cross-entropy (softmax over each row of logits [n, c], the mean
+ * over rows of -log of the label's probability, optionally label-smoothed). The kernel tests
+ * run both exports and their `_scalar` twins on every build against `ref` on every shape of
+ * the entry's `test.shapes` and every eps of `eps` (forward into a NaN-filled probs; backward
+ * accumulating into a non-zero dlogits at scales 1 and 0.37).
+ */
+export interface XentKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the label smoothings the tests pass (the plain kernels: 0 only) */
+  eps: readonly number[];
+  /** the typed wrappers (src/core/kernels/softmax_xent.ts) */
+  run: {
+    forward(core: Core, probs: Buf, logits: Buf, labels: Buf, d: SoftmaxDims, eps: number, opts?: KernelOpts): number;
+    backward(core: Core, dlogits: Buf, probs: Buf, labels: Buf, d: SoftmaxDims, eps: number, scale: number, opts?: KernelOpts): void;
+  };
+  /** naive f64 references (src/ref/softmax_xent.ts): backward accumulates into dlogits */
+  ref: {
+    forward(logits: Float32Array, labels: Int32Array, d: SoftmaxDims, eps: number): { probs: Float32Array; loss: number };
+    backward(dlogits: Float64Array, probs: Float32Array, labels: Int32Array, d: SoftmaxDims, eps: number, scale: number): void;
+  };
+  tolerance: { probs: { rtol: number }; loss: { rtol: number }; backward: Tolerance | OfMaxTolerance };
+}
+
+/** The kernel side of softmax_xent: its plain and label-smoothing kernel pairs and the shapes both are tested on. */
+export interface SoftmaxXentKernels {
+  variants: { plain: XentKernels; smooth: XentKernels };
+  /** kernel-test shapes [n, c]; forward logits uniform in [-6, 6), backward in [-3, 3) */
+  test: { shapes: readonly (readonly [number, number])[] };
+}
+
+/**
+ * The kernel side of linear (y = x Wᵀ + b, x [m,in], W [out,in]): its forward and its three
+ * backward kernels. The kernel tests run every export and its `_scalar` twin on every build
+ * against `ref` on `test.shapes` (forward with and without bias into a NaN-filled y; backwards
+ * accumulating into non-zero gradients); bench/kernels.ts times `bench.dims`.
+ */
+export interface LinearKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backwardData: string; backwardWeight: string; backwardBias: string };
+  /** the typed wrappers (src/core/kernels/linear.ts) */
+  run: {
+    forward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
+    backwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts?: KernelOpts): void;
+    backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts): void;
+    backwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts?: KernelOpts): void;
+  };
+  /** naive f64 references (src/ref/linear.ts): a backward given a start accumulates into it */
+  ref: {
+    forward(x: Float32Array, w: Float32Array, b: Float32Array | null, d: LinearDims): Float32Array;
+    backwardData(dy: Float32Array, w: Float32Array, d: LinearDims, dx?: Float32Array): Float32Array;
+    backwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims, dw?: Float32Array): Float32Array;
+    backwardBias(dy: Float32Array, d: LinearDims, db?: Float32Array): Float32Array;
+  };
+  /**
+   * relative `rtol` against max(|want|, scale), scale = the largest entry of the same reference
+   * over the operands' absolute values (the size of the f32 error bound of its sums)
+   */
+  tolerance: { rtol: number; scale: 'absolute operands' };
+  /** kernel-test dims: operands uniform in [-1, 1) */
+  test: { shapes: readonly LinearDims[] };
+  /** benchmark rows: forward and the three backwards over each dims */
+  bench: { dims: readonly { dims: LinearDims; note: string }[] };
+}
+
+/**
+ * The kernel side of global average pooling ([N,C,H,W] → [N,C], the mean of each plane). The
+ * kernel tests run both exports and their `_scalar` twins on every build against `ref` on
+ * `test.planes` (planes × plane size); bench/kernels.ts times `bench.shapes`.
+ */
+export interface GlobalPoolKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forward: string; backward: string };
+  /** the typed wrappers (src/core/kernels/pool.ts) */
+  run: {
+    forward(core: Core, y: Buf, x: Buf, d: GlobalPoolDims, opts?: KernelOpts): void;
+    backward(core: Core, dx: Buf, dy: Buf, d: GlobalPoolDims, opts?: KernelOpts): void;
+  };
+  /** naive references (src/ref/pool.ts) over `planes` planes of `s` elements: backward accumulates into dx */
+  ref: {
+    forward(x: Float32Array, planes: number, s: number): Float32Array;
+    backward(dx: Float32Array, dy: Float32Array, planes: number, s: number): Float32Array;
+  };
+  tolerance: { forward: Tolerance; backward: Tolerance };
+  /** kernel-test [planes, plane size]: x uniform in [2, 4) (a mean, not a cancelling sum), dy and dx0 in [-1, 1) */
+  test: { planes: readonly (readonly [number, number])[] };
+  /** benchmark rows: forward and backward over each input shape */
+  bench: { shapes: readonly { dims: Shape; note: string }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -132,6 +361,18 @@ export interface OpDef<A> {
   backwardBytes?(shapes: Shape[], attrs: A, needs: boolean[]): number;
   /** the kernel side of a pointwise op (activations): what the kernel tests, torch tests and benchmarks iterate */
   pointwise?: PointwiseKernels<A>;
+  /** the kernel side of a mean loss (mse, bce_logits): what the loss kernel tests, torch tests and benchmarks iterate */
+  loss?: LossKernels;
+  /** the kernel side of a 2-d pooling (maxpool2d, avgpool2d): what the pool kernel tests, torch tests and benchmarks iterate */
+  pool?: PoolKernels;
+  /** the kernel side of concat: what the concat kernel test, torch test and benchmarks read */
+  concat?: ConcatKernels;
+  /** the kernel side of softmax_xent: what the softmax_xent kernel tests iterate */
+  xent?: SoftmaxXentKernels;
+  /** the kernel side of linear: what the linear kernel tests read */
+  linear?: LinearKernels;
+  /** the kernel side of global_avgpool: what its kernel tests and benchmark rows read */
+  globalPool?: GlobalPoolKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -269,6 +510,58 @@ const BACKWARD: Tolerance = { rtol: 1e-6, scale: 1 };
 const NO_PARAMS = (): number[] => [];
 
 const ACTIVATION_CASES: GradCase<NoAttrs>[] = [{ shapes: [[3, 7]], attrs: {} }, { shapes: [[2, 3, 5, 5]], attrs: {} }];
+
+// loss kernel tests: one element, below a vector, exactly one vector, one vector and a tail of
+// 1 and 3, two vectors, odd, the LeNet head (64x10), a large odd one
+const LOSS_SIZES = [1, 3, 4, 5, 7, 8, 13, 640, 4099] as const;
+/** f64 sums of terms each within a few f32 ulps: the mean is good to a few ulps */
+const LOSS_RTOL = 1e-6;
+/**
+ * gradients: (pred - target) or the residual, one scale, one add into a non-zero start. The add
+ * cancels where the start and the increment have opposite signs, so an entry is judged against
+ * the tensor's max (an ulp of the max is 6e-8 of it)
+ */
+const LOSS_GRAD: OfMaxTolerance = { rtol: 1e-6, ofMax: true };
+const LOSS_BENCH = [{ dims: [64, 784], note: 'MNIST-sized outputs' }] as const;
+
+/** x [n,c,h,w], kernel [kh,kw], stride [sh,sw], pad [ph,pw]. */
+function poolCase(x: readonly number[], k: readonly [number, number], s: readonly [number, number], p: readonly [number, number] = [0, 0]): Geom2d {
+  return { n: x[0], c: x[1], h: x[2], w: x[3], kh: k[0], kw: k[1], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
+}
+
+/** pool kernel tests: the SIMD kernels' 2x2 stride 2 fast path and the general path on odd shapes */
+const POOL_GEOMS: readonly Geom2d[] = [
+  poolCase([1, 1, 1, 1], [1, 1], [1, 1]), // 1x1: identity
+  poolCase([1, 1, 4, 4], [2, 2], [2, 2]), // fast path, ow=2: scalar tail only
+  poolCase([2, 3, 8, 8], [2, 2], [2, 2]), // fast path, one vector per row
+  poolCase([2, 3, 9, 11], [2, 2], [2, 2]), // fast path on odd h/w (floor): ow=5, last row/col dropped
+  poolCase([1, 2, 19, 18], [2, 2], [2, 2]), // fast path, ow=9: two vectors + tail
+  poolCase([1, 1, 5, 5], [2, 2], [2, 2], [1, 1]), // 2x2 stride 2 with padding: general path
+  poolCase([3, 4, 6, 6], [2, 2], [1, 1]), // 2x2 stride 1: overlapping windows
+  poolCase([1, 2, 7, 5], [3, 3], [2, 2], [1, 1]), // 3x3 stride 2 pad 1
+  poolCase([2, 3, 9, 9], [3, 3], [2, 2], [1, 1]),
+  poolCase([2, 2, 6, 6], [3, 3], [1, 1], [1, 1]), // 3x3 'same'
+  poolCase([1, 3, 10, 7], [3, 2], [2, 2], [1, 1]), // 3x2 windows
+  poolCase([2, 2, 11, 8], [3, 2], [1, 2], [0, 1]), // 3x2 windows, mixed stride
+  poolCase([1, 2, 5, 5], [5, 5], [1, 1], [2, 2]), // 5x5 pad 2: pad == kernel/2
+  poolCase([1, 1, 3, 3], [3, 3], [1, 1]), // kernel == input: one output
+  poolCase([1, 3, 13, 17], [4, 3], [3, 3], [2, 1]), // stride 3
+  poolCase([64, 50, 10, 10], [2, 2], [2, 2]), // LeNet pool2
+  poolCase([64, 20, 28, 28], [2, 2], [2, 2]), // LeNet pool1 (the large case)
+];
+/**
+ * pool kernel tolerances: max forward copies values (exact, argmax exact); its backward and
+ * both average directions add in f32 where windows overlap, and a window mean can cancel to
+ * near zero: 1e-6 relative to the O(1) operands
+ */
+const POOL_SUM: Tolerance = { rtol: 1e-6, scale: 1 };
+const POOL_BENCH: PoolKernels['bench'] = {
+  attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] },
+  shapes: [
+    { dims: [64, 20, 28, 28], note: 'LeNet pool1' },
+    { dims: [64, 50, 10, 10], note: 'LeNet pool2' },
+  ],
+};
 
 function checkSlope(a: LeakyReluAttrs): void {
   if (a == null || typeof a.slope !== 'number' || !(a.slope >= 0 && a.slope < 1)) {
@@ -424,6 +717,32 @@ export const OPS = {
       const bias = needs[2] ? dy + 2 * sizeOf(b) : 0;
       return 4 * (data + weight + bias);
     },
+    linear: {
+      exports: {
+        forward: 'linear_forward',
+        backwardData: 'linear_backward_data',
+        backwardWeight: 'linear_backward_weight',
+        backwardBias: 'linear_backward_bias',
+      },
+      run: { forward: linearForward, backwardData: linearBackwardData, backwardWeight: linearBackwardWeight, backwardBias: linearBackwardBias },
+      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardBias: linearBackwardBiasRef },
+      tolerance: { rtol: 1e-5, scale: 'absolute operands' },
+      // batch 1, 1x1, sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case
+      test: {
+        shapes: (
+          [
+            [1, 1, 1], [1, 5, 3], [2, 7, 9], [3, 17, 6], [5, 8, 8], [6, 9, 7], [7, 13, 17], [11, 31, 10],
+            [64, 500, 10], [64, 1250, 50], [37, 300, 129],
+          ] as const
+        ).map(([m, inF, outF]) => ({ m, inF, outF })),
+      },
+      bench: {
+        dims: [
+          { dims: { m: 64, inF: 1250, outF: 500 }, note: 'LeNet fc1' },
+          { dims: { m: 64, inF: 500, outF: 10 }, note: 'LeNet fc2' },
+        ],
+      },
+    },
     gradcheck: { cases: [{ shapes: [[3, 7], [5, 7], [5]], attrs: {} }, { shapes: [[1, 13], [9, 13], [9]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
 
@@ -451,6 +770,21 @@ export const OPS = {
       const out = sizeOf(poolShape('maxpool2d', s, a));
       return 4 * 2 * out + 4 * 2 * Math.min(out, sizeOf(s[0]));
     },
+    pool: {
+      exports: { forward: 'maxpool2d_forward', backward: 'maxpool2d_backward' },
+      argmax: true,
+      run: {
+        forward: (c, y, argmax, x, g, o) => maxpool2dForward(c, y, argmax!, x, g, o),
+        backward: (c, dx, dy, argmax, g, o) => maxpool2dBackward(c, dx, dy, argmax!, g, o),
+      },
+      ref: { forward: maxpool2dForwardRef, backward: (dx, dy, argmax, g) => maxpool2dBackwardRef(dx, dy, argmax!, g) },
+      tolerance: { forward: 'exact', backward: POOL_SUM },
+      test: { geoms: POOL_GEOMS },
+      bench: POOL_BENCH,
+      // forward copies values: exact; the gradient sums at most a few upstream values where
+      // windows overlap (1e-6 of the max)
+      torch: { file: 'pool.safetensors', key: 'max', rtol: { forward: 0, backward: 1e-6 } },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 6, 6]], attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] } },
@@ -476,6 +810,20 @@ export const OPS = {
     bytes: (s, a) => 4 * (sizeOf(s[0]) + sizeOf(poolShape('avgpool2d', s, a))),
     // dy once; dx read and written
     backwardBytes: (s, a) => 4 * (sizeOf(poolShape('avgpool2d', s, a)) + 2 * sizeOf(s[0])),
+    pool: {
+      exports: { forward: 'avgpool2d_forward', backward: 'avgpool2d_backward' },
+      argmax: false,
+      run: {
+        forward: (c, y, _argmax, x, g, o) => avgpool2dForward(c, y, x, g, o),
+        backward: (c, dx, dy, _argmax, g, o) => avgpool2dBackward(c, dx, dy, g, o),
+      },
+      ref: { forward: (x, g) => ({ y: avgpool2dForwardRef(x, g) }), backward: (dx, dy, _argmax, g) => avgpool2dBackwardRef(dx, dy, g) },
+      tolerance: { forward: POOL_SUM, backward: POOL_SUM },
+      test: { geoms: POOL_GEOMS },
+      bench: POOL_BENCH,
+      // averages up to 9 values (1e-5 forward; 1e-6 of the max for its gradient, a sum of at most 6 terms)
+      torch: { file: 'pool.safetensors', key: 'avg', note: 'count_include_pad', rtol: { forward: 1e-5, backward: 1e-6 } },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 6, 6]], attrs: { kernel: [2, 2], stride: [2, 2], pad: [0, 0] } },
@@ -706,6 +1054,25 @@ export const OPS = {
     backwardFlops: ([a, b], _a, needs) => (needs[0] ? sizeOf(a) : 0) + (needs[1] ? sizeOf(b) : 0),
     bytes: ([a, b]) => 4 * 2 * (sizeOf(a) + sizeOf(b)),
     backwardBytes: ([a, b], _a, needs) => 4 * 3 * ((needs[0] ? sizeOf(a) : 0) + (needs[1] ? sizeOf(b) : 0)),
+    concat: {
+      exports: { forward: 'concat_forward', backward: 'concat_backward' },
+      run: { forward: concatForward, backward: concatBackward },
+      ref: { forward: concatForwardRef, backward: concatBackwardRef },
+      // forward copies and backward adds one f32 per element
+      tolerance: { forward: 'exact', backward: 'exact' },
+      // s = 1 for [N,C]; runs that are not multiples of 4
+      test: {
+        dims: [
+          { n: 1, ca: 1, cb: 1, s: 1 },
+          { n: 3, ca: 5, cb: 2, s: 1 },
+          { n: 2, ca: 3, cb: 4, s: 35 },
+          { n: 4, ca: 1, cb: 7, s: 9 },
+          { n: 2, ca: 8, cb: 8, s: 16 },
+        ],
+      },
+      bench: { dims: [{ dims: { n: 64, ca: 20, cb: 20, s: 14 * 14 }, note: 'two 14x14 branches' }] },
+      torch: { file: 'general_ops.safetensors', listed: 'cat.cases' },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 4, 5], [2, 2, 4, 5]], attrs: {} },
@@ -732,6 +1099,15 @@ export const OPS = {
     flops: ([x]) => sizeOf(x),
     bytes: ([x]) => 4 * (sizeOf(x) + x[0] * x[1]),
     backwardBytes: ([x]) => 4 * (2 * sizeOf(x) + x[0] * x[1]),
+    globalPool: {
+      exports: { forward: 'global_avgpool_forward', backward: 'global_avgpool_backward' },
+      run: { forward: globalAvgpoolForward, backward: globalAvgpoolBackward },
+      ref: { forward: globalAvgpoolForwardRef, backward: globalAvgpoolBackwardRef },
+      // 1e-6 relative to the O(1) operands
+      tolerance: { forward: POOL_SUM, backward: POOL_SUM },
+      test: { planes: [[1, 1], [3, 5], [6, 49], [4, 64], [2, 1023]] },
+      bench: { shapes: [{ dims: [64, 50, 10, 10], note: 'after LeNet conv2' }] },
+    },
     gradcheck: { cases: [{ shapes: [[2, 3, 5, 7]], attrs: {} }, { shapes: [[1, 4, 1, 1]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
 
@@ -794,6 +1170,36 @@ export const OPS = {
     // probs and labels, reads and writes dlogits
     bytes: ([l, y]) => 4 * 2 * sizeOf(l) + 4 * sizeOf(y),
     backwardBytes: ([l, y]) => 4 * 3 * sizeOf(l) + 4 * sizeOf(y),
+    xent: {
+      variants: {
+        // f32 results against f64 references: exp (a few ulp), a row sum of up to 1001 terms, a divide
+        plain: {
+          exports: { forward: 'softmax_xent_forward', backward: 'softmax_xent_backward' },
+          eps: [0],
+          run: {
+            forward: (c, probs, logits, labels, d, _eps, o) => softmaxXentForward(c, probs, logits, labels, d, o),
+            backward: (c, dl, probs, labels, d, _eps, scale, o) => softmaxXentBackward(c, dl, probs, labels, d, scale, o),
+          },
+          ref: {
+            forward: (logits, labels, d) => softmaxXentForwardRef(logits, labels, d),
+            backward: (dl, probs, labels, d, _eps, scale) => softmaxXentBackwardRef(dl, probs, labels, d, scale),
+          },
+          tolerance: { probs: { rtol: 1e-5 }, loss: { rtol: 1e-5 }, backward: { rtol: 1e-5 } },
+        },
+        // gradients against the tensor's max: probs - eps/C cancels wherever a probability is
+        // near eps/C (c = 1001: 1e-4), leaving entries whose own size says nothing about the error
+        smooth: {
+          exports: { forward: 'softmax_xent_smooth_forward', backward: 'softmax_xent_smooth_backward' },
+          eps: [0.1, 0.35],
+          run: { forward: softmaxXentSmoothForward, backward: softmaxXentSmoothBackward },
+          ref: { forward: softmaxXentSmoothForwardRef, backward: softmaxXentSmoothBackwardRef },
+          tolerance: { probs: { rtol: 1e-5 }, loss: { rtol: 1e-5 }, backward: { rtol: 1e-6, ofMax: true } },
+        },
+      },
+      // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple
+      // of 4, the LeNet head (64x10), and a large prime-ish case
+      test: { shapes: [[1, 1], [1, 10], [3, 7], [2, 4], [5, 3], [64, 10], [257, 1001]] },
+    },
     gradcheck: {
       cases: [
         { shapes: [[5, 7], [5]], attrs: {} },
@@ -825,6 +1231,22 @@ export const OPS = {
     // forward reads pred and target; backward reads them and reads and writes dpred
     bytes: ([p]) => 4 * 2 * sizeOf(p),
     backwardBytes: ([p]) => 4 * 4 * sizeOf(p),
+    loss: {
+      exports: { forward: 'mse_forward', backward: 'mse_backward' },
+      saves: false,
+      run: {
+        forward: (c, pred, target, _saved, o) => mseForward(c, pred, target, undefined, o),
+        backward: (c, dpred, pred, target, _saved, scale, o) => mseBackward(c, dpred, pred, target, scale, undefined, o),
+      },
+      ref: {
+        forward: (pred, target) => ({ loss: mseForwardRef(pred, target) }),
+        backward: (dpred, pred, target, _saved, scale) => mseBackwardRef(dpred, pred, target, scale),
+      },
+      tolerance: { loss: { rtol: LOSS_RTOL }, backward: LOSS_GRAD },
+      test: { sizes: LOSS_SIZES, forward: { pred: [-5, 5], target: [-5, 5] }, backward: { pred: [-2, 2], target: [-2, 2] } },
+      bench: { shapes: LOSS_BENCH },
+      torch: { file: 'losses.safetensors', pred: 'pred', grad: 'gpred', cases: [{ key: 'mse' }] },
+    },
     gradcheck: {
       cases: [
         { shapes: [[3, 7], [3, 7]], attrs: {} },
@@ -858,6 +1280,27 @@ export const OPS = {
     // residual, reads and writes dlogits
     bytes: ([l]) => 4 * 3 * sizeOf(l),
     backwardBytes: ([l]) => 4 * 3 * sizeOf(l),
+    loss: {
+      exports: { forward: 'bce_logits_forward', backward: 'bce_logits_backward' },
+      saves: true,
+      run: {
+        forward: (c, logits, target, resid, o) => bceLogitsForward(c, resid!, logits, target, undefined, o),
+        backward: (c, dlogits, _logits, _target, resid, scale, o) => bceLogitsBackward(c, dlogits, resid!, scale, undefined, o),
+      },
+      ref: {
+        forward(logits, target) {
+          const { loss, resid } = bceLogitsForwardRef(logits, target);
+          return { loss, saved: resid };
+        },
+        backward: (dlogits, _logits, _target, resid, scale) => bceLogitsBackwardRef(dlogits, resid!, scale),
+      },
+      // the loss terms are all >= 0, so 2 ulps each give a few ulps of the mean; the residual
+      // (1 - t) - q cancels where sigmoid(x) ~ t: judged against the residuals' size
+      tolerance: { loss: { rtol: 4 * LOSS_RTOL }, saved: { rtol: 1e-6, ofMax: true }, backward: LOSS_GRAD },
+      test: { sizes: LOSS_SIZES, forward: { pred: [-8, 8], target: 'targets01' }, backward: { pred: [-4, 4], target: 'targets01' } },
+      bench: { shapes: LOSS_BENCH },
+      torch: { file: 'losses.safetensors', pred: 'logits', grad: 'glogits', cases: [{ key: 'bce', f64Loss: true }, { key: 'bce_sat', f64Loss: true }] },
+    },
     gradcheck: {
       // targets are drawn in [-1, 1]: the loss and its gradient sigmoid(x) - t hold for any t
       cases: [
@@ -881,6 +1324,26 @@ export const POINTWISE_LIST: ReadonlyArray<[OpName, OpDef<any> & { pointwise: Po
   ([, d]) => d.pointwise !== undefined,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
 ) as [OpName, OpDef<any> & { pointwise: PointwiseKernels<any> }][];
+
+/** The 2-d poolings (those with a `pool` kernel side): what the pool kernel tests, torch tests and benchmarks iterate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const POOL_LIST: ReadonlyArray<[PoolOpName, OpDef<any> & { pool: PoolKernels }]> = OP_LIST.filter(
+  ([, d]) => d.pool !== undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) as [PoolOpName, OpDef<any> & { pool: PoolKernels }][];
+
+/** The ops with a `pool` kernel side. */
+export type PoolOpName = { [K in OpName]: (typeof OPS)[K] extends { pool: object } ? K : never }[OpName];
+
+/** The mean losses (those with a `loss` kernel side): what the loss kernel tests, torch tests and benchmarks iterate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const LOSS_LIST: ReadonlyArray<[LossOpName, OpDef<any> & { loss: LossKernels }]> = OP_LIST.filter(
+  ([, d]) => d.loss !== undefined,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+) as [LossOpName, OpDef<any> & { loss: LossKernels }][];
+
+/** The ops with a `loss` kernel side. */
+export type LossOpName = { [K in OpName]: (typeof OPS)[K] extends { loss: object } ? K : never }[OpName];
 
 /** The ops with a `pointwise` kernel side (the activations). */
 export type PointwiseOpName = { [K in OpName]: (typeof OPS)[K] extends { pointwise: object } ? K : never }[OpName];

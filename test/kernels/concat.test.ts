@@ -1,38 +1,53 @@
 // The concat family (assembly/concat.ts) against the reference (src/ref/concat.ts), on every
 // flavour, SIMD kernels and `_scalar` twins, on odd shapes (s = 1 for [N,C], runs that are not
 // multiples of 4). Forward copies and backward adds one f32 per element, so both are exact.
+// The exports, wrappers, references, tolerances and dims are the op table's (`concat`).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, withBufs, expectBits } from '../helpers/index.js';
-import { concatForward, concatBackward, type ConcatDims } from '../../src/core/kernels/concat.js';
-import { concatForwardRef, concatBackwardRef } from '../../src/ref/concat.js';
+import { core, FLAVORS, randn, withBufs, expectBits, expectClose } from '../helpers/index.js';
+import { concatForward, concatBackward } from '../../src/core/kernels/concat.js';
+import { OPS, type Tolerance } from '../../src/ops/table.js';
 
-const CASES: ConcatDims[] = [
-  { n: 1, ca: 1, cb: 1, s: 1 },
-  { n: 3, ca: 5, cb: 2, s: 1 },
-  { n: 2, ca: 3, cb: 4, s: 35 },
-  { n: 4, ca: 1, cb: 7, s: 9 },
-  { n: 2, ca: 8, cb: 8, s: 16 },
-];
+/** The op table's concat entry: exports, wrappers, references, tolerances and dims. */
+const k = OPS.concat.concat;
+
+function expectWithin(actual: Float32Array, expected: Float32Array, tol: Tolerance, what: string): void {
+  if (tol === 'exact') expectBits(actual, expected, what);
+  else expectClose(actual, expected, tol.rtol, what, tol.scale);
+}
+
+const tolText = (t: Tolerance) => (t === 'exact' ? 'exact' : `rtol ${t.rtol}`);
+
+describe('concat: the op table entry names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const e of [k.exports.forward, k.exports.backward]) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
+  }
+});
 
 for (const flavor of FLAVORS) {
   for (const scalar of [false, true]) {
     const opts = { scalar };
     describe(`concat ${flavor} ${scalar ? 'scalar' : 'simd'}`, () => {
-      CASES.forEach((d, ci) => {
+      k.test.dims.forEach((d, ci) => {
         const a = randn(d.n * d.ca * d.s, 10 + ci);
         const b = randn(d.n * d.cb * d.s, 20 + ci);
         const dy = randn(d.n * (d.ca + d.cb) * d.s, 30 + ci);
         const da0 = randn(a.length, 40 + ci);
         const db0 = randn(b.length, 50 + ci);
-        it(`n=${d.n} ca=${d.ca} cb=${d.cb} s=${d.s}: forward exact, backward accumulates exactly`, () => {
+        it(`n=${d.n} ca=${d.ca} cb=${d.cb} s=${d.s}: forward ${tolText(k.tolerance.forward)}, backward accumulates (${tolText(k.tolerance.backward)})`, () => {
           const c = core(flavor);
           withBufs(c, [a, b, dy, da0, db0, new Float32Array(dy.length).fill(-7.25)], ([ab, bb, dyb, da, db, y]) => {
-            concatForward(c, y, ab, bb, d, opts);
-            expectBits(y.view(), concatForwardRef(a, b, d), 'y');
-            concatBackward(c, da, dyb, 'a', d, opts);
-            concatBackward(c, db, dyb, 'b', d, opts);
-            expectBits(da.view(), concatBackwardRef(Float32Array.from(da0), dy, 'a', d), 'da');
-            expectBits(db.view(), concatBackwardRef(Float32Array.from(db0), dy, 'b', d), 'db');
+            k.run.forward(c, y, ab, bb, d, opts);
+            expectWithin(y.view(), k.ref.forward(a, b, d), k.tolerance.forward, 'y');
+            k.run.backward(c, da, dyb, 'a', d, opts);
+            k.run.backward(c, db, dyb, 'b', d, opts);
+            expectWithin(da.view(), k.ref.backward(Float32Array.from(da0), dy, 'a', d), k.tolerance.backward, 'da');
+            expectWithin(db.view(), k.ref.backward(Float32Array.from(db0), dy, 'b', d), k.tolerance.backward, 'db');
           });
         });
       });

@@ -3,25 +3,35 @@
 // sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case.
 // Tolerance: relative 1e-5 against max(|expected|, scale), scale = the size of the f32 error
 // bound: the same expression over |x|, |w|, |b| (and |initial gradient| for the backward
-// kernels, which must accumulate: they start from non-zero gradients).
+// kernels, which must accumulate: they start from non-zero gradients). The exports, wrappers,
+// references, tolerance and shapes are the op table's (`linear`).
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs } from '../helpers/index.js';
 import {
   linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims,
 } from '../../src/core/kernels/linear.js';
-import {
-  linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef,
-} from '../../src/ref/linear.js';
+import { OPS } from '../../src/ops/table.js';
 
-const RTOL = 1e-5;
-const SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [1, 5, 3], [2, 7, 9], [3, 17, 6], [5, 8, 8], [6, 9, 7], [7, 13, 17], [11, 31, 10],
-  [64, 500, 10], [64, 1250, 50], [37, 300, 129],
-];
+/** The op table's linear entry: exports, wrappers, references, tolerance and shapes. */
+const k = OPS.linear.linear;
+const RTOL = k.tolerance.rtol;
 
 const abs = (x: Float32Array): Float32Array => x.map(Math.abs);
 const maxAbs = (x: Float32Array): number => x.reduce((s, v) => Math.max(s, Math.abs(v)), 0);
 const name = (d: LinearDims) => `x=[${d.m},${d.inF}] w=[${d.outF},${d.inF}]`;
+const SHAPES = k.test.shapes.map((d) => [d.m, d.inF, d.outF] as [number, number, number]);
+
+describe('linear: the op table entry names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const e of Object.values(k.exports)) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
+  }
+});
 
 describe.each(FLAVORS)('linear on %s', (flavor) => {
   for (const scalar of [false, true]) {
@@ -33,12 +43,12 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
         const x = randn(m * inF, 1), w = randn(outF * inF, 2), b = randn(outF, 3);
         const y0 = new Float32Array(m * outF).fill(NaN); // overwritten, never read
         withBufs(cr, [x, w, b, y0], ([X, W, B, Y]) => {
-          const scale = maxAbs(linearForwardRef(abs(x), abs(w), abs(b), d));
-          linearForward(cr, Y, X, W, B, d, opts);
-          expectClose(Y.toArray(), linearForwardRef(x, w, b, d), RTOL, `${name(d)} bias`, scale);
+          const scale = maxAbs(k.ref.forward(abs(x), abs(w), abs(b), d));
+          k.run.forward(cr, Y, X, W, B, d, opts);
+          expectClose(Y.toArray(), k.ref.forward(x, w, b, d), RTOL, `${name(d)} bias`, scale);
           Y.set(y0);
-          linearForward(cr, Y, X, W, null, d, opts);
-          expectClose(Y.toArray(), linearForwardRef(x, w, null, d), RTOL, `${name(d)} no bias`, scale);
+          k.run.forward(cr, Y, X, W, null, d, opts);
+          expectClose(Y.toArray(), k.ref.forward(x, w, null, d), RTOL, `${name(d)} no bias`, scale);
         });
       });
 
@@ -47,9 +57,9 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
         const d = { m, inF, outF };
         const dy = randn(m * outF, 4), w = randn(outF * inF, 5), dx0 = randn(m * inF, 6);
         withBufs(cr, [dy, w, dx0], ([DY, W, DX]) => {
-          linearBackwardData(cr, DX, DY, W, d, opts);
-          const scale = maxAbs(linearBackwardDataRef(abs(dy), abs(w), d, abs(dx0)));
-          expectClose(DX.toArray(), linearBackwardDataRef(dy, w, d, Float32Array.from(dx0)), RTOL, name(d), scale);
+          k.run.backwardData(cr, DX, DY, W, d, opts);
+          const scale = maxAbs(k.ref.backwardData(abs(dy), abs(w), d, abs(dx0)));
+          expectClose(DX.toArray(), k.ref.backwardData(dy, w, d, Float32Array.from(dx0)), RTOL, name(d), scale);
         });
       });
 
@@ -58,9 +68,9 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
         const d = { m, inF, outF };
         const dy = randn(m * outF, 7), x = randn(m * inF, 8), dw0 = randn(outF * inF, 9);
         withBufs(cr, [dy, x, dw0], ([DY, X, DW]) => {
-          linearBackwardWeight(cr, DW, DY, X, d, opts);
-          const scale = maxAbs(linearBackwardWeightRef(abs(dy), abs(x), d, abs(dw0)));
-          expectClose(DW.toArray(), linearBackwardWeightRef(dy, x, d, Float32Array.from(dw0)), RTOL, name(d), scale);
+          k.run.backwardWeight(cr, DW, DY, X, d, opts);
+          const scale = maxAbs(k.ref.backwardWeight(abs(dy), abs(x), d, abs(dw0)));
+          expectClose(DW.toArray(), k.ref.backwardWeight(dy, x, d, Float32Array.from(dw0)), RTOL, name(d), scale);
         });
       });
 
@@ -69,9 +79,9 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
         const d = { m, inF, outF };
         const dy = randn(m * outF, 10), db0 = randn(outF, 11);
         withBufs(cr, [dy, db0], ([DY, DB]) => {
-          linearBackwardBias(cr, DB, DY, d, opts);
-          const scale = maxAbs(linearBackwardBiasRef(abs(dy), d, abs(db0)));
-          expectClose(DB.toArray(), linearBackwardBiasRef(dy, d, Float32Array.from(db0)), RTOL, name(d), scale);
+          k.run.backwardBias(cr, DB, DY, d, opts);
+          const scale = maxAbs(k.ref.backwardBias(abs(dy), d, abs(db0)));
+          expectClose(DB.toArray(), k.ref.backwardBias(dy, d, Float32Array.from(db0)), RTOL, name(d), scale);
         });
       });
     });

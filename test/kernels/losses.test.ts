@@ -1,31 +1,31 @@
 // losses family: mean squared error and binary cross-entropy on logits, forward and backward,
 // against the f64 references in src/ref/losses.ts, on every flavour and on both the SIMD
-// kernels and their _scalar twins.
+// kernels and their _scalar twins. The losses come from the op table (src/ops/table.ts
+// `loss`): each entry names its exports, wrappers, reference, tolerances (and their reasons),
+// sizes and input ranges, and the first suite runs them all; the edge cases below are the
+// family's own.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, rng, expectClose, withBufs } from '../helpers/index.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward, type LossesExports } from '../../src/core/kernels/losses.js';
-import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../../src/ref/losses.js';
+import { bceLogitsForwardRef } from '../../src/ref/losses.js';
+import { LOSS_LIST, OPS, type LossInput, type OfMaxTolerance } from '../../src/ops/table.js';
 
-// element counts: one, below a vector, exactly one vector, one vector and a tail of 1 and 3,
-// two vectors, odd, the LeNet head (64x10), a large odd one
-const SIZES = [1, 3, 4, 5, 7, 8, 13, 640, 4099];
+/** bce's loss tolerance (its entry's), for the saturation cases below */
+const RTOL_BCE_LOSS = OPS.bce_logits.loss.tolerance.loss.rtol;
 
 const PATHS = [
   { name: 'simd', scalar: false },
   { name: 'scalar', scalar: true },
 ];
 
-// f64 sums of terms each within a few f32 ulps: the mean is good to a few ulps
-const RTOL_LOSS = 1e-6;
-// gradients: (pred - target) or the residual, one scale, one add into a non-zero start. The add
-// cancels where the start and the increment have opposite signs, so an entry is judged against
-// the tensor's max (an ulp of the max is 6e-8 of it)
-const RTOL_GRAD = 1e-6;
-
 /** Targets in [0, 1] with exact 0s and 1s among them. */
 function targets01(n: number, seed: number): Float32Array {
   const r = rng(seed);
   return Float32Array.from({ length: n }, (_, i) => (i % 5 === 0 ? 0 : i % 5 === 1 ? 1 : r()));
+}
+
+function input(kind: LossInput, n: number, seed: number): Float32Array {
+  return kind === 'targets01' ? targets01(n, seed) : randn(n, seed, kind[0], kind[1]);
 }
 
 function maxAbs(a: ArrayLike<number>): number {
@@ -34,69 +34,67 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
+function expectOfMax(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: OfMaxTolerance, what: string): void {
+  expectClose(actual, expected, tol.rtol, what, maxAbs(expected));
+}
+
+describe('losses: every loss entry of the op table names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      const names = LOSS_LIST.flatMap(([, { loss: k }]) => [k.exports.forward, k.exports.backward]);
+      expect(names.length).toBeGreaterThanOrEqual(4);
+      for (const e of names) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
+  }
+});
+
 for (const flavor of FLAVORS) {
   for (const path of PATHS) {
     const opts = { scalar: path.scalar };
     describe(`losses ${flavor} ${path.name}`, () => {
       const c = core(flavor);
-      for (const n of SIZES) {
-        it(`mse forward n=${n} vs reference (rtol ${RTOL_LOSS})`, () => {
-          const p = randn(n, 3 * n + 1, -5, 5);
-          const t = randn(n, 7 * n + 2, -5, 5);
-          withBufs(c, [p, t], ([pred, target]) => {
-            const loss = mseForward(c, pred, target, undefined, opts);
-            expectClose([loss], [mseForwardRef(p, t)], RTOL_LOSS, `mse [${n}]`);
-            expectClose(pred.view(), p, 0, 'pred unchanged');
+      LOSS_LIST.forEach(([name, { loss: k }], li) => {
+        const seed = 1000 * (li + 1);
+        for (const n of k.test.sizes) {
+          const savedText = k.tolerance.saved ? `, saved (${k.tolerance.saved.rtol} of its max)` : '';
+          it(`${name} forward n=${n} vs reference: loss (rtol ${k.tolerance.loss.rtol})${savedText}`, () => {
+            const p = input(k.test.forward.pred, n, seed + 3 * n + 1);
+            const t = input(k.test.forward.target, n, seed + 7 * n + 2);
+            withBufs(c, [p, t, new Float32Array(n).fill(Number.NaN)], ([pred, target, saved]) => {
+              const loss = k.run.forward(c, pred, target, k.saves ? saved : undefined, opts);
+              const ref = k.ref.forward(p, t);
+              expectClose([loss], [ref.loss], k.tolerance.loss.rtol, `${name} loss [${n}]`);
+              if (k.saves) expectOfMax(saved.view(), ref.saved!, k.tolerance.saved!, `${name} saved [${n}]`);
+              expectClose(pred.view(), p, 0, 'pred unchanged');
+              expectClose(target.view(), t, 0, 'target unchanged');
+            });
           });
-        });
 
-        it(`mse backward n=${n} accumulates into non-zero dpred, scale 1 and 0.37 (${RTOL_GRAD} of the max)`, () => {
-          const p = randn(n, 5 * n + 1, -2, 2);
-          const t = randn(n, 11 * n + 2, -2, 2);
-          const d0 = randn(n, 13 * n + 3, -1 / n, 1 / n);
-          withBufs(c, [p, t, d0], ([pred, target, dpred]) => {
-            const want = Float64Array.from(d0);
-            mseBackward(c, dpred, pred, target, 1, undefined, opts);
-            mseBackwardRef(want, p, t, 1);
-            expectClose(dpred.view(), want, RTOL_GRAD, `dpred [${n}] scale 1`, maxAbs(want));
-            mseBackward(c, dpred, pred, target, 0.37, undefined, opts);
-            mseBackwardRef(want, p, t, 0.37);
-            expectClose(dpred.view(), want, RTOL_GRAD, `dpred [${n}] + scale 0.37`, maxAbs(want));
+          it(`${name} backward n=${n} accumulates into a non-zero gradient, scale 1 and 0.37 (${k.tolerance.backward.rtol} of the max)`, () => {
+            const p = input(k.test.backward.pred, n, seed + 5 * n + 1);
+            const t = input(k.test.backward.target, n, seed + 11 * n + 2);
+            const d0 = randn(n, seed + 13 * n + 3, -1 / n, 1 / n);
+            withBufs(c, [p, t, new Float32Array(n), d0], ([pred, target, savedBuf, dpred]) => {
+              const saved = k.saves ? savedBuf : undefined;
+              k.run.forward(c, pred, target, saved, opts);
+              const s = saved?.toArray();
+              const want = Float64Array.from(d0);
+              k.run.backward(c, dpred, pred, target, saved, 1, opts);
+              k.ref.backward(want, p, t, s, 1);
+              expectOfMax(dpred.view(), want, k.tolerance.backward, `${name} grad [${n}] scale 1`);
+              k.run.backward(c, dpred, pred, target, saved, 0.37, opts);
+              k.ref.backward(want, p, t, s, 0.37);
+              expectOfMax(dpred.view(), want, k.tolerance.backward, `${name} grad [${n}] + scale 0.37`);
+              if (s) expectClose(savedBuf.view(), s, 0, 'saved unchanged');
+              expectClose(pred.view(), p, 0, 'pred unchanged');
+            });
           });
-        });
-
-        it(`bce_logits forward n=${n} vs reference: loss (rtol ${RTOL_LOSS}), residual (1e-6 of its max)`, () => {
-          const x = randn(n, 17 * n + 1, -8, 8);
-          const t = targets01(n, 19 * n + 2);
-          withBufs(c, [x, t, new Float32Array(n).fill(Number.NaN)], ([logits, target, resid]) => {
-            const loss = bceLogitsForward(c, resid, logits, target, undefined, opts);
-            const ref = bceLogitsForwardRef(x, t);
-            // the loss terms are all >= 0, so 2 ulps each give a few ulps of the mean
-            expectClose([loss], [ref.loss], 4 * RTOL_LOSS, `bce loss [${n}]`);
-            // (1 - t) - q cancels where sigmoid(x) ~ t: judged against the residuals' size
-            expectClose(resid.view(), ref.resid, 1e-6, `bce resid [${n}]`, maxAbs(ref.resid));
-            expectClose(logits.view(), x, 0, 'logits unchanged');
-          });
-        });
-
-        it(`bce_logits backward n=${n} accumulates into non-zero dlogits, scale 1 and 0.37 (${RTOL_GRAD} of the max)`, () => {
-          const x = randn(n, 23 * n + 1, -4, 4);
-          const t = targets01(n, 29 * n + 2);
-          const d0 = randn(n, 31 * n + 3, -1 / n, 1 / n);
-          withBufs(c, [x, t, new Float32Array(n), d0], ([logits, target, resid, dl]) => {
-            bceLogitsForward(c, resid, logits, target, undefined, opts);
-            const r = resid.toArray();
-            const want = Float64Array.from(d0);
-            bceLogitsBackward(c, dl, resid, 1, undefined, opts);
-            bceLogitsBackwardRef(want, r, 1);
-            expectClose(dl.view(), want, RTOL_GRAD, `dlogits [${n}] scale 1`, maxAbs(want));
-            bceLogitsBackward(c, dl, resid, 0.37, undefined, opts);
-            bceLogitsBackwardRef(want, r, 0.37);
-            expectClose(dl.view(), want, RTOL_GRAD, `dlogits [${n}] + scale 0.37`, maxAbs(want));
-            expectClose(resid.view(), r, 0, 'resid unchanged');
-          });
-        });
-      }
+        }
+      });
 
       it('mse of equal inputs is 0 and its gradient adds nothing', () => {
         const p = randn(9, 1);
@@ -129,7 +127,7 @@ for (const flavor of FLAVORS) {
               const loss = bceLogitsForward(c, resid, logits, target, undefined, opts);
               const ref = bceLogitsForwardRef(x, tt);
               expect(Number.isFinite(loss)).toBe(true);
-              expectClose([loss], [ref.loss], 4 * RTOL_LOSS, `${what} shift ${shift}: loss`);
+              expectClose([loss], [ref.loss], RTOL_BCE_LOSS, `${what} shift ${shift}: loss`);
               // elementwise, down to the subnormals: e^-100 = 3.7e-44 is 27 steps of 2^-149
               const r = resid.view();
               for (let i = 0; i < x.length; i++) {
@@ -145,7 +143,7 @@ for (const flavor of FLAVORS) {
         withBufs(c, [Float32Array.from(xs), agree, new Float32Array(12)], ([logits, target, resid]) => {
           const loss = bceLogitsForward(c, resid, logits, target, undefined, opts);
           const byHand = (4 * Math.log1p(Math.exp(-30)) + 4 * Math.log1p(Math.exp(-100)) + 2 * Math.log(2)) / 12;
-          expectClose([loss], [byHand], 4 * RTOL_LOSS, 'agreeing targets by hand');
+          expectClose([loss], [byHand], RTOL_BCE_LOSS, 'agreeing targets by hand');
           expect(resid.view()[0]).toBeLessThan(0); // sigmoid(30) - 1 = -9.4e-14, not 0
           expectClose([resid.view()[0]], [-1 / (1 + Math.exp(30))], 1e-6, 'sigmoid(30) - 1');
           expect(resid.view()[3]).toBeGreaterThan(0); // sigmoid(-100) = 3.7e-44, a subnormal

@@ -1,13 +1,17 @@
 // The pool family (assembly/pool.ts) against the naive references (src/ref/pool.ts), on every
 // flavour, on the SIMD kernels (2x2 stride 2 fast path, general path otherwise) and their
 // `_scalar` twins (the general path for every shape).
-// Tolerances: max pooling forward exact (values and argmax); max pooling backward 1e-6
-// relative to the operands (expectClose scale 1: dx0 and dy are O(1); overlapping windows add
-// in f32); average pooling forward and backward 1e-6 relative to the operands (scale 1: the
-// inputs are O(1), and a window mean can cancel to near zero).
+// Max and average pooling come from the op table (src/ops/table.ts `pool`): each entry names
+// its exports, wrappers, reference, tolerances and geometries, and the first suite runs them
+// all. Tolerances (and their reasons) live there: max pooling forward exact (values and
+// argmax); max pooling backward 1e-6 relative to the operands (scale 1: dx0 and dy are O(1);
+// overlapping windows add in f32); average pooling forward and backward 1e-6 relative to the
+// operands (scale 1: the inputs are O(1), and a window mean can cancel to near zero). The
+// ties, NaN, bit-agreement and global-pooling cases below are the family's own.
 // The fast path must give the same bits as the general path (same order of additions).
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
+import { OPS, POOL_LIST, type Tolerance } from '../../src/ops/table.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
   maxpool2dForward,
@@ -19,19 +23,7 @@ import {
   globalAvgpoolBackward,
 } from '../../src/core/kernels/pool.js';
 import type { Geom2d } from '../../src/ops/shapes.js';
-import {
-  maxpool2dForwardRef,
-  maxpool2dBackwardRef,
-  avgpool2dForwardRef,
-  avgpool2dBackwardRef,
-  globalAvgpoolForwardRef,
-  globalAvgpoolBackwardRef,
-} from '../../src/ref/pool.js';
-
-const RTOL_AVG = 1e-6;
-const RTOL_BWD = 1e-6;
-/** errors are judged against the O(1) operands, not a (possibly cancelled) result */
-const SCALE = 1;
+import { maxpool2dForwardRef } from '../../src/ref/pool.js';
 
 /** x [n,c,h,w], kernel [kh,kw], stride [sh,sw], pad [ph,pw]. */
 function geom(x: number[], k: [number, number], s: [number, number], p: [number, number] = [0, 0]): Geom2d {
@@ -43,107 +35,85 @@ function label(g: Geom2d): string {
   return `x=[${g.n},${g.c},${g.h},${g.w}] k=${pair(g.kh, g.kw)} s=${pair(g.sh, g.sw)} p=${pair(g.ph, g.pw)}`;
 }
 
-const CASES: Geom2d[] = [
-  geom([1, 1, 1, 1], [1, 1], [1, 1]), // 1x1: identity
-  geom([1, 1, 4, 4], [2, 2], [2, 2]), // fast path, ow=2: scalar tail only
-  geom([2, 3, 8, 8], [2, 2], [2, 2]), // fast path, one vector per row
-  geom([2, 3, 9, 11], [2, 2], [2, 2]), // fast path on odd h/w (floor): ow=5, last row/col dropped
-  geom([1, 2, 19, 18], [2, 2], [2, 2]), // fast path, ow=9: two vectors + tail
-  geom([1, 1, 5, 5], [2, 2], [2, 2], [1, 1]), // 2x2 stride 2 with padding: general path
-  geom([3, 4, 6, 6], [2, 2], [1, 1]), // 2x2 stride 1: overlapping windows
-  geom([1, 2, 7, 5], [3, 3], [2, 2], [1, 1]), // 3x3 stride 2 pad 1
-  geom([2, 3, 9, 9], [3, 3], [2, 2], [1, 1]),
-  geom([2, 2, 6, 6], [3, 3], [1, 1], [1, 1]), // 3x3 'same'
-  geom([1, 3, 10, 7], [3, 2], [2, 2], [1, 1]), // 3x2 windows
-  geom([2, 2, 11, 8], [3, 2], [1, 2], [0, 1]), // 3x2 windows, mixed stride
-  geom([1, 2, 5, 5], [5, 5], [1, 1], [2, 2]), // 5x5 pad 2: pad == kernel/2
-  geom([1, 1, 3, 3], [3, 3], [1, 1]), // kernel == input: one output
-  geom([1, 3, 13, 17], [4, 3], [3, 3], [2, 1]), // stride 3
-  geom([64, 50, 10, 10], [2, 2], [2, 2]), // LeNet pool2
-  geom([64, 20, 28, 28], [2, 2], [2, 2]), // LeNet pool1 (the large case)
-];
+function expectWithin(actual: Float32Array, expected: Float32Array, tol: Tolerance, what: string): void {
+  if (tol === 'exact') expectBits(actual, expected, what);
+  else expectClose(actual, expected, tol.rtol, what, tol.scale);
+}
+
+const tolText = (t: Tolerance) => (t === 'exact' ? 'exact' : `rtol ${t.rtol}`);
 
 interface Data {
   x: Float32Array;
   dy: Float32Array;
   dx0: Float32Array;
-  max: { y: Float32Array; argmax: Int32Array };
-  avg: Float32Array;
-  maxDx: Float32Array;
-  avgDx: Float32Array;
 }
 
 const cache = new Map<string, Data>();
+/** One geometry's inputs, shared by the poolings (and the bit-agreement test below). */
 function data(g: Geom2d, seed: number): Data {
-  const key = label(g);
+  const key = `${label(g)} ${seed}`;
   let d = cache.get(key);
   if (d) return d;
   const [, , oh, ow] = pool2dOutShape(g);
   const nx = g.n * g.c * g.h * g.w;
   const ny = g.n * g.c * oh * ow;
-  const x = randn(nx, seed);
-  const dy = randn(ny, seed + 1);
-  const dx0 = randn(nx, seed + 2);
-  const max = maxpool2dForwardRef(x, g);
-  d = {
-    x, dy, dx0, max,
-    avg: avgpool2dForwardRef(x, g),
-    maxDx: maxpool2dBackwardRef(Float32Array.from(dx0), dy, max.argmax, g),
-    avgDx: avgpool2dBackwardRef(Float32Array.from(dx0), dy, g),
-  };
+  d = { x: randn(nx, seed), dy: randn(ny, seed + 1), dx0: randn(nx, seed + 2) };
   cache.set(key, d);
   return d;
 }
 
 const outLen = (g: Geom2d) => pool2dOutShape(g).reduce((a, b) => a * b, 1);
 
+describe('pool: every pool entry of the op table names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      const names = POOL_LIST.flatMap(([, { pool: k }]) => [k.exports.forward, k.exports.backward]);
+      expect(names.length).toBeGreaterThanOrEqual(4);
+      for (const e of names) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
+  }
+});
+
 for (const flavor of FLAVORS) {
   for (const scalar of [false, true]) {
     const path = scalar ? 'scalar' : 'simd';
     const opts = { scalar };
     describe(`pool ${flavor} ${path}`, () => {
-      CASES.forEach((g, ci) => {
-        const name = label(g);
-        const seed = 3000 + 31 * ci;
+      for (const [op, { pool: k }] of POOL_LIST) {
+        k.test.geoms.forEach((g, ci) => {
+          const name = label(g);
+          const seed = 3000 + 31 * ci;
+          const argmaxText = k.argmax ? ', argmax exact' : '';
 
-        it(`maxpool forward ${name} (exact, argmax exact)`, () => {
-          const c = core(flavor);
-          const d = data(g, seed);
-          const ny = outLen(g);
-          withBufs(c, [d.x, new Float32Array(ny).fill(9), new Int32Array(ny).fill(-7)], ([x, y, am]) => {
-            maxpool2dForward(c, y, am, x, g, opts);
-            expectBits(y.view(), d.max.y, `maxpool y ${name}`);
-            expectBits(am.viewI32(), d.max.argmax, `maxpool argmax ${name}`);
+          it(`${op} forward ${name} (${tolText(k.tolerance.forward)}${argmaxText})`, () => {
+            const c = core(flavor);
+            const d = data(g, seed);
+            const want = k.ref.forward(d.x, g);
+            const ny = outLen(g);
+            withBufs(c, [d.x, new Float32Array(ny).fill(9), new Int32Array(ny).fill(-7)], ([x, y, am]) => {
+              k.run.forward(c, y, k.argmax ? am : undefined, x, g, opts);
+              expectWithin(y.view(), want.y, k.tolerance.forward, `${op} y ${name}`);
+              if (k.argmax) expectBits(am.viewI32(), want.argmax!, `${op} argmax ${name}`);
+              expectBits(x.view(), d.x, `${op} x unchanged ${name}`);
+            });
+          });
+
+          it(`${op} backward ${name} accumulates (${tolText(k.tolerance.backward)})`, () => {
+            const c = core(flavor);
+            const d = data(g, seed);
+            const argmax = k.ref.forward(d.x, g).argmax;
+            const want = k.ref.backward(Float32Array.from(d.dx0), d.dy, argmax, g);
+            withBufs(c, [d.dx0, d.dy, argmax ?? new Int32Array(1)], ([dx, dy, am]) => {
+              k.run.backward(c, dx, dy, argmax ? am : undefined, g, opts);
+              expectWithin(dx.view(), want, k.tolerance.backward, `${op} backward ${name}`);
+            });
           });
         });
-
-        it(`maxpool backward ${name} accumulates (rtol ${RTOL_BWD})`, () => {
-          const c = core(flavor);
-          const d = data(g, seed);
-          withBufs(c, [d.dx0, d.dy, d.max.argmax], ([dx, dy, am]) => {
-            maxpool2dBackward(c, dx, dy, am, g, opts);
-            expectClose(dx.view(), d.maxDx, RTOL_BWD, `maxpool backward ${name}`, SCALE);
-          });
-        });
-
-        it(`avgpool forward ${name} (rtol ${RTOL_AVG})`, () => {
-          const c = core(flavor);
-          const d = data(g, seed);
-          withBufs(c, [d.x, new Float32Array(outLen(g)).fill(9)], ([x, y]) => {
-            avgpool2dForward(c, y, x, g, opts);
-            expectClose(y.view(), d.avg, RTOL_AVG, `avgpool forward ${name}`, SCALE);
-          });
-        });
-
-        it(`avgpool backward ${name} accumulates (rtol ${RTOL_BWD})`, () => {
-          const c = core(flavor);
-          const d = data(g, seed);
-          withBufs(c, [d.dx0, d.dy], ([dx, dy]) => {
-            avgpool2dBackward(c, dx, dy, g, opts);
-            expectClose(dx.view(), d.avgDx, RTOL_BWD, `avgpool backward ${name}`, SCALE);
-          });
-        });
-      });
+      }
 
       it('max pooling ties: the first max in window order wins', () => {
         const c = core(flavor);
@@ -299,28 +269,29 @@ describe('pool bad input', () => {
   });
 });
 
-describe('global average pooling against the f64 reference (1e-6 relative to the O(1) operands)', () => {
-  const GLOBAL: Array<[number, number]> = [
-    [1, 1],
-    [3, 5],
-    [6, 49],
-    [4, 64],
-    [2, 1023],
-  ];
+describe('global average pooling against the f64 reference (the op table entry: exports, wrappers, references, tolerances, plane sizes)', () => {
+  const k = OPS.global_avgpool.globalPool;
   for (const flavor of FLAVORS) {
+    it(`${flavor}: the entry's exports and their _scalar twins exist`, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const e of [k.exports.forward, k.exports.backward]) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
     for (const scalar of [false, true]) {
-      for (const [planes, s] of GLOBAL) {
-        it(`${flavor} ${scalar ? 'scalar' : 'simd'} planes=${planes} s=${s}`, () => {
+      for (const [planes, s] of k.test.planes) {
+        it(`${flavor} ${scalar ? 'scalar' : 'simd'} planes=${planes} s=${s} (forward ${tolText(k.tolerance.forward)}, backward ${tolText(k.tolerance.backward)})`, () => {
           const c = core(flavor);
           const x = randn(planes * s, planes + s, 2, 4); // offset: a mean, not a cancelling sum
           const dy = randn(planes, 7 + s);
           const dx0 = randn(planes * s, 11 + s);
           const d = { n: 1, c: planes, h: 1, w: s };
           withBufs(c, [x, dy, dx0, new Float32Array(planes).fill(-7.25)], ([xb, dyb, dx, y]) => {
-            globalAvgpoolForward(c, y, xb, d, { scalar });
-            expectClose(y.view(), globalAvgpoolForwardRef(x, planes, s), RTOL_AVG, 'y', SCALE);
-            globalAvgpoolBackward(c, dx, dyb, d, { scalar });
-            expectClose(dx.view(), globalAvgpoolBackwardRef(Float32Array.from(dx0), dy, planes, s), RTOL_BWD, 'dx', SCALE);
+            k.run.forward(c, y, xb, d, { scalar });
+            expectWithin(y.view(), k.ref.forward(x, planes, s), k.tolerance.forward, 'y');
+            k.run.backward(c, dx, dyb, d, { scalar });
+            expectWithin(dx.view(), k.ref.backward(Float32Array.from(dx0), dy, planes, s), k.tolerance.backward, 'dx');
           });
         });
       }

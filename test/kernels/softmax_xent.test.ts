@@ -1,6 +1,9 @@
 // softmax_xent family: fused softmax + mean cross-entropy forward/backward and plain softmax,
 // against the f64 references in src/ref/softmax_xent.ts, on every flavour and on both the SIMD
-// kernels and their _scalar twins.
+// kernels and their _scalar twins. The forward/backward kernel pairs (plain and label
+// smoothing) come from the op table (src/ops/table.ts softmax_xent `xent`: exports, wrappers,
+// references, tolerances, shapes, eps) and the table suite runs them all; softmax_forward and
+// the edge cases below are the family's own.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, rng, expectClose, expectBits } from '../helpers/index.js';
 import {
@@ -14,10 +17,9 @@ import {
 import {
   softmaxRef,
   softmaxXentForwardRef,
-  softmaxXentBackwardRef,
   softmaxXentSmoothForwardRef,
-  softmaxXentSmoothBackwardRef,
 } from '../../src/ref/softmax_xent.js';
+import { OPS, type Tolerance, type OfMaxTolerance } from '../../src/ops/table.js';
 import type { Buf } from '../../src/core/heap.js';
 
 // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple of 4,
@@ -40,7 +42,6 @@ const PATHS = [
 // f32 results against f64 references: exp (a few ulp), a row sum of up to 1001 terms, a divide
 const RTOL_PROBS = 1e-5;
 const RTOL_LOSS = 1e-5;
-const RTOL_GRAD = 1e-5;
 
 function labelsFor(n: number, c: number, seed: number): Int32Array {
   const r = rng(seed);
@@ -64,50 +65,97 @@ function leakFree(flavor: (typeof FLAVORS)[number], body: (alloc: (src: ArrayLik
   expect(heap.liveBytes).toBe(base);
 }
 
+function expectWithin(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance | OfMaxTolerance, what: string): void {
+  if (tol === 'exact') expectBits(Float32Array.from(actual), Float32Array.from(expected), what);
+  else if ('ofMax' in tol) expectClose(actual, expected, tol.rtol, what, maxAbs(expected));
+  else expectClose(actual, expected, tol.rtol, what, tol.scale);
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+const tolText = (t: Tolerance | OfMaxTolerance) => (t === 'exact' ? 'exact' : 'ofMax' in t ? `${t.rtol} of the max` : `rtol ${t.rtol}`);
+const XENT = OPS.softmax_xent.xent;
+
+describe('softmax_xent: the op table entry names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const k of Object.values(XENT.variants)) {
+        for (const e of [k.exports.forward, k.exports.backward]) {
+          expect(typeof f[e], e).toBe('function');
+          expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+        }
+      }
+    });
+  }
+});
+
+// The op table's kernel pairs (plain and label smoothing) against their references on its
+// shapes; tolerances and their reasons live in the entry.
+for (const flavor of FLAVORS) {
+  for (const path of PATHS) {
+    const opts = { scalar: path.scalar };
+    describe(`softmax_xent table ${flavor} ${path.name}`, () => {
+      for (const [variant, k] of Object.entries(XENT.variants)) {
+        for (const eps of k.eps) {
+          const what = eps === 0 ? variant : `${variant} eps=${eps}`;
+          for (const [n, c] of XENT.test.shapes) {
+            const d = { n, c };
+            const seed = Math.round(1000 * eps) + 1;
+            it(`${what} forward logits=[${n},${c}] vs reference (probs rtol ${k.tolerance.probs.rtol}, loss rtol ${k.tolerance.loss.rtol})`, () => {
+              leakFree(flavor, (alloc) => {
+                const x = randn(n * c, seed * (11 * n + c), -6, 6);
+                const lab = labelsFor(n, c, seed * (n + 7 * c));
+                const logits = alloc(x);
+                const labels = alloc(lab, 'i32');
+                const probs = alloc(new Float32Array(n * c).fill(Number.NaN)); // overwritten, never read
+                const loss = k.run.forward(core(flavor), probs, logits, labels, d, eps, opts);
+                const ref = k.ref.forward(x, lab, d, eps);
+                expectClose(probs.view(), ref.probs, k.tolerance.probs.rtol, `${what} probs [${n},${c}]`);
+                expectClose([loss], [ref.loss], k.tolerance.loss.rtol, `${what} loss [${n},${c}]`);
+                expectClose(logits.view(), x, 0, 'logits unchanged');
+              });
+            });
+
+            it(`${what} backward logits=[${n},${c}] accumulates into non-zero dlogits, scale 1 and 0.37 (${tolText(k.tolerance.backward)})`, () => {
+              leakFree(flavor, (alloc) => {
+                const x = randn(n * c, seed * (5 * n + c), -3, 3);
+                const lab = labelsFor(n, c, seed * (3 * n + c));
+                const logits = alloc(x);
+                const labels = alloc(lab, 'i32');
+                const probs = alloc(new Float32Array(n * c));
+                k.run.forward(core(flavor), probs, logits, labels, d, eps, opts);
+                const p = probs.toArray();
+                // start from values of the gradient's own size, so the += is visible
+                const d0 = randn(n * c, seed * (17 * n + c), -1 / n, 1 / n);
+                const dl = alloc(d0);
+                const want = Float64Array.from(d0);
+                k.run.backward(core(flavor), dl, probs, labels, d, eps, 1, opts);
+                k.ref.backward(want, p, lab, d, eps, 1);
+                expectWithin(dl.view(), want, k.tolerance.backward, `${what} dlogits [${n},${c}] scale 1`);
+                k.run.backward(core(flavor), dl, probs, labels, d, eps, 0.37, opts);
+                k.ref.backward(want, p, lab, d, eps, 0.37);
+                expectWithin(dl.view(), want, k.tolerance.backward, `${what} dlogits [${n},${c}] + scale 0.37`);
+                expectClose(probs.view(), p, 0, 'probs unchanged');
+              });
+            });
+          }
+        }
+      }
+    });
+  }
+}
+
 for (const flavor of FLAVORS) {
   for (const path of PATHS) {
     const opts = { scalar: path.scalar };
     describe(`softmax_xent ${flavor} ${path.name}`, () => {
       for (const [n, c] of SHAPES) {
         const d = { n, c };
-        it(`forward logits=[${n},${c}] vs reference (probs rtol ${RTOL_PROBS}, loss rtol ${RTOL_LOSS})`, () => {
-          leakFree(flavor, (alloc) => {
-            const x = randn(n * c, 11 * n + c, -6, 6);
-            const lab = labelsFor(n, c, n + 7 * c);
-            const logits = alloc(x);
-            const labels = alloc(lab, 'i32');
-            const probs = alloc(new Float32Array(n * c).fill(Number.NaN)); // overwritten, never read
-            const loss = softmaxXentForward(core(flavor), probs, logits, labels, d, opts);
-            const ref = softmaxXentForwardRef(x, lab, d);
-            expectClose(probs.view(), ref.probs, RTOL_PROBS, `probs [${n},${c}]`);
-            expectClose([loss], [ref.loss], RTOL_LOSS, `loss [${n},${c}]`);
-            expectClose(logits.view(), x, 0, 'logits unchanged');
-          });
-        });
-
-        it(`backward logits=[${n},${c}] accumulates into non-zero dlogits, scale 1 and 0.37 (rtol ${RTOL_GRAD})`, () => {
-          leakFree(flavor, (alloc) => {
-            const x = randn(n * c, 5 * n + c, -3, 3);
-            const lab = labelsFor(n, c, 3 * n + c);
-            const logits = alloc(x);
-            const labels = alloc(lab, 'i32');
-            const probs = alloc(new Float32Array(n * c));
-            softmaxXentForward(core(flavor), probs, logits, labels, d, opts);
-            const p = probs.toArray();
-            // start from values of the gradient's own size, so the += is visible
-            const d0 = randn(n * c, 17 * n + c, -1 / n, 1 / n);
-            const dl = alloc(d0);
-            const want = Float64Array.from(d0);
-            softmaxXentBackward(core(flavor), dl, probs, labels, d, 1, opts);
-            softmaxXentBackwardRef(want, p, lab, d, 1);
-            expectClose(dl.view(), want, RTOL_GRAD, `dlogits [${n},${c}] scale 1`);
-            softmaxXentBackward(core(flavor), dl, probs, labels, d, 0.37, opts);
-            softmaxXentBackwardRef(want, p, lab, d, 0.37);
-            expectClose(dl.view(), want, RTOL_GRAD, `dlogits [${n},${c}] + scale 0.37`);
-            expectClose(probs.view(), p, 0, 'probs unchanged');
-          });
-        });
-
         it(`softmax_forward x=[${n},${c}] vs reference (rtol ${RTOL_PROBS})`, () => {
           leakFree(flavor, (alloc) => {
             const xs = randn(n * c, 23 * n + c, -8, 8);
@@ -222,17 +270,9 @@ for (const flavor of FLAVORS) {
   });
 }
 
-// Label smoothing: the smooth kernels against their references on the same shapes, their probs
-// bit for bit the plain kernels' (same softmax code), and eps = 0 landing on the plain loss.
-// Gradients are judged against the tensor's max: probs - eps/C cancels wherever a probability
-// is near eps/C (c = 1001: 1e-4), leaving entries whose own size says nothing about the error.
-const RTOL_SMOOTH_GRAD = 1e-6;
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
+// Label smoothing (its kernels against their references run in the table suite above): the
+// smooth probs bit for bit the plain kernels' (same softmax code), and eps = 0 landing on the
+// plain loss.
 for (const flavor of FLAVORS) {
   for (const path of PATHS) {
     const opts = { scalar: path.scalar };
@@ -240,41 +280,17 @@ for (const flavor of FLAVORS) {
       for (const [n, c] of SHAPES) {
         const d = { n, c };
         for (const eps of [0.1, 0.35]) {
-          it(`smooth forward logits=[${n},${c}] eps=${eps} vs reference; probs equal the plain kernel's bits`, () => {
+          it(`smooth forward logits=[${n},${c}] eps=${eps}: probs equal the plain kernel's bits`, () => {
             leakFree(flavor, (alloc) => {
               const x = randn(n * c, 41 * n + c, -6, 6);
               const lab = labelsFor(n, c, 43 * n + c);
               const logits = alloc(x);
               const labels = alloc(lab, 'i32');
               const probs = alloc(new Float32Array(n * c).fill(Number.NaN));
-              const loss = softmaxXentSmoothForward(core(flavor), probs, logits, labels, d, eps, opts);
-              const ref = softmaxXentSmoothForwardRef(x, lab, d, eps);
-              expectClose([loss], [ref.loss], RTOL_LOSS, `smooth loss [${n},${c}] eps ${eps}`);
-              expectClose(probs.view(), ref.probs, RTOL_PROBS, `smooth probs [${n},${c}]`);
+              softmaxXentSmoothForward(core(flavor), probs, logits, labels, d, eps, opts);
               const plain = alloc(new Float32Array(n * c));
               softmaxXentForward(core(flavor), plain, logits, labels, d, opts);
               expectBits(probs.view(), plain.view(), 'smooth probs vs plain probs');
-            });
-          });
-
-          it(`smooth backward logits=[${n},${c}] eps=${eps} accumulates, scale 1 and 0.37 (${RTOL_SMOOTH_GRAD} of the max)`, () => {
-            leakFree(flavor, (alloc) => {
-              const x = randn(n * c, 47 * n + c, -3, 3);
-              const lab = labelsFor(n, c, 53 * n + c);
-              const logits = alloc(x);
-              const labels = alloc(lab, 'i32');
-              const probs = alloc(new Float32Array(n * c));
-              softmaxXentSmoothForward(core(flavor), probs, logits, labels, d, eps, opts);
-              const p = probs.toArray();
-              const d0 = randn(n * c, 59 * n + c, -1 / n, 1 / n);
-              const dl = alloc(d0);
-              const want = Float64Array.from(d0);
-              softmaxXentSmoothBackward(core(flavor), dl, probs, labels, d, eps, 1, opts);
-              softmaxXentSmoothBackwardRef(want, p, lab, d, eps, 1);
-              expectClose(dl.view(), want, RTOL_SMOOTH_GRAD, `smooth dlogits [${n},${c}] scale 1`, maxAbs(want));
-              softmaxXentSmoothBackward(core(flavor), dl, probs, labels, d, eps, 0.37, opts);
-              softmaxXentSmoothBackwardRef(want, p, lab, d, eps, 0.37);
-              expectClose(dl.view(), want, RTOL_SMOOTH_GRAD, `smooth dlogits [${n},${c}] + scale 0.37`, maxAbs(want));
             });
           });
         }

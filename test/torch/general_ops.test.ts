@@ -1,7 +1,8 @@
 // global_avgpool, concat and add against PyTorch 1.13 (general_ops.safetensors from
 // scripts/make_torch_fixtures.py: adaptive_avg_pool2d(1) + flatten, torch.cat
 // along dim 1, torch.add; float64 references rounded to float32) through the tape on every
-// flavour, plus the batchnorm fixtures on the kernels' scalar twins (the tape runs the SIMD
+// flavour, concat also on the kernels (SIMD and scalar twins, the op table's `concat` entry),
+// plus the batchnorm fixtures on the kernels' scalar twins (the tape runs the SIMD
 // kernels; test/torch/batchnorm.test.ts covers those).
 // Tolerances: forward 1e-5 relative (expectClose's default floor); gradients 1e-4 of the
 // tensor's max. concat and add are exact up to one f32 rounding, so they also pass far tighter
@@ -20,7 +21,7 @@ import {
   batchnormBackwardDataTrain,
   batchnormBackwardDataEval,
 } from '../../src/core/kernels/batchnorm.js';
-import type { OpName, AttrsOf } from '../../src/ops/table.js';
+import { OPS, type OpName, type AttrsOf } from '../../src/ops/table.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
 
 function load(file: string) {
@@ -44,6 +45,8 @@ function maxAbs(a: ArrayLike<number>): number {
 
 const fx = load('general_ops.safetensors');
 const bn = load('batchnorm.safetensors');
+/** the op table's concat entry: its fixture cases and wrappers */
+const CAT = OPS.concat.concat;
 
 /** Runs one op on fixture inputs through the tape; checks y and every input's gradient. */
 function check<K extends OpName>(flavor: (typeof FLAVORS)[number], op: K, inputs: string[], grads: string[], y: string, gy: string, attrs: AttrsOf<K>): void {
@@ -70,8 +73,26 @@ function check<K extends OpName>(flavor: (typeof FLAVORS)[number], op: K, inputs
 for (const flavor of FLAVORS) {
   describe(`torch general ops: ${flavor}`, () => {
     it('global_avgpool (adaptive_avg_pool2d(1) + flatten)', () => check(flavor, 'global_avgpool', ['gap.x'], ['gap.gx'], 'gap.y', 'gap.gy', {}));
-    for (const name of JSON.parse(fx.meta['cat.cases']) as string[]) {
+    for (const name of JSON.parse(fx.meta[CAT.torch.listed]) as string[]) {
       it(`concat ${name}: torch.cat dim 1`, () => check(flavor, 'concat', [`${name}.a`, `${name}.b`], [`${name}.ga`, `${name}.gb`], `${name}.y`, `${name}.gy`, {}));
+      for (const scalar of [false, true]) {
+        it(`concat ${name}: torch.cat dim 1 on the ${scalar ? 'scalar twins' : 'SIMD kernels'}`, () => {
+          const c = core(flavor);
+          const [n, ca, ...rest] = fx.shape(`${name}.a`);
+          const d = { n, ca, cb: fx.shape(`${name}.b`)[1], s: rest.reduce((p, q) => p * q, 1) };
+          const [a, b, gy] = ['a', 'b', 'gy'].map((t) => c.heap.from(fx.f32(`${name}.${t}`)));
+          const y = c.heap.from(new Float32Array(gy.length).fill(-7.25)), ga = c.heap.alloc(a.length), gb = c.heap.alloc(b.length);
+          CAT.run.forward(c, y, a, b, d, { scalar });
+          expectClose(y.view(), fx.f32(`${name}.y`), 1e-5, `concat ${name} y`);
+          CAT.run.backward(c, ga, gy, 'a', d, { scalar });
+          CAT.run.backward(c, gb, gy, 'b', d, { scalar });
+          for (const [got, want] of [[ga, 'ga'], [gb, 'gb']] as const) {
+            const e = fx.f32(`${name}.${want}`);
+            expectClose(got.view(), e, 1e-4, `concat ${name} ${want}`, maxAbs(e));
+          }
+          for (const bf of [a, b, gy, y, ga, gb]) bf.free();
+        });
+      }
     }
     it('add', () => check(flavor, 'add', ['add.a', 'add.b'], ['add.ga', 'add.gb'], 'add.y', 'add.gy', {}));
 

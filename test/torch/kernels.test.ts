@@ -1,5 +1,6 @@
-// Our WASM kernels against PyTorch (STYLE 23): conv2d, max/avg pooling, linear, the op table's pointwise
-// activations (their `pointwise.torch` cases, on the kernels and through the tape) and
+// Our WASM kernels against PyTorch (STYLE 23): conv2d, max/avg pooling (the op table's
+// `pool.torch` cases), linear, the op table's pointwise activations (their `pointwise.torch`
+// cases, on the kernels and through the tape) and
 // softmax cross-entropy, forward and every gradient, on every flavour and on both the SIMD
 // bodies and the `_scalar` twins. The fixtures come from scripts/make_torch_fixtures.py
 // (test/fixtures/torch/README.md says what each holds); this file never runs Python.
@@ -19,13 +20,15 @@ import type { Core } from '../../src/core/load.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { geomOut, type Geom2d } from '../../src/ops/shapes.js';
 import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from '../../src/core/kernels/conv2d.js';
-import { avgpool2dBackward, avgpool2dForward, maxpool2dBackward, maxpool2dForward } from '../../src/core/kernels/pool.js';
-import { linearBackwardBias, linearBackwardData, linearBackwardWeight, linearForward } from '../../src/core/kernels/linear.js';
 import { pointwiseBackward, pointwiseForward } from '../../src/core/kernels/activation.js';
-import { POINTWISE_LIST } from '../../src/ops/table.js';
+import { OPS, POINTWISE_LIST, POOL_LIST } from '../../src/ops/table.js';
+
+/** softmax_xent's plain kernel pair (the op table's `xent`) */
+const XENT = OPS.softmax_xent.xent.variants.plain;
+/** linear's kernels (the op table's `linear`) */
+const LIN = OPS.linear.linear;
 import { Tape } from '../../src/autograd.js';
 import { Tensor } from '../../src/tensor.js';
-import { softmaxXentBackward, softmaxXentForward } from '../../src/core/kernels/softmax_xent.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
 
 interface Fixture {
@@ -99,7 +102,6 @@ function fixtures(file: string): Fixture {
 }
 
 const conv = fixture('conv2d.safetensors');
-const pool = fixture('pool.safetensors');
 const lin = fixture('linear.safetensors');
 const xent = fixture('softmax_xent.safetensors');
 
@@ -141,47 +143,33 @@ for (const flavor of FLAVORS) {
         });
       }
 
-      // Pooling: max forward copies values, so it is exact; its gradient sums at most a few
-      // upstream values where windows overlap (1e-6 of the max). Avg pooling averages up to 9
-      // values (1e-5 forward; 1e-6 of the max for its gradient, a sum of at most 6 terms).
-      for (const name of JSON.parse(pool.meta.cases) as string[]) {
-        const g = JSON.parse(pool.meta[`${name}.geom`]) as Geom2d;
-        const label = `x=${shape(pool.shape(`${name}.x`))} k=${g.kh}x${g.kw} s=${g.sh},${g.sw} p=${g.ph},${g.pw}`;
-        it(`maxpool2d ${name} ${label}`, () => {
-          const c = core(flavor);
-          const { oh, ow } = geomOut('maxpool2d', g);
-          expect(pool.shape(`${name}.max.y`)).toEqual([g.n, g.c, oh, ow]);
-          balanced(c, () => {
-            const x = c.heap.from(pool.f32(`${name}.x`));
-            const gy = c.heap.from(pool.f32(`${name}.max.gy`));
-            const y = junk(c, gy.length);
-            const argmax = c.heap.alloc(gy.length, 'i32');
-            const gx = c.heap.alloc(x.length);
-            maxpool2dForward(c, y, argmax, x, g, path.opt);
-            expectClose(y.view(), pool.f32(`${name}.max.y`), 0, `maxpool2d ${name} y`);
-            maxpool2dBackward(c, gx, gy, argmax, g, path.opt);
-            expectGrad(gx.view(), pool.f32(`${name}.max.gx`), 1e-6, `maxpool2d ${name} gx`);
-            for (const bf of [x, gy, y, argmax, gx]) bf.free();
+      // Pooling: the entries' `pool.torch` (tolerances and their reasons in src/ops/table.ts).
+      for (const [op, { pool: k }] of POOL_LIST) {
+        const pool = fixtures(k.torch.file);
+        for (const name of JSON.parse(pool.meta.cases) as string[]) {
+          const g = JSON.parse(pool.meta[`${name}.geom`]) as Geom2d;
+          const label = `x=${shape(pool.shape(`${name}.x`))} k=${g.kh}x${g.kw} s=${g.sh},${g.sw} p=${g.ph},${g.pw}`;
+          const key = `${name}.${k.torch.key}`;
+          it(`${op} ${name} ${label}${k.torch.note ? ` ${k.torch.note}` : ''}`, () => {
+            const c = core(flavor);
+            const { oh, ow } = geomOut(op, g);
+            expect(pool.shape(`${key}.y`)).toEqual([g.n, g.c, oh, ow]);
+            balanced(c, () => {
+              const x = c.heap.from(pool.f32(`${name}.x`));
+              const gy = c.heap.from(pool.f32(`${key}.gy`));
+              const y = junk(c, gy.length);
+              const argmax = k.argmax ? c.heap.alloc(gy.length, 'i32') : undefined;
+              const gx = c.heap.alloc(x.length);
+              k.run.forward(c, y, argmax, x, g, path.opt);
+              expectClose(y.view(), pool.f32(`${key}.y`), k.torch.rtol.forward, `${op} ${name} y`);
+              k.run.backward(c, gx, gy, argmax, g, path.opt);
+              expectGrad(gx.view(), pool.f32(`${key}.gx`), k.torch.rtol.backward, `${op} ${name} gx`);
+              for (const bf of [x, gy, y, gx, ...(argmax ? [argmax] : [])]) bf.free();
+            });
           });
-        });
-        it(`avgpool2d ${name} ${label} count_include_pad`, () => {
-          const c = core(flavor);
-          balanced(c, () => {
-            const x = c.heap.from(pool.f32(`${name}.x`));
-            const gy = c.heap.from(pool.f32(`${name}.avg.gy`));
-            const y = junk(c, gy.length);
-            const gx = c.heap.alloc(x.length);
-            avgpool2dForward(c, y, x, g, path.opt);
-            expectClose(y.view(), pool.f32(`${name}.avg.y`), 1e-5, `avgpool2d ${name} y`);
-            avgpool2dBackward(c, gx, gy, g, path.opt);
-            expectGrad(gx.view(), pool.f32(`${name}.avg.gx`), 1e-6, `avgpool2d ${name} gx`);
-            for (const bf of [x, gy, y, gx]) bf.free();
-          });
-        });
+        }
       }
 
-      // linear: forward 1e-4 (sums of up to 37 products); gradients 1e-5 of the max (sums of
-      // up to 23 products for gx, 17 for gw).
       for (const name of JSON.parse(lin.meta.cases) as string[]) {
         const d = JSON.parse(lin.meta[`${name}.dims`]) as { m: number; inF: number; outF: number };
         it(`linear ${name} x=[${d.m},${d.inF}] w=[${d.outF},${d.inF}]`, () => {
@@ -195,13 +183,13 @@ for (const flavor of FLAVORS) {
             const gx = c.heap.alloc(x.length);
             const gw = c.heap.alloc(w.length);
             const gb = c.heap.alloc(b.length);
-            linearForward(c, y, x, w, b, d, path.opt);
+            LIN.run.forward(c, y, x, w, b, d, path.opt);
             expectClose(y.view(), lin.f32(`${name}.y`), 1e-4, `linear ${name} y`);
-            linearBackwardData(c, gx, gy, w, d, path.opt);
+            LIN.run.backwardData(c, gx, gy, w, d, path.opt);
             expectGrad(gx.view(), lin.f32(`${name}.gx`), 1e-5, `linear ${name} gx`);
-            linearBackwardWeight(c, gw, gy, x, d, path.opt);
+            LIN.run.backwardWeight(c, gw, gy, x, d, path.opt);
             expectGrad(gw.view(), lin.f32(`${name}.gw`), 1e-5, `linear ${name} gw`);
-            linearBackwardBias(c, gb, gy, d, path.opt);
+            LIN.run.backwardBias(c, gb, gy, d, path.opt);
             expectGrad(gb.view(), lin.f32(`${name}.gb`), 1e-5, `linear ${name} gb`);
             for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
           });
@@ -246,10 +234,10 @@ for (const flavor of FLAVORS) {
           const probsRef = c.heap.from(xent.f32('probs'));
           const probs = junk(c, logits.length);
           const dlogits = c.heap.alloc(logits.length);
-          const loss = softmaxXentForward(c, probs, logits, labels, d, path.opt);
+          const loss = XENT.run.forward(c, probs, logits, labels, d, 0, path.opt);
           expectClose([loss], xent.f32('loss'), 1e-5, 'softmax_xent loss');
           expectClose(probs.view(), xent.f32('probs'), 1e-5, 'softmax_xent probs');
-          softmaxXentBackward(c, dlogits, probsRef, labels, d, 1, path.opt);
+          XENT.run.backward(c, dlogits, probsRef, labels, d, 0, 1, path.opt);
           expectGrad(dlogits.view(), xent.f32('dlogits'), 1e-6, 'softmax_xent dlogits');
           for (const bf of [logits, labels, probsRef, probs, dlogits]) bf.free();
         });

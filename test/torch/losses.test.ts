@@ -2,7 +2,8 @@
 // (with logits at +-30 and +-100, and a saturated case whose mean is only the tiny log1p terms)
 // and F.cross_entropy(..., label_smoothing) for two eps, forward and the gradient of gy * loss,
 // on every flavour, on both the SIMD bodies and the `_scalar` twins, and once through the tape
-// (the op-table entries). The fixture comes from scripts/make_torch_fixtures.py (`losses`).
+// (the op-table entries). mse and bce_logits come from their op-table entries (`loss`: wrappers
+// and fixture cases). The fixture comes from scripts/make_torch_fixtures.py (`losses`).
 //
 // Tolerances: the loss 1e-5 relative, gradients 1e-5 relative per element (with expectClose's
 // floor of 1e-3 of the tensor's max); every gradient here is elementwise, no long sums. In the
@@ -15,11 +16,12 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../../src/core/kernels/losses.js';
-import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../../src/core/kernels/softmax_xent.js';
 import { Tape } from '../../src/autograd.js';
 import { Tensor } from '../../src/tensor.js';
-import type { OpName } from '../../src/ops/table.js';
+import { LOSS_LIST, OPS, type OpName } from '../../src/ops/table.js';
+
+/** softmax_xent's kernel pairs (the op table's `xent`) */
+const XENT = OPS.softmax_xent.xent.variants;
 import { FLAVORS, core, expectClose, withBufs } from '../helpers/index.js';
 
 const { tensors, metadata } = readSafetensors(fileURLToPath(new URL('../fixtures/torch/losses.safetensors', import.meta.url)));
@@ -45,26 +47,20 @@ for (const flavor of FLAVORS) {
   const c = core(flavor);
   for (const path of PATHS) {
     describe(`torch losses: ${flavor}, ${path.name}`, () => {
-      it(`mse pred=[${get('mse.pred').shape}] loss and gradient of ${gy} * loss`, () => {
-        const pred = f32('mse.pred');
-        withBufs(c, [pred, f32('mse.target'), new Float32Array(pred.length)], ([p, t, g]) => {
-          expectClose([mseForward(c, p, t, undefined, path.opt)], f32('mse.loss'), RTOL, 'mse loss');
-          mseBackward(c, g, p, t, gy, undefined, path.opt);
-          expectClose(g.view(), f32('mse.gpred'), RTOL, 'mse gpred');
-        });
-      });
-
-      for (const name of ['bce', 'bce_sat']) {
-        it(`${name === 'bce' ? 'bce_logits' : 'bce_logits saturated'} logits=[${get(`${name}.logits`).shape}] loss and gradient of ${gy} * loss`, () => {
-          const x = f32(`${name}.logits`);
-          withBufs(c, [x, f32(`${name}.target`), new Float32Array(x.length), new Float32Array(x.length)], ([l, t, r, g]) => {
-            const loss = bceLogitsForward(c, r, l, t, undefined, path.opt);
-            expectClose([loss], f32(`${name}.loss`), RTOL, `${name} loss`);
-            expectClose([loss], [Number(metadata[`${name}.loss`])], RTOL, `${name} loss vs the float64 value`);
-            bceLogitsBackward(c, g, r, gy, undefined, path.opt);
-            expectClose(g.view(), f32(`${name}.glogits`), RTOL, `${name} glogits`);
+      for (const [op, { loss: k }] of LOSS_LIST) {
+        for (const { key, f64Loss } of k.torch.cases) {
+          it(`${op} ${key} ${k.torch.pred}=[${get(`${key}.${k.torch.pred}`).shape}] loss and gradient of ${gy} * loss`, () => {
+            const x = f32(`${key}.${k.torch.pred}`);
+            withBufs(c, [x, f32(`${key}.target`), new Float32Array(x.length), new Float32Array(x.length)], ([p, t, s, g]) => {
+              const saved = k.saves ? s : undefined;
+              const loss = k.run.forward(c, p, t, saved, path.opt);
+              expectClose([loss], f32(`${key}.loss`), RTOL, `${key} loss`);
+              if (f64Loss) expectClose([loss], [Number(metadata[`${key}.loss`])], RTOL, `${key} loss vs the float64 value`);
+              k.run.backward(c, g, p, t, saved, gy, path.opt);
+              expectClose(g.view(), f32(`${key}.${k.torch.grad}`), RTOL, `${key} ${k.torch.grad}`);
+            });
           });
-        });
+        }
       }
 
       for (const eps of smoothings) {
@@ -73,9 +69,9 @@ for (const flavor of FLAVORS) {
           const [n, cl] = get('xent.logits').shape;
           const labels = get('xent.labels').data as Int32Array;
           withBufs(c, [x, labels, new Float32Array(x.length), new Float32Array(x.length)], ([l, lab, probs, g]) => {
-            const loss = softmaxXentSmoothForward(c, probs, l, lab, { n, c: cl }, eps, path.opt);
+            const loss = XENT.smooth.run.forward(c, probs, l, lab, { n, c: cl }, eps, path.opt);
             expectClose([loss], f32(`xent${eps}.loss`), RTOL, `xent eps ${eps} loss`);
-            softmaxXentSmoothBackward(c, g, probs, lab, { n, c: cl }, eps, gy, path.opt);
+            XENT.smooth.run.backward(c, g, probs, lab, { n, c: cl }, eps, gy, path.opt);
             expectClose(g.view(), f32(`xent${eps}.glogits`), RTOL, `xent eps ${eps} glogits`);
           });
         });
@@ -85,9 +81,16 @@ for (const flavor of FLAVORS) {
 
   describe(`torch losses through the tape: ${flavor}`, () => {
     const cases: Array<{ op: OpName; x: string; t: string; loss: string; grad: string; attrs: object; labels?: boolean }> = [
-      { op: 'mse', x: 'mse.pred', t: 'mse.target', loss: 'mse.loss', grad: 'mse.gpred', attrs: {} },
-      { op: 'bce_logits', x: 'bce.logits', t: 'bce.target', loss: 'bce.loss', grad: 'bce.glogits', attrs: {} },
-      { op: 'bce_logits', x: 'bce_sat.logits', t: 'bce_sat.target', loss: 'bce_sat.loss', grad: 'bce_sat.glogits', attrs: {} },
+      ...LOSS_LIST.flatMap(([op, { loss: k }]) =>
+        k.torch.cases.map(({ key }) => ({
+          op: op as OpName,
+          x: `${key}.${k.torch.pred}`,
+          t: `${key}.target`,
+          loss: `${key}.loss`,
+          grad: `${key}.${k.torch.grad}`,
+          attrs: {},
+        })),
+      ),
       ...smoothings.map((eps) => ({
         op: 'softmax_xent' as OpName,
         x: 'xent.logits',
