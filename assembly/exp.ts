@@ -5,8 +5,8 @@
 // Method: Cody-Waite range reduction t = n*ln2 + r (|r| <= ln2/2; ln2 split in a short high
 // part and a correction so n*ln2_hi is exact) and the Cephes expf minimax polynomial for
 // expm1(r) (about 1 ulp). 2^n is applied in two halves, so results down to the subnormals come
-// out right instead of flushing to 0. This is the arithmetic of assembly/activation.ts's
-// sigmoid exp (which keeps its own copy for now).
+// out right instead of flushing to 0. Sigmoid, tanh and softplus (assembly/activation.ts) and
+// the loss kernels all use these.
 import { madd } from './common';
 
 // ln2 = LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so n*LN2_HI is exact for |n| < 2^15.
@@ -73,4 +73,25 @@ export const EXP_NEG_MIN: f32 = -104;
   const n1 = n >> 1;
   const n2 = n - n1;
   return e * reinterpret<f32>((n1 + 127) << 23) * reinterpret<f32>((n2 + 127) << 23);
+}
+
+/** expm1(t) for t in [-40, 0] (callers clamp): (2^n - 1) + 2^n*expm1(r), exact scaling, one rounding. */
+// @ts-ignore: decorator
+@inline export function expm1Neg4(t: v128): v128 {
+  const nf = f32x4.nearest(f32x4.mul(t, f32x4.splat(LOG2E)));
+  let r = madd(nf, f32x4.splat(-LN2_HI), t);
+  r = madd(nf, f32x4.splat(-LN2_LO), r);
+  const q = expm1Small4(r);
+  const s = pow2i4(i32x4.trunc_sat_f32x4_s(nf));
+  return madd(s, q, f32x4.sub(s, f32x4.splat(1)));
+}
+
+// @ts-ignore: decorator
+@inline export function expm1Neg1(t: f32): f32 {
+  const nf = nearest<f32>(t * LOG2E);
+  let r = nf * -LN2_HI + t;
+  r = nf * -LN2_LO + r;
+  const q = expm1Small1(r);
+  const s = reinterpret<f32>((<i32>nf + 127) << 23);
+  return s * q + (s - 1);
 }
