@@ -5,6 +5,7 @@
 // (extra keys are ignored; train_acc may be missing). Accuracies in 0..1 are drawn as percent.
 // The plan (axis ranges, ticks, points in pixels) is plain code; canvas only draws it.
 import { font, loadCanvas, writePng } from './canvas.js';
+import { plotSeries, legendEntry } from './plot.js';
 
 export interface EpochMetrics {
   epoch: number;
@@ -289,24 +290,7 @@ function drawChart(ctx: CanvasRenderingContext2D, c: ChartPlan): void {
   ctx.fillText(c.title, x + w / 2, y - 8);
 
   // the series, clipped to the plot area
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(x, y, w, h);
-  ctx.clip();
-  for (const s of c.series) {
-    ctx.strokeStyle = s.color;
-    ctx.fillStyle = s.color;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    s.points.forEach(([e, v], i) => (i ? ctx.lineTo(c.px(e), c.py(v)) : ctx.moveTo(c.px(e), c.py(v))));
-    ctx.stroke();
-    for (const [e, v] of s.points) {
-      ctx.beginPath();
-      ctx.arc(c.px(e), c.py(v), 3, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-  }
-  ctx.restore();
+  plotSeries(ctx, { x, y, w, h }, c.series, c.px, c.py, 3);
 
   // legend in the right corner where the curves usually are not (loss falls, accuracy rises)
   ctx.font = font(11);
@@ -320,14 +304,6 @@ function drawChart(ctx: CanvasRenderingContext2D, c: ChartPlan): void {
   ctx.lineWidth = 1;
   ctx.strokeRect(lx + 0.5, ly + 0.5, lw - 1, lh - 1);
   c.series.forEach((s, i) => {
-    const yy = ly + 12 + 16 * i;
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    ctx.moveTo(lx + 8, yy);
-    ctx.lineTo(lx + 28, yy);
-    ctx.stroke();
-    ctx.fillStyle = '#333333';
-    ctx.fillText(s.label, lx + 34, yy);
+    legendEntry(ctx, lx + 8, ly + 12 + 16 * i, s.color, s.label, 6);
   });
 }

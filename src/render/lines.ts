@@ -2,6 +2,7 @@
 // experiments' results. Layout is plain code (planLines); canvas draws and encodes the PNG.
 import { loadCanvas, font, writePng } from './canvas.js';
 import { niceAxis, formatTick } from './curves.js';
+import { plotSeries, legendEntry } from './plot.js';
 
 export interface LineSeries {
   label: string;
@@ -98,36 +99,12 @@ export async function renderLines(series: LineSeries[], outPath: string, opts: L
   ctx.rotate(-Math.PI / 2);
   ctx.fillText(opts.yLabel, 0, 0);
   ctx.restore();
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(x, y, w, h);
-  ctx.clip();
-  series.forEach((s, i) => {
-    ctx.strokeStyle = ctx.fillStyle = PALETTE[i % PALETTE.length];
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    s.points.forEach(([a, b], k) => (k ? ctx.lineTo(p.px(a), p.py(b)) : ctx.moveTo(p.px(a), p.py(b))));
-    ctx.stroke();
-    for (const [a, b] of s.points) {
-      ctx.beginPath();
-      ctx.arc(p.px(a), p.py(b), 2.5, 0, 2 * Math.PI);
-      ctx.fill();
-    }
-  });
-  ctx.restore();
+  plotSeries(ctx, { x, y, w, h }, series.map((s, i) => ({ color: PALETTE[i % PALETTE.length], points: s.points })), p.px, p.py, 2.5);
   ctx.font = font(11);
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
   series.forEach((s, i) => {
-    const ly = y + 10 + 18 * i;
-    ctx.strokeStyle = PALETTE[i % PALETTE.length];
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    ctx.moveTo(x + w + 12, ly);
-    ctx.lineTo(x + w + 32, ly);
-    ctx.stroke();
-    ctx.fillStyle = '#333333';
-    ctx.fillText(s.label, x + w + 38, ly);
+    legendEntry(ctx, x + w + 12, y + 10 + 18 * i, PALETTE[i % PALETTE.length], s.label, 6);
   });
   writePng(canvas, outPath);
   return p;
