@@ -27,6 +27,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_lenet import LeNet
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch')
 
 DTYPES = {np.dtype('float32'): 'F32', np.dtype('int32'): 'I32', np.dtype('int64'): 'I64'}
@@ -416,21 +418,7 @@ def optim():
 # --------------------------------------------------------------------------------------------
 # LeNet: the reference model, its state_dict, one batch, logits, loss and every gradient
 # --------------------------------------------------------------------------------------------
-class LeNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 20, 5, padding=2)
-        self.conv2 = nn.Conv2d(20, 50, 5)
-        self.fc1 = nn.Linear(1250, 500)
-        self.fc2 = nn.Linear(500, 10)
-
-    def features(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        return torch.flatten(x, 1)  # (N, 50*5*5) in C,H,W order
-
-    def forward(self, x):
-        return self.fc2(F.relu(self.fc1(self.features(x))))
+# (the class itself is in torch_lenet.py, shared with bench/torch_peer.py)
 
 
 def lenet():
