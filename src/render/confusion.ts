@@ -2,7 +2,7 @@
 // class, columns the prediction, each cell showing its count. A cell's colour is its share of
 // the row (of the true class), through a square root so that a few errors out of a thousand
 // still show as a light tint; the diagonal is dark. Layout and colours are plain code.
-import { css, font, loadCanvas, writePng, type RGB } from './canvas.js';
+import { css, font, loadCanvas, writePng, type RGB, titledCanvas } from './canvas.js';
 
 /** Checks a square matrix of non-negative integer counts; returns its size. */
 export function checkConfusion(matrix: number[][], labels?: string[]): number {
@@ -80,14 +80,7 @@ export async function renderConfusion(matrix: number[][], outPath: string, label
   measure.font = font(14, true);
   const W = Math.max(width, 32 + Math.ceil(measure.measureText(title).width));
 
-  const canvas = cv.createCanvas(W, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, W, height);
-  ctx.fillStyle = '#1a1a1a';
-  ctx.font = font(14, true);
-  ctx.textBaseline = 'top';
-  ctx.fillText(title, 16, 16);
+  const { canvas, ctx } = titledCanvas(cv, W, height, title);
 
   for (let i = 0; i < n; i++) {
     const rowSum = matrix[i].reduce((a, b) => a + b, 0);

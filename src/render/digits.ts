@@ -1,7 +1,7 @@
 // A sheet of misclassified test digits: each image upscaled by nearest neighbour (as stored:
 // white ink on black), captioned with its true label and the prediction. The tile raster is
 // plain code; canvas adds the captions and encodes the PNG.
-import { font, loadCanvas, newRaster, fillRect, putRaster, writePng, type Raster } from './canvas.js';
+import { font, loadCanvas, newRaster, fillRect, putRaster, writePng, type Raster, titledCanvas } from './canvas.js';
 
 export interface Misclassified {
   /** side*side grey values, row-major (28x28 for MNIST) */
@@ -110,14 +110,7 @@ export async function renderMisclassified(items: Misclassified[], outPath: strin
   const width = Math.max(x + gridW + 16, 32 + Math.ceil(measure.measureText(title).width));
   const height = y + gridH + 16;
 
-  const canvas = cv.createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, width, height);
-  ctx.fillStyle = '#1a1a1a';
-  ctx.font = font(14, true);
-  ctx.textBaseline = 'top';
-  ctx.fillText(title, 16, 16);
+  const { canvas, ctx } = titledCanvas(cv, width, height, title);
   ctx.textBaseline = 'middle';
   for (let k = 0; k < p.shown; k++) {
     const it = items[k];
