@@ -21,7 +21,7 @@ export { SGD, AdaGrad, RMSProp, Adam, makeOptimizer, lrAt, OPTIMIZERS, type Opti
 export { BoundModel, type ChunkResult, type Net } from './train/model.js';
 export { PredictPool, type PredictPoolOptions, type EvaluateOptions } from './train/predict_pool.js';
 export { fit, type FitData, type FitResult } from './train/fit.js';
-export { FIT_DEFAULTS, TRAJECTORY_KEYS, resolveFitOptions, OptionsError, type FitOptions } from './train/options.js';
+export { FIT_DEFAULTS, OPTION_BOUNDS, TRAJECTORY_KEYS, resolveFitOptions, OptionsError, type FitOptions } from './train/options.js';
 export { lossOf, LOSSES, type Loss, type LossSpec, type LossType } from './train/losses.js';
 export type { EpochMetrics } from './train/metrics.js';
 export { parseIdx, parseIdxFile, readIdx, MAX_IDX_BYTES } from './data/idx.js';

@@ -5,7 +5,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fit, resolveFitOptions, FIT_DEFAULTS, OptionsError, fromArrays, loadDataset, subset, buildModel, InputError, readSafetensors, loadModel, loadCoreSync, type ModelSpec, type Dataset } from '../src/index.js';
+import { fit, resolveFitOptions, FIT_DEFAULTS, OPTION_BOUNDS, OptionsError, fromArrays, loadDataset, subset, buildModel, InputError, readSafetensors, loadModel, loadCoreSync, type ModelSpec, type Dataset } from '../src/index.js';
 import { rng } from './helpers/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iruka-fit-'));
@@ -85,6 +85,12 @@ describe('fit', () => {
     expect(() => resolveFitOptions({ seed: 1.5 })).toThrow(/option seed must be an integer/);
     expect(() => resolveFitOptions({ epoch: 3 } as never)).toThrow(/option epoch is not an option of fit\(\)/);
     expect(() => resolveFitOptions({ augment: { shift: 2, flip: true } as never })).toThrow(/unknown key 'flip'/);
+  });
+
+  it('says what a bound protects, from the table the CLIs read too', () => {
+    expect(() => resolveFitOptions({ momentum: 1 })).toThrow(/option momentum must be <= 0\.999, got 1; in \[0, 1\): at 1 the velocity never decays/);
+    expect(() => resolveFitOptions({ augment: { shift: 65 } })).toThrow(/option augment\.shift must be <= 64, got 65; pixels of random translation/);
+    expect(() => resolveFitOptions({ gamma: 0 })).toThrow(new RegExp(`; ${OPTION_BOUNDS.gamma.why.replace(/[()[\]]/g, '\\$&')}$`));
   });
 
   it.each([

@@ -20,7 +20,7 @@ import { fitPreprocess, applyPreprocess, type Preprocessor } from '../data/prepr
 import { shippedSpec } from '../nn/zoo.js';
 import { Model, type ModelSpec, type LayerSpec } from '../nn/spec.js';
 import { fit, type FitResult } from '../train/fit.js';
-import type { FitOptions } from '../train/options.js';
+import { OPTION_BOUNDS, type FitOptions } from '../train/options.js';
 import type { EpochMetrics } from '../train/metrics.js';
 import { BoundModel } from '../train/model.js';
 import { loadCoreSync, type Core } from '../core/load.js';
@@ -265,7 +265,7 @@ export async function run(argv: string[], log: (l: string) => void = (l) => proc
   const c: Ctx = {
     train: subset(train, train.n), test: subset(test, test.n),
     epochs: num('epochs', f.epochs, { int: true, min: 1, max: 1000 }),
-    seed: num('seed', f.seed, { int: true, min: 0, max: 2 ** 31 - 1 }),
+    seed: num('seed', f.seed, OPTION_BOUNDS.seed),
     out, core: loadCoreSync(), log,
   };
   for (const name of only as Name[]) {

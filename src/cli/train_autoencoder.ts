@@ -17,7 +17,7 @@ import { shippedSpec } from '../nn/zoo.js';
 import { gaussian } from '../nn/params.js';
 import { fit, type FitResult } from '../train/fit.js';
 import { OPTIMIZERS } from '../optim/index.js';
-import { SCHEDULES, FLAVORS } from '../train/options.js';
+import { SCHEDULES, FLAVORS, OPTION_BOUNDS } from '../train/options.js';
 import { fmtTime } from '../train/progress.js';
 import { readSafetensors } from '../io/safetensors.js';
 
@@ -75,17 +75,17 @@ export async function run(argv: string[], log: (line: string) => void = (l) => p
   const f = parseFlags(argv, FLAGS);
   const kind = choice('model', f.model, MODELS);
   const loss = choice('loss', f.loss, AE_LOSSES);
-  const noise = num('noise', f.noise, { min: 0, max: 100 });
+  const noise = num('noise', f.noise, OPTION_BOUNDS.noise);
   const options = {
-    epochs: num('epochs', f.epochs, { int: true, min: 1, max: 100_000 }),
-    batchSize: num('batch-size', f['batch-size'], { int: true, min: 1, max: 1 << 20 }),
+    epochs: num('epochs', f.epochs, OPTION_BOUNDS.epochs),
+    batchSize: num('batch-size', f['batch-size'], OPTION_BOUNDS.batchSize),
     optimizer: choice('optimizer', f.optimizer, OPTIMIZERS),
-    lr: num('lr', f.lr, { gt: 0, max: 1e6 }),
+    lr: num('lr', f.lr, OPTION_BOUNDS.lr),
     schedule: choice('schedule', f.schedule, SCHEDULES),
     warmupEpochs: 0,
-    weightDecay: num('weight-decay', f['weight-decay'], { min: 0, max: 1 }),
-    seed: num('seed', f.seed, { int: true, min: 0, max: 2 ** 31 - 1 }),
-    workers: num('workers', f.workers, { int: true, min: 1, max: 256 }),
+    weightDecay: num('weight-decay', f['weight-decay'], OPTION_BOUNDS.weightDecay),
+    seed: num('seed', f.seed, OPTION_BOUNDS.seed),
+    workers: num('workers', f.workers, OPTION_BOUNDS.workers),
     flavor: choice('flavor', f.flavor, FLAVORS),
     out: resolve(f.out ?? 'runs/autoencoder'),
     augment: noise > 0 ? { noise } : {},

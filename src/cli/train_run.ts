@@ -9,7 +9,7 @@ import { InputError, asInput } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { checkpointInfo } from '../io/checkpoint.js';
 import { OPTIMIZERS } from '../optim/index.js';
-import { SCHEDULES, FLAVORS, INITS, TRAJECTORY_KEYS, type FitOptions } from '../train/options.js';
+import { SCHEDULES, FLAVORS, INITS, TRAJECTORY_KEYS, OPTION_BOUNDS, type FitOptions } from '../train/options.js';
 import { LOSSES, type LossSpec } from '../train/losses.js';
 import { fit, type FitResult } from '../train/fit.js';
 import { fmtTime } from '../train/progress.js';
@@ -142,32 +142,32 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
       : choice('loss', lossName ?? 'softmax_xent', LOSSES) === 'softmax_xent'
         ? { type: 'softmax_xent', ...(smoothing ? { labelSmoothing: smoothing } : {}) }
         : ({ type: lossName } as LossSpec);
-  const batchSize = num('batch-size', s('batch-size'), { int: true, min: 1, max: 1 << 20, why: 'examples per step; a batch larger than the training set is clamped to it, and none here exceeds 1,048,576' });
+  const batchSize = num('batch-size', s('batch-size'), OPTION_BOUNDS.batchSize);
   const options: Partial<FitOptions> = {
-    epochs: num('epochs', s('epochs'), { int: true, min: 1, max: 100_000, why: 'passes over the training set, at least one; more than 100,000 is taken for a typo' }),
+    epochs: num('epochs', s('epochs'), OPTION_BOUNDS.epochs),
     batchSize,
-    chunkSize: s('chunk-size') === 'auto' ? 'auto' : num('chunk-size', s('chunk-size'), { int: true, min: 1, max: 1 << 20, why: 'examples one worker computes at once; their activations must fit in one 4 GiB WebAssembly instance' }),
+    chunkSize: s('chunk-size') === 'auto' ? 'auto' : num('chunk-size', s('chunk-size'), OPTION_BOUNDS.chunkSize),
     loss,
     optimizer: choice('optimizer', s('optimizer'), OPTIMIZERS),
-    lr: num('lr', s('lr'), { gt: 0, max: 1e6, why: 'a step along the negative gradient needs a positive rate; rates above 1e6 only produce NaN' }),
+    lr: num('lr', s('lr'), OPTION_BOUNDS.lr),
     schedule: choice('schedule', s('schedule'), SCHEDULES),
-    warmupEpochs: num('warmup', s('warmup'), { min: 0, max: 1e4, why: 'epochs of linear warm-up, 0 for none' }),
-    gamma: num('gamma', s('gamma'), { gt: 0, max: 1, why: 'a decay factor in (0, 1]: above 1 the rate would grow, at 0 it would vanish' }),
-    stepEpochs: num('step-epochs', s('step-epochs'), { int: true, min: 1, max: 1e5, why: 'the step schedule decays every N whole epochs' }),
-    momentum: num('momentum', s('momentum'), { min: 0, max: 0.999, why: 'in [0, 1): at 1 the velocity never decays and training diverges' }),
+    warmupEpochs: num('warmup', s('warmup'), OPTION_BOUNDS.warmupEpochs),
+    gamma: num('gamma', s('gamma'), OPTION_BOUNDS.gamma),
+    stepEpochs: num('step-epochs', s('step-epochs'), OPTION_BOUNDS.stepEpochs),
+    momentum: num('momentum', s('momentum'), OPTION_BOUNDS.momentum),
     nesterov: Boolean(f.nesterov) && !f['no-nesterov'],
-    weightDecay: num('weight-decay', s('weight-decay'), { min: 0, max: 1, why: 'L2 decay λ in [0, 1]: above 1 each step shrinks the weights by more than the rate times their size' }),
+    weightDecay: num('weight-decay', s('weight-decay'), OPTION_BOUNDS.weightDecay),
     init: s('init') === undefined ? undefined : choice('init', s('init'), INITS),
-    initStd: s('init-std') === undefined ? undefined : num('init-std', s('init-std'), { gt: 0, max: 100 }),
-    augment: { shift: num('shift', s('shift'), { int: true, min: 0, max: 64, why: 'pixels of random translation; 64 is wider than the images' }), hflip: Boolean(f.hflip) },
-    seed: num('seed', s('seed'), { int: true, min: 0, max: 2 ** 31 - 1, why: 'seeds are 31-bit integers' }),
+    initStd: s('init-std') === undefined ? undefined : num('init-std', s('init-std'), OPTION_BOUNDS.initStd),
+    augment: { shift: num('shift', s('shift'), OPTION_BOUNDS.shift), hflip: Boolean(f.hflip) },
+    seed: num('seed', s('seed'), OPTION_BOUNDS.seed),
     out: resolve(s('out')!),
     resume,
     allowNonfinite: Boolean(f['allow-nonfinite']),
-    checkpointEvery: num('checkpoint-every', s('checkpoint-every'), { int: true, min: 0, why: 'optimizer steps between checkpoints, 0 for epoch ends only' }),
-    workers: num('workers', s('workers'), { int: true, min: 1, max: 256, why: 'threads, each with its own WebAssembly instance and copy of the model' }),
+    checkpointEvery: num('checkpoint-every', s('checkpoint-every'), OPTION_BOUNDS.checkpointEvery),
+    workers: num('workers', s('workers'), OPTION_BOUNDS.workers),
     flavor: choice('flavor', s('flavor'), FLAVORS),
-    evalBatch: num('eval-batch', s('eval-batch'), { int: true, min: 1, max: 1 << 16, why: 'examples evaluated at once; larger batches gain nothing and risk the 4 GiB WebAssembly limit' }),
+    evalBatch: num('eval-batch', s('eval-batch'), OPTION_BOUNDS.evalBatch),
   };
   if (ck) {
     // --resume continues the checkpoint's run: every trajectory setting not given here comes from it

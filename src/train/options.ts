@@ -129,13 +129,45 @@ function bad(key: string, msg: string): never {
   throw new OptionsError(`fit: option ${key} ${msg}`);
 }
 
-function number(o: Record<string, unknown>, key: string, r: { int?: boolean; min?: number; gt?: number; max?: number }): void {
+/** A numeric option's bounds, and what they protect (said after the rule when a value breaks it). */
+export interface Bound {
+  int?: boolean;
+  min?: number;
+  gt?: number;
+  max?: number;
+  why?: string;
+}
+
+/** The bounds of fit()'s numeric options; the CLIs check their flags against the same table. */
+export const OPTION_BOUNDS = {
+  epochs: { int: true, min: 1, max: 100_000, why: 'passes over the training set, at least one; more than 100,000 is taken for a typo' },
+  batchSize: { int: true, min: 1, max: 1 << 20, why: 'examples per step; a batch larger than the training set is clamped to it, and none here exceeds 1,048,576' },
+  chunkSize: { int: true, min: 1, max: 1 << 20, why: 'examples one worker computes at once; their activations must fit in one 4 GiB WebAssembly instance' },
+  workers: { int: true, min: 1, max: 256, why: 'threads, each with its own WebAssembly instance and copy of the model' },
+  seed: { int: true, min: 0, max: 2 ** 31 - 1, why: 'seeds are 31-bit integers' },
+  lr: { gt: 0, max: 1e6, why: 'a step along the negative gradient needs a positive rate; rates above 1e6 only produce NaN' },
+  momentum: { min: 0, max: 0.999, why: 'in [0, 1): at 1 the velocity never decays and training diverges' },
+  weightDecay: { min: 0, max: 1, why: 'L2 decay λ in [0, 1]: above 1 each step shrinks the weights by more than the rate times their size' },
+  warmupEpochs: { min: 0, max: 1e4, why: 'epochs of linear warm-up, 0 for none' },
+  gamma: { gt: 0, max: 1, why: 'a decay factor in (0, 1]: above 1 the rate would grow, at 0 it would vanish' },
+  stepEpochs: { int: true, min: 1, max: 1e5, why: 'the step schedule decays every N whole epochs' },
+  initStd: { gt: 0, max: 100, why: 'the standard deviation σ_u of the initial weights' },
+  evalBatch: { int: true, min: 1, max: 1 << 16, why: 'examples evaluated at once; larger batches gain nothing and risk the 4 GiB WebAssembly limit' },
+  checkpointEvery: { int: true, min: 0, why: 'optimizer steps between checkpoints, 0 for epoch ends only' },
+  shift: { int: true, min: 0, max: 64, why: 'pixels of random translation; 64 is wider than the images' },
+  noise: { min: 0, max: 100, why: 'the standard deviation of the Gaussian noise added to the inputs' },
+} as const satisfies Record<string, Bound>;
+
+/** Checks option `key` against its bounds in OPTION_BOUNDS; `name` is how the message calls it. */
+function bounded(o: Record<string, unknown>, key: keyof typeof OPTION_BOUNDS, name: string = key): void {
+  const r: Bound = OPTION_BOUNDS[key];
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) bad(key, `must be a finite number, got ${JSON.stringify(v)}`);
-  if (r.int && !Number.isSafeInteger(v)) bad(key, `must be an integer, got ${v}`);
-  if (r.min !== undefined && v < r.min) bad(key, `must be >= ${r.min}, got ${v}`);
-  if (r.gt !== undefined && !(v > r.gt)) bad(key, `must be > ${r.gt}, got ${v}`);
-  if (r.max !== undefined && v > r.max) bad(key, `must be <= ${r.max}, got ${v}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) bad(name, `must be a finite number, got ${JSON.stringify(v)}`);
+  const because = r.why ? `; ${r.why}` : '';
+  if (r.int && !Number.isSafeInteger(v)) bad(name, `must be an integer, got ${v}${because}`);
+  if (r.min !== undefined && v < r.min) bad(name, `must be >= ${r.min}, got ${v}${because}`);
+  if (r.gt !== undefined && !(v > r.gt)) bad(name, `must be > ${r.gt}, got ${v}${because}`);
+  if (r.max !== undefined && v > r.max) bad(name, `must be <= ${r.max}, got ${v}${because}`);
 }
 
 function oneOf(o: Record<string, unknown>, key: string, list: readonly string[]): void {
@@ -147,32 +179,32 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   for (const k of Object.keys(given)) if (!KNOWN.has(k)) bad(k, `is not an option of fit(); options: ${[...KNOWN].join(', ')}`);
   const defined = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined));
   const o = { ...FIT_DEFAULTS, ...defined } as Record<string, unknown>;
-  number(o, 'epochs', { int: true, min: 1, max: 100_000 });
-  number(o, 'batchSize', { int: true, min: 1, max: 1 << 20 });
+  bounded(o, 'epochs');
+  bounded(o, 'batchSize');
   if (o.chunkSize === 'auto') o.chunkSize = defaultChunkSize(o.batchSize as number);
-  number(o, 'chunkSize', { int: true, min: 1, max: 1 << 20 });
-  number(o, 'workers', { int: true, min: 1, max: 256 });
-  number(o, 'seed', { int: true, min: 0, max: 2 ** 31 - 1 });
+  bounded(o, 'chunkSize');
+  bounded(o, 'workers');
+  bounded(o, 'seed');
   oneOf(o, 'optimizer', OPTIMIZERS);
-  number(o, 'lr', { gt: 0, max: 1e6 });
-  number(o, 'momentum', { min: 0, max: 0.999 });
+  bounded(o, 'lr');
+  bounded(o, 'momentum');
   if (typeof o.nesterov !== 'boolean') bad('nesterov', `must be true or false, got ${JSON.stringify(o.nesterov)}`);
-  number(o, 'weightDecay', { min: 0, max: 1 });
+  bounded(o, 'weightDecay');
   oneOf(o, 'schedule', SCHEDULES);
-  number(o, 'warmupEpochs', { min: 0, max: 1e4 });
-  number(o, 'gamma', { gt: 0, max: 1 });
-  number(o, 'stepEpochs', { int: true, min: 1, max: 1e5 });
+  bounded(o, 'warmupEpochs');
+  bounded(o, 'gamma');
+  bounded(o, 'stepEpochs');
   if (o.init !== undefined) oneOf(o, 'init', INITS);
-  if (o.initStd !== undefined) number(o, 'initStd', { gt: 0, max: 100 });
-  number(o, 'evalBatch', { int: true, min: 1, max: 1 << 16 });
-  number(o, 'checkpointEvery', { int: true, min: 0 });
+  if (o.initStd !== undefined) bounded(o, 'initStd');
+  bounded(o, 'evalBatch');
+  bounded(o, 'checkpointEvery');
   oneOf(o, 'flavor', FLAVORS);
   if (typeof o.allowNonfinite !== 'boolean') bad('allowNonfinite', `must be true or false, got ${JSON.stringify(o.allowNonfinite)}`);
   const aug = o.augment as Record<string, unknown>;
   if (typeof aug !== 'object' || aug === null) bad('augment', `must be an object like { shift: 2, hflip: true }, got ${JSON.stringify(aug)}`);
   for (const k of Object.keys(aug)) if (k !== 'shift' && k !== 'hflip' && k !== 'noise') bad('augment', `has an unknown key '${k}' (keys: shift, hflip, noise)`);
-  if (aug.shift !== undefined) number(aug, 'shift', { int: true, min: 0, max: 64 });
-  if (aug.noise !== undefined) number(aug, 'noise', { min: 0, max: 100 });
+  if (aug.shift !== undefined) bounded(aug, 'shift', 'augment.shift');
+  if (aug.noise !== undefined) bounded(aug, 'noise', 'augment.noise');
   if (aug.hflip !== undefined && typeof aug.hflip !== 'boolean') bad('augment.hflip', 'must be true or false');
   for (const k of ['onProgress', 'onStart', 'onEpoch', 'log', 'warn'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(k, 'must be a function');
   if (o.nesterov && o.optimizer === 'sgd' && o.momentum === 0) o.nesterov = false; // Nesterov needs momentum
