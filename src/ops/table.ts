@@ -18,8 +18,10 @@ import {
   conv2dBackwardData,
   conv2dBackwardFilter,
   conv2dBackwardBias,
+  conv2dBiasForward,
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
+import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
 import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims } from '../core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
@@ -53,6 +55,7 @@ import {
   batchnormBackwardDataEval,
   type BatchnormDims,
 } from '../core/kernels/batchnorm.js';
+import { batchnormForwardTrainRef, batchnormNormalizeRef, batchnormBackwardTrainRef, batchnormBackwardEvalRef } from '../ref/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
 import { concatForwardRef, concatBackwardRef } from '../ref/concat.js';
 import { add, axpy, fill, copy, scale, mul, type KernelOpts } from '../core/kernels/elementwise.js';
@@ -336,6 +339,90 @@ export interface GlobalPoolKernels {
   bench: { shapes: readonly { dims: Shape; note: string }[] };
 }
 
+/**
+ * The kernel side of conv2d (y = conv(x, w) + b over NCHW, im2col + GEMM in the SIMD builds):
+ * its forward, its two backward kernels and the bias pair. The kernel tests run every export
+ * and its `_scalar` twin on every build against `ref` on every geometry of `test.geoms`
+ * (forward with and without bias into a junk-filled y; backwards accumulating into non-zero
+ * gradients; the SIMD path inside a guard after the scratch block it asks for);
+ * bench/kernels.ts times `bench.geoms`; test/torch runs the `torch` fixture cases.
+ */
+export interface Conv2dKernels {
+  /** WASM exports; each but `scratch` has a `<name>_scalar` twin */
+  exports: { forward: string; backwardData: string; backwardFilter: string; biasForward: string; backwardBias: string; scratch: string };
+  /** the typed wrappers (src/core/kernels/conv2d.ts) */
+  run: {
+    forward: typeof conv2dForward;
+    backwardData: typeof conv2dBackwardData;
+    backwardFilter: typeof conv2dBackwardFilter;
+    biasForward: typeof conv2dBiasForward;
+    backwardBias: typeof conv2dBackwardBias;
+  };
+  /** naive f64 references (src/ref/conv2d.ts): a backward given a start accumulates into it */
+  ref: {
+    forward: typeof conv2dForwardRef;
+    backwardData: typeof conv2dBackwardDataRef;
+    backwardFilter: typeof conv2dBackwardFilterRef;
+    backwardBias: typeof conv2dBackwardBiasRef;
+  };
+  /** every pass: |got - want| <= rtol * max(|want|, floor * max|want|) */
+  tolerance: { rtol: number; floor: number };
+  /** kernel-test geometries (with what each one exercises): operands uniform in [-1, 1) */
+  test: { geoms: readonly { geom: Conv2dGeom; note: string }[] };
+  /** benchmark rows: forward, backward data and backward filter over each geometry */
+  bench: { geoms: readonly { geom: Conv2dGeom; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata's `cases` lists the case names;
+   * per case `<case>.geom` (JSON), `.x`, `.w`, `.b`, `.y`, `.gy`, `.gx`, `.gw`, `.gb`. Forward
+   * within `forward` relative with entries below `floor` of the max judged against it;
+   * gradients within `backward` of their max.
+   */
+  torch: { file: string; rtol: { forward: number; floor: number; backward: number } };
+}
+
+/**
+ * The kernel side of batch normalisation over dim 1 of [N,C,S]: the training forward (batch
+ * statistics), the eval forward (running ones), the per-channel reduce both backwards share
+ * and the two data gradients. The kernel tests run every export and its `_scalar` twin on
+ * every build against `ref` on `test.dims` (channel means ~3, which a one-pass variance would
+ * get wrong; forwards into junk-filled outputs; data gradients accumulating into a non-zero
+ * dx); bench/kernels.ts times `bench.shapes` in training mode; test/torch runs the `torch`
+ * fixtures through the tape.
+ */
+export interface BatchnormKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forwardTrain: string; forwardEval: string; backwardReduce: string; backwardDataTrain: string; backwardDataEval: string };
+  /** the typed wrappers (src/core/kernels/batchnorm.ts) */
+  run: {
+    forwardTrain: typeof batchnormForwardTrain;
+    forwardEval: typeof batchnormForwardEval;
+    backwardReduce: typeof batchnormBackwardReduce;
+    backwardDataTrain: typeof batchnormBackwardDataTrain;
+    backwardDataEval: typeof batchnormBackwardDataEval;
+  };
+  /** naive f64 references (src/ref/batchnorm.ts): the backwards accumulate into the gradients they are given */
+  ref: {
+    forwardTrain: typeof batchnormForwardTrainRef;
+    forwardEval: typeof batchnormNormalizeRef;
+    backwardTrain: typeof batchnormBackwardTrainRef;
+    backwardEval: typeof batchnormBackwardEvalRef;
+  };
+  /** y against the O(1) operands (`scale`), the statistics relative, the gradients against their tensor's max */
+  tolerance: { y: { rtol: number; scale: number }; stats: { rtol: number }; grad: OfMaxTolerance };
+  /** kernel-test dims and eps */
+  test: { dims: readonly { dims: BatchnormDims; note: string }[]; eps: number };
+  /** benchmark rows: the training forward and backward over each [N,C,H,W] */
+  bench: { eps: number; shapes: readonly { dims: readonly [number, number, number, number]; note: string }[] };
+  /**
+   * PyTorch fixtures (test/fixtures/torch/): `file` (metadata `cases`, per case `.x`, `.weight`,
+   * `.bias`, `.running_mean`, `.running_var`, `.training`, `.y`, `.stats`, `.gy`, `.gx`, `.gw`,
+   * `.gb`), `running` (metadata `models`: running statistics after each of three steps) and
+   * `residual` (relu(bn(conv(x)) + x)). Forward and statistics within `forward` relative,
+   * gradients within `backward` of their max.
+   */
+  torch: { file: string; running: string; residual: string; rtol: { forward: number; backward: number } };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -373,6 +460,10 @@ export interface OpDef<A> {
   linear?: LinearKernels;
   /** the kernel side of global_avgpool: what its kernel tests and benchmark rows read */
   globalPool?: GlobalPoolKernels;
+  /** the kernel side of conv2d: what its kernel tests, torch tests and benchmark rows read */
+  conv?: Conv2dKernels;
+  /** the kernel side of batchnorm: what its kernel tests, torch tests and benchmark rows read */
+  batchnorm?: BatchnormKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -426,6 +517,36 @@ function rank(op: string, name: string, s: Shape, r: number): void {
 function convGeom(x: Shape, w: Shape, a: Conv2dAttrs): Conv2dGeom {
   return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: a.stride[0], sw: a.stride[1], ph: a.pad[0], pw: a.pad[1] };
 }
+
+/** x [n,c,h,w], w [oc,c,kh,kw], stride [sh,sw], pad [ph,pw] as a conv2d geometry. */
+function convCase(x: readonly number[], w: readonly number[], s: readonly [number, number] = [1, 1], p: readonly [number, number] = [0, 0]): Conv2dGeom {
+  if (x[1] !== w[1]) throw new Error(`conv2d case: x ${shapeStr(x)} has ${x[1]} channels, w ${shapeStr(w)} expects ${w[1]}`);
+  return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
+}
+
+/** conv2d kernel tests: batch 1, channel counts, 1x1, strides 2 and 3, padding, rectangular kernels, the LeNet layers */
+const CONV_GEOMS: Conv2dKernels['test']['geoms'] = [
+  { geom: convCase([1, 1, 5, 5], [1, 1, 3, 3]), note: 'batch 1, one channel in and out' },
+  { geom: convCase([2, 3, 7, 7], [5, 3, 3, 3], [1, 1], [1, 1]), note: 'c=3, oc=5' },
+  { geom: convCase([3, 5, 9, 9], [7, 5, 1, 1]), note: '1x1 stride 1: x is its own column matrix' },
+  { geom: convCase([2, 4, 6, 6], [3, 4, 1, 1], [2, 2]), note: '1x1 stride 2 goes through im2col' },
+  { geom: convCase([1, 5, 9, 9], [3, 5, 3, 3], [2, 2], [1, 1]), note: '3x3 stride 2 pad 1' },
+  { geom: convCase([2, 2, 19, 19], [3, 2, 3, 3], [2, 2], [1, 1]), note: 'stride-2 vector gathers with padding' },
+  { geom: convCase([2, 3, 23, 29], [5, 3, 3, 3], [2, 2]), note: 'stride-2 vector gathers, long rows' },
+  { geom: convCase([2, 3, 11, 13], [5, 3, 5, 5], [1, 1], [2, 2]), note: "5x5 'same', prime h/w" },
+  { geom: convCase([2, 3, 5, 7], [4, 3, 7, 9], [1, 1], [1, 1]), note: 'kernel == padded input: one output pixel' },
+  { geom: convCase([2, 3, 13, 11], [7, 3, 3, 2], [1, 2], [1, 0]), note: 'non-square kernel and stride' },
+  { geom: convCase([1, 2, 17, 19], [5, 2, 4, 3], [3, 3], [2, 1]), note: 'stride 3: the strided gather' },
+  { geom: convCase([1, 2, 5, 5], [3, 2, 2, 2], [1, 1], [3, 3]), note: 'pad > kernel: all-padding output rows' },
+  { geom: convCase([2, 1, 28, 28], [20, 1, 5, 5], [1, 1], [2, 2]), note: 'LeNet conv1 (one input channel)' },
+  { geom: convCase([8, 20, 14, 14], [50, 20, 5, 5]), note: 'LeNet conv2 (the large case)' },
+];
+
+/** conv2d benchmark rows: the LeNet's convolutions at batch 64 */
+const CONV_BENCH: Conv2dKernels['bench']['geoms'] = [
+  { geom: convCase([64, 20, 14, 14], [50, 20, 5, 5]), note: 'LeNet conv2' },
+  { geom: convCase([64, 1, 28, 28], [20, 1, 5, 5], [1, 1], [2, 2]), note: 'LeNet conv1' },
+];
 
 function poolGeom(x: Shape, a: Pool2dAttrs): Geom2d {
   return { n: x[0], c: x[1], h: x[2], w: x[3], kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], ph: a.pad[0], pw: a.pad[1] };
@@ -674,6 +795,31 @@ export const OPS = {
       const filter = needs[1] ? dy + sizeOf(x) + 2 * sizeOf(w) : 0;
       const bias = needs[2] ? dy + 2 * sizeOf(b) : 0;
       return 4 * (data + filter + bias);
+    },
+    conv: {
+      exports: {
+        forward: 'conv2d_forward',
+        backwardData: 'conv2d_backward_data',
+        backwardFilter: 'conv2d_backward_filter',
+        biasForward: 'conv2d_bias_forward',
+        backwardBias: 'conv2d_backward_bias',
+        scratch: 'conv2d_scratch_floats',
+      },
+      run: { forward: conv2dForward, backwardData: conv2dBackwardData, backwardFilter: conv2dBackwardFilter, biasForward: conv2dBiasForward, backwardBias: conv2dBackwardBias },
+      ref: { forward: conv2dForwardRef, backwardData: conv2dBackwardDataRef, backwardFilter: conv2dBackwardFilterRef, backwardBias: conv2dBackwardBiasRef },
+      // the floor is 1% of the max, not expectClose's 0.1%: an f32 sum of K terms of size ~1
+      // (K = 500 for LeNet conv2's forward, 800 for its filter gradient in the large case)
+      // carries ~1e-5 absolute rounding error, which is 1e-4 of an entry near 0.1 but says
+      // nothing about the kernel
+      tolerance: { rtol: 1e-4, floor: 1e-2 },
+      test: { geoms: CONV_GEOMS },
+      bench: { geoms: CONV_BENCH },
+      // forward 1e-4 relative with the 1% floor: an output sums up to 500 products (LeNet conv2)
+      // that cancel, and a float32 sum of them in plain sequential order is off by up to ~1e-6
+      // of the max, which is 1.5e-4 of an entry at a 0.1% floor but 2e-5 at 1%. Gradients 1e-5
+      // of the max: conv1's gw and gb sum N*OH*OW = 2352 products, and even a plain sequential
+      // float32 sum of them stays within 1.2e-6 of the max
+      torch: { file: 'conv2d.safetensors', rtol: { forward: 1e-4, floor: 1e-2, backward: 1e-5 } },
     },
     gradcheck: {
       cases: [
@@ -995,6 +1141,43 @@ export const OPS = {
       const reduce = needs[1] || needs[2] || (a.training && needs[0]) ? 2 * sizeOf(x) : 0;
       const data = needs[0] ? (a.training ? 4 : 3) * sizeOf(x) : 0;
       return 4 * (reduce + data + 6 * sizeOf(w));
+    },
+    batchnorm: {
+      exports: {
+        forwardTrain: 'batchnorm_forward_train',
+        forwardEval: 'batchnorm_forward_eval',
+        backwardReduce: 'batchnorm_backward_reduce',
+        backwardDataTrain: 'batchnorm_backward_data_train',
+        backwardDataEval: 'batchnorm_backward_data_eval',
+      },
+      run: {
+        forwardTrain: batchnormForwardTrain,
+        forwardEval: batchnormForwardEval,
+        backwardReduce: batchnormBackwardReduce,
+        backwardDataTrain: batchnormBackwardDataTrain,
+        backwardDataEval: batchnormBackwardDataEval,
+      },
+      ref: { forwardTrain: batchnormForwardTrainRef, forwardEval: batchnormNormalizeRef, backwardTrain: batchnormBackwardTrainRef, backwardEval: batchnormBackwardEvalRef },
+      // y 1e-6 of the O(1) operands: an output near zero is xhat*weight + bias cancelling, and
+      // the f32 product alone rounds at 6e-8 of 1; the statistics 1e-5 relative; gradients 1e-5
+      // of the tensor's max (each entry sums up to n*s products that cancel)
+      tolerance: { y: { rtol: 1e-6, scale: 1 }, stats: { rtol: 1e-5 }, grad: { rtol: 1e-5, ofMax: true } },
+      test: {
+        dims: [
+          { dims: { n: 3, c: 5, s: 1 }, note: 'BatchNorm1d [3,5]' },
+          { dims: { n: 17, c: 7, s: 1 }, note: 'BatchNorm1d, odd batch' },
+          { dims: { n: 2, c: 3, s: 35 }, note: '[2,3,5,7]' },
+          { dims: { n: 1, c: 2, s: 7 }, note: 'one sample, spatial statistics only' },
+          { dims: { n: 4, c: 6, s: 13 }, note: 'odd plane' },
+          { dims: { n: 2, c: 4, s: 64 }, note: 's a multiple of 4: no scalar tail' },
+          { dims: { n: 1, c: 3, s: 1 }, note: 'n*s = 1: zero variance' },
+        ],
+        eps: 1e-5,
+      },
+      bench: { eps: 1e-5, shapes: [{ dims: [64, 20, 28, 28], note: 'after LeNet conv1' }] },
+      // float64 references rounded once to float32: forward and statistics 1e-5 relative;
+      // gradients 1e-4 of the tensor's max
+      torch: { file: 'batchnorm.safetensors', running: 'batchnorm_running.safetensors', residual: 'residual.safetensors', rtol: { forward: 1e-5, backward: 1e-4 } },
     },
     gradcheck: {
       cases: [
