@@ -278,6 +278,8 @@ export interface SoftmaxXentKernels {
   variants: { plain: XentKernels; smooth: XentKernels };
   /** kernel-test shapes [n, c]; forward logits uniform in [-6, 6), backward in [-3, 3) */
   test: { shapes: readonly (readonly [number, number])[] };
+  /** benchmark rows: forward and backward of a variant over logits [n, c] at label smoothing eps (0 for the plain kernels) */
+  bench: { rows: readonly { variant: 'plain' | 'smooth'; n: number; c: number; eps: number; note: string }[] };
 }
 
 /**
@@ -1382,6 +1384,13 @@ export const OPS = {
       // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple
       // of 4, the LeNet head (64x10), and a large prime-ish case
       test: { shapes: [[1, 1], [1, 10], [3, 7], [2, 4], [5, 3], [64, 10], [257, 1001]] },
+      bench: {
+        rows: [
+          { variant: 'plain', n: 64, c: 10, eps: 0, note: 'LeNet' },
+          { variant: 'plain', n: 1024, c: 1000, eps: 0, note: 'large' },
+          { variant: 'smooth', n: 1024, c: 1000, eps: 0.1, note: 'large' },
+        ],
+      },
     },
     gradcheck: {
       cases: [
