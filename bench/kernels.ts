@@ -41,6 +41,7 @@ import {
   type Conv2dKernels,
   type BatchnormKernels,
   type XentKernels,
+  type DropoutKernels,
   OPS,
 } from '../src/ops/table.js';
 import { OPTIM_LIST, type OptimKernel } from '../src/optim/registry.js';
@@ -441,6 +442,50 @@ function activationSpecs(name: OpName, k: PointwiseKernels<any>, dims: Shape, no
   ];
 }
 
+/** Dropout (the table's `dropout` entry) over a tensor of `dims` with the entry's bench attrs: the seeded forward (mask drawn in the kernel) and the backward. */
+function dropoutSpecs(k: DropoutKernels, dims: Shape, note: string): Spec[] {
+  const { p, seed } = k.bench.attrs;
+  const shapes: Shape[] = [dims];
+  const n = sizeOf(dims);
+  const shape = `x=[${dims.join(',')}] p=${p} (${note})`;
+  const x = rand(n, 24);
+  return [
+    {
+      kernel: k.exports.forward,
+      shape,
+      ...tableCounts('dropout', shapes, k.bench.attrs),
+      bound: 'memory',
+      setup(core) {
+        const X = core.heap.from(x), Y = core.heap.alloc(n), M = core.heap.alloc(n);
+        return {
+          run: () => k.run.forward(core, Y, M, X, p, seed),
+          verify() {
+            const mask = k.ref.mask(n, p, seed);
+            close(`${k.exports.forward} mask`, M.view(), mask, 1e-30, 0);
+            close(`${k.exports.forward} y`, Y.view(), k.ref.forward(x, mask), 1e-30, 0);
+          },
+          free: () => freeAll(X, Y, M),
+        };
+      },
+    },
+    {
+      kernel: k.exports.backward,
+      shape,
+      ...tableCounts('dropout', shapes, k.bench.attrs, [true]),
+      bound: 'memory',
+      setup(core) {
+        const mask = k.ref.mask(n, p, seed), dy = rand(n, 25), dx0 = rand(n, 26);
+        const M = core.heap.from(mask), DY = core.heap.from(dy), DX = core.heap.from(dx0);
+        return {
+          run: () => k.run.backward(core, DX, DY, M),
+          verify: () => closeRel(k.exports.backward, DX.view(), k.ref.backward(dx0.slice(), dy, mask)),
+          free: () => freeAll(M, DY, DX),
+        };
+      },
+    },
+  ];
+}
+
 /** Global average pooling [n, c, h, w] → [n, c], forward and backward. */
 function globalPoolSpecs(k: GlobalPoolKernels, [n, c, h, w]: Shape, note: string): Spec[] {
   const d = { n, c, h, w };
@@ -785,7 +830,7 @@ const OP_ROWS = {
     return k.bench.rows.flatMap(({ variant, n, c, eps, note }) => softmaxXentSpecs(k.variants[variant], n, c, eps, note));
   },
   add: "its forward is the elementwise add row, its backward two axpy rows' worth (ELEMENTWISE)",
-  dropout: 'no row yet: one pass like relu_forward plus a hash per element',
+  dropout: () => OPS.dropout.dropout.bench.shapes.flatMap(({ dims, note }) => dropoutSpecs(OPS.dropout.dropout, dims, note)),
   concat: () => OPS.concat.concat.bench.dims.flatMap(({ dims, note }) => concatSpecs(OPS.concat.concat, dims, note)),
   reshape: 'no kernel: the output is a view of the input',
 } satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName | PoolOpName>, (() => Spec[]) | string>;

@@ -25,7 +25,7 @@ import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2
 import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims } from '../core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
-import { dropoutBackward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
+import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
   reluForwardRef,
   reluBackwardRef,
@@ -37,6 +37,9 @@ import {
   leakyReluBackwardRef,
   softplusForwardRef,
   softplusBackwardRef,
+  dropoutForwardRef,
+  dropoutBackwardRef,
+  dropoutSeededMaskRef,
 } from '../ref/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward, type GlobalPoolDims } from '../core/kernels/pool.js';
 import {
@@ -425,6 +428,26 @@ export interface BatchnormKernels {
   torch: { file: string; running: string; residual: string; rtol: { forward: number; backward: number } };
 }
 
+/**
+ * The kernel side of dropout (y = x * mask, the mask drawn in the kernel from (seed, element
+ * index)). The kernel tests run every export and its `_scalar` twin on every build against
+ * `ref`: the seeded forward on `test.seeded` (mask and y bit for bit), the forward from a given
+ * mask and the backward on `test.sizes`; bench/kernels.ts times `bench.shapes` with `bench.attrs`.
+ */
+export interface DropoutKernels {
+  /** WASM exports: the seeded forward the op runs, the forward from a given mask, the backward; each has a `<name>_scalar` twin */
+  exports: { forward: string; maskedForward: string; backward: string };
+  /** the typed wrappers (src/core/kernels/activation.ts) */
+  run: { forward: typeof dropoutSeededForward; maskedForward: typeof dropoutForward; backward: typeof dropoutBackward };
+  /** naive references (src/ref/activation.ts): the seeded mask, y = x * mask, and dx += dy * mask */
+  ref: { mask: typeof dropoutSeededMaskRef; forward: typeof dropoutForwardRef; backward: typeof dropoutBackwardRef };
+  tolerance: { forward: 'exact'; backward: Tolerance };
+  /** kernel-test inputs: x uniform in [-3, 3); the masked forward and the backward at p = `p` on every size */
+  test: { seeded: readonly { n: number; p: number; seed: number }[]; sizes: readonly number[]; p: number };
+  /** benchmark rows: the seeded forward and the backward over each shape with these attrs */
+  bench: { attrs: DropoutAttrs; shapes: readonly { dims: Shape; note: string }[] };
+}
+
 export interface OpDef<A> {
   inputs: readonly string[];
   /** per input: does a gradient flow into it (labels do not) */
@@ -466,6 +489,8 @@ export interface OpDef<A> {
   conv?: Conv2dKernels;
   /** the kernel side of batchnorm: what its kernel tests, torch tests and benchmark rows read */
   batchnorm?: BatchnormKernels;
+  /** the kernel side of dropout: what its kernel tests and benchmark rows read */
+  dropout?: DropoutKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -1092,6 +1117,24 @@ export const OPS = {
     // forward reads x, writes y and the mask; backward reads dy and the mask, reads and writes dx
     bytes: ([x]) => 4 * 3 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
+    dropout: {
+      exports: { forward: 'dropout_seeded_forward', maskedForward: 'dropout_forward', backward: 'dropout_backward' },
+      run: { forward: dropoutSeededForward, maskedForward: dropoutForward, backward: dropoutBackward },
+      ref: { mask: dropoutSeededMaskRef, forward: dropoutForwardRef, backward: dropoutBackwardRef },
+      // forward exact (one f32 multiply, the mask's bits the reference's); backward 1e-6 of the O(1) operands
+      tolerance: { forward: 'exact', backward: BACKWARD },
+      test: {
+        seeded: [
+          { n: 1, p: 0.5, seed: 1 },
+          { n: 7, p: 0.3, seed: 12345 },
+          { n: 1023, p: 0.5, seed: 0xdeadbeef },
+          { n: 100003, p: 0.1, seed: 42 },
+        ],
+        sizes: POINTWISE_SIZES,
+        p: 0.3,
+      },
+      bench: { attrs: { p: 0.5, seed: 7 }, shapes: ACTIVATION_BENCH },
+    },
     gradcheck: {
       cases: [
         { shapes: [[4, 9]], attrs: { p: 0.5, seed: 1234 } },
