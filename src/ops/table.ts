@@ -1597,6 +1597,53 @@ export function opDef(name: OpName): OpDef<any> {
   return OPS[name] as OpDef<any>;
 }
 
+// ---- which suites read each kernel side -------------------------------------------------------
+
+/** The fields of an OpDef that are not a kernel side. */
+type CoreField = 'inputs' | 'differentiable' | 'alias' | 'outShape' | 'forward' | 'backward' | 'flops' | 'backwardFlops' | 'bytes' | 'backwardBytes' | 'gradcheck';
+/** The kernel sides an entry can carry (pointwise, loss, pool, ...): every other field of OpDef. */
+export type KernelSide = Exclude<keyof OpDef<unknown>, CoreField>;
+/** The ops whose entries carry (one of) the kernel side(s) F. */
+export type OpsWith<F extends KernelSide> = { [K in OpName]: F extends unknown ? ((typeof OPS)[K] extends Record<F, object> ? K : never) : never }[OpName];
+/** K when it is the only op carrying side F, else never. */
+type Only<F extends KernelSide, K extends OpName> = [OpsWith<F>] extends [K] ? ([K] extends [OpsWith<F>] ? K : never) : never;
+
+/** A side its suites read from one entry by name (OPS.conv2d.conv): compiles only while `op` is the one entry carrying it. */
+function single<F extends KernelSide, K extends OpName>(_side: F, op: K & Only<F, K>): { entry: K } {
+  return { entry: op };
+}
+
+/**
+ * Which suites read each kernel side: the kernel tests (test/kernels), the PyTorch comparisons
+ * (test/torch) and bench/kernels.ts. `satisfies` makes it exhaustive over OpDef's kernel-side
+ * fields, so a new kind of side does not compile until it says who reads it. A side read
+ * through a list (POINTWISE_LIST, ...) covers every entry that carries it; a side read from one
+ * entry by name is `single(...)`, which stops compiling when a second entry gains that side
+ * (its suites must then iterate). test/kernels/registry.test.ts checks the named files read it.
+ */
+export const KERNEL_SIDES = {
+  pointwise: { list: 'POINTWISE_LIST', tests: ['test/kernels/activation.test.ts', 'test/torch/kernels.test.ts'], bench: 'activationSpecs' },
+  loss: { list: 'LOSS_LIST', tests: ['test/kernels/losses.test.ts', 'test/torch/losses.test.ts', 'test/loss_ops.test.ts'], bench: 'lossSpecs' },
+  pool: { list: 'POOL_LIST', tests: ['test/kernels/pool.test.ts', 'test/torch/kernels.test.ts'], bench: 'poolSpecs' },
+  concat: { ...single('concat', 'concat'), tests: ['test/kernels/concat.test.ts', 'test/torch/general_ops.test.ts'], bench: 'concatSpecs' },
+  xent: { ...single('xent', 'softmax_xent'), tests: ['test/kernels/softmax_xent.test.ts', 'test/torch/kernels.test.ts', 'test/torch/losses.test.ts'], bench: 'softmaxXentSpecs' },
+  linear: { ...single('linear', 'linear'), tests: ['test/kernels/linear.test.ts', 'test/torch/kernels.test.ts'], bench: 'linearSpecs' },
+  globalPool: { ...single('globalPool', 'global_avgpool'), tests: ['test/kernels/pool.test.ts'], bench: 'globalPoolSpecs' },
+  conv: { ...single('conv', 'conv2d'), tests: ['test/kernels/conv2d.test.ts', 'test/torch/kernels.test.ts'], bench: 'convSpecs' },
+  batchnorm: { ...single('batchnorm', 'batchnorm'), tests: ['test/kernels/batchnorm.test.ts', 'test/torch/batchnorm.test.ts'], bench: 'batchnormSpecs' },
+  dropout: { ...single('dropout', 'dropout'), tests: ['test/kernels/activation.test.ts'], bench: 'dropoutSpecs' },
+} satisfies Record<KernelSide, { list: string; tests: string[]; bench: string } | { entry: OpName; tests: string[]; bench: string }>;
+
+/**
+ * The ops without a kernel side, each with the reason. `satisfies` makes it exact: a new entry
+ * without a kernel side does not compile until it says why here, and one with a side cannot
+ * be listed.
+ */
+export const NO_KERNEL_SIDE = {
+  add: "its forward is ELEMENTWISE's add and its backward two axpys, tested and benchmarked there",
+  reshape: 'no kernel: the output is a view of the input',
+} satisfies Record<Exclude<OpName, OpsWith<KernelSide>>, string>;
+
 // ---- per-element helper kernels ---------------------------------------------------------------
 //
 // The elementwise family's kernels that map n elements to n (assembly/elementwise.ts) are not
