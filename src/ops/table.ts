@@ -1,14 +1,16 @@
 // The op table (STYLE 9): the one list of differentiable ops. Autograd runs forward/backward
-// from it; the gradient checks, the PyTorch comparisons and the benchmarks iterate it. Each
-// entry owns its shape inference (with clear errors), forward (overwrites its output),
-// backward (accumulates into the inputs that need a gradient, and only those), FLOP count and
-// grad-check cases. Pointwise ops (y = f(x), backward from y) also carry their kernel side
-// (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
-// PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
-// activation is its kernel, its reference, one entry here and a fixture line. The mean losses
-// (`loss`), the poolings (`pool`, `globalPool`), concat (`concat`), linear (`linear`) and
-// softmax_xent's kernel pairs (`xent`) carry theirs the same way. Each entry is checked with
-// `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
+// from it; the gradient checks, the kernel tests, the PyTorch comparisons and the benchmarks
+// iterate it. Each entry owns its shape inference (with clear errors), forward (overwrites its
+// output), backward (accumulates into the inputs that need a gradient, and only those), FLOP
+// and byte counts and grad-check cases, and its kernel side: WASM export names (the `_scalar`
+// twins derived), typed wrappers, naive references, tolerances, test inputs, benchmark shapes
+// and PyTorch fixture (`pointwise`, `loss`, `pool`, `globalPool`, `concat`, `linear`, `xent`,
+// `conv`, `batchnorm`, `dropout`). So a new activation is its kernel, its reference, one entry
+// here and a fixture line. KERNEL_SIDES says which suites read each side and NO_KERNEL_SIDE
+// why add and reshape have none; both are checked at compile time. Each entry is checked with
+// `satisfies OpDef<...>`; unions such as PlainActivation derive from the table. ELEMENTWISE
+// (below) is the registry of the n-to-n helper kernels; the optimizer kernels have theirs in
+// src/optim/registry.ts.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, shapeStr, type Shape } from '../tensor.js';
@@ -281,6 +283,12 @@ export interface SoftmaxXentKernels {
   variants: { plain: XentKernels; smooth: XentKernels };
   /** kernel-test shapes [n, c]; forward logits uniform in [-6, 6), backward in [-3, 3) */
   test: { shapes: readonly (readonly [number, number])[] };
+  /**
+   * PyTorch fixture of the plain pair (test/fixtures/torch/<file>): `logits`, `labels`, `probs`,
+   * `loss`, `dlogits` (metadata n, c); loss and probs within `forward` relative, the gradient
+   * within `backward` of its max. The smoothing cases are the mean losses' fixture (test/torch/losses.test.ts).
+   */
+  torch: { file: string; rtol: { forward: number; backward: number } };
   /** benchmark rows: forward and backward of a variant over logits [n, c] at label smoothing eps (0 for the plain kernels) */
   bench: { rows: readonly { variant: 'plain' | 'smooth'; n: number; c: number; eps: number; note: string }[] };
 }
@@ -317,6 +325,12 @@ export interface LinearKernels {
   test: { shapes: readonly LinearDims[] };
   /** benchmark rows: forward and the three backwards over each dims */
   bench: { dims: readonly { dims: LinearDims; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata's `cases` lists the case names;
+   * per case `<case>.dims` (JSON), `.x`, `.w`, `.b`, `.y`, `.gy`, `.gx`, `.gw`, `.gb`. Forward
+   * within `forward` relative, gradients within `backward` of their max.
+   */
+  torch: { file: string; rtol: { forward: number; backward: number } };
 }
 
 /**
@@ -342,6 +356,8 @@ export interface GlobalPoolKernels {
   test: { planes: readonly (readonly [number, number])[] };
   /** benchmark rows: forward and backward over each input shape */
   bench: { shapes: readonly { dims: Shape; note: string }[] };
+  /** PyTorch fixture (test/fixtures/torch/<file>): `<key>.x`, `.y`, `.gy`, `.gx` (adaptive_avg_pool2d(1) + flatten), through the tape */
+  torch: { file: string; key: string };
 }
 
 /**
@@ -915,6 +931,9 @@ export const OPS = {
           { dims: { m: 64, inF: 500, outF: 10 }, note: 'LeNet fc2' },
         ],
       },
+      // forward 1e-4 relative (expectClose's 0.1% floor); gradients sum m or outF products that
+      // cancel: 1e-5 of the tensor's max
+      torch: { file: 'linear.safetensors', rtol: { forward: 1e-4, backward: 1e-5 } },
     },
     gradcheck: { cases: [{ shapes: [[3, 7], [5, 7], [5]], attrs: {} }, { shapes: [[1, 13], [9, 13], [9]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
@@ -1335,6 +1354,7 @@ export const OPS = {
       tolerance: { forward: POOL_SUM, backward: POOL_SUM },
       test: { planes: [[1, 1], [3, 5], [6, 49], [4, 64], [2, 1023]] },
       bench: { shapes: [{ dims: [64, 50, 10, 10], note: 'after LeNet conv2' }] },
+      torch: { file: 'general_ops.safetensors', key: 'gap' },
     },
     gradcheck: { cases: [{ shapes: [[2, 3, 5, 7]], attrs: {} }, { shapes: [[1, 4, 1, 1]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
@@ -1427,6 +1447,8 @@ export const OPS = {
       // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple
       // of 4, the LeNet head (64x10), and a large prime-ish case
       test: { shapes: [[1, 1], [1, 10], [3, 7], [2, 4], [5, 3], [64, 10], [257, 1001]] },
+      // with a row of logits at +-30: loss and probs 1e-5 relative; the gradient 1e-6 of its max
+      torch: { file: 'softmax_xent.safetensors', rtol: { forward: 1e-5, backward: 1e-6 } },
       bench: {
         rows: [
           { variant: 'plain', n: 64, c: 10, eps: 0, note: 'LeNet' },
@@ -1628,9 +1650,9 @@ export const KERNEL_SIDES = {
   concat: { ...single('concat', 'concat'), tests: ['test/kernels/concat.test.ts', 'test/torch/general_ops.test.ts'], bench: 'concatSpecs' },
   xent: { ...single('xent', 'softmax_xent'), tests: ['test/kernels/softmax_xent.test.ts', 'test/torch/kernels.test.ts', 'test/torch/losses.test.ts'], bench: 'softmaxXentSpecs' },
   linear: { ...single('linear', 'linear'), tests: ['test/kernels/linear.test.ts', 'test/torch/kernels.test.ts'], bench: 'linearSpecs' },
-  globalPool: { ...single('globalPool', 'global_avgpool'), tests: ['test/kernels/pool.test.ts'], bench: 'globalPoolSpecs' },
+  globalPool: { ...single('globalPool', 'global_avgpool'), tests: ['test/kernels/pool.test.ts', 'test/torch/general_ops.test.ts'], bench: 'globalPoolSpecs' },
   conv: { ...single('conv', 'conv2d'), tests: ['test/kernels/conv2d.test.ts', 'test/torch/kernels.test.ts'], bench: 'convSpecs' },
-  batchnorm: { ...single('batchnorm', 'batchnorm'), tests: ['test/kernels/batchnorm.test.ts', 'test/torch/batchnorm.test.ts'], bench: 'batchnormSpecs' },
+  batchnorm: { ...single('batchnorm', 'batchnorm'), tests: ['test/kernels/batchnorm.test.ts', 'test/torch/batchnorm.test.ts', 'test/torch/general_ops.test.ts'], bench: 'batchnormSpecs' },
   dropout: { ...single('dropout', 'dropout'), tests: ['test/kernels/activation.test.ts'], bench: 'dropoutSpecs' },
 } satisfies Record<KernelSide, { list: string; tests: string[]; bench: string } | { entry: OpName; tests: string[]; bench: string }>;
 

@@ -26,6 +26,7 @@ import { OPS, POINTWISE_LIST, POOL_LIST } from '../../src/ops/table.js';
 const CONV = OPS.conv2d.conv;
 /** softmax_xent's plain kernel pair (the op table's `xent`) */
 const XENT = OPS.softmax_xent.xent.variants.plain;
+const XENT_RTOL = OPS.softmax_xent.xent.torch.rtol;
 /** linear's kernels (the op table's `linear`) */
 const LIN = OPS.linear.linear;
 import { Tape } from '../../src/autograd.js';
@@ -103,8 +104,8 @@ function fixtures(file: string): Fixture {
 }
 
 const conv = fixture(CONV.torch.file);
-const lin = fixture('linear.safetensors');
-const xent = fixture('softmax_xent.safetensors');
+const lin = fixture(LIN.torch.file);
+const xent = fixture(OPS.softmax_xent.xent.torch.file);
 
 for (const flavor of FLAVORS) {
   for (const path of PATHS) {
@@ -181,13 +182,13 @@ for (const flavor of FLAVORS) {
             const gw = c.heap.alloc(w.length);
             const gb = c.heap.alloc(b.length);
             LIN.run.forward(c, y, x, w, b, d, path.opt);
-            expectClose(y.view(), lin.f32(`${name}.y`), 1e-4, `linear ${name} y`);
+            expectClose(y.view(), lin.f32(`${name}.y`), LIN.torch.rtol.forward, `linear ${name} y`);
             LIN.run.backwardData(c, gx, gy, w, d, path.opt);
-            expectGrad(gx.view(), lin.f32(`${name}.gx`), 1e-5, `linear ${name} gx`);
+            expectGrad(gx.view(), lin.f32(`${name}.gx`), LIN.torch.rtol.backward, `linear ${name} gx`);
             LIN.run.backwardWeight(c, gw, gy, x, d, path.opt);
-            expectGrad(gw.view(), lin.f32(`${name}.gw`), 1e-5, `linear ${name} gw`);
+            expectGrad(gw.view(), lin.f32(`${name}.gw`), LIN.torch.rtol.backward, `linear ${name} gw`);
             LIN.run.backwardBias(c, gb, gy, d, path.opt);
-            expectGrad(gb.view(), lin.f32(`${name}.gb`), 1e-5, `linear ${name} gb`);
+            expectGrad(gb.view(), lin.f32(`${name}.gb`), LIN.torch.rtol.backward, `linear ${name} gb`);
             for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
           });
         });
@@ -232,10 +233,10 @@ for (const flavor of FLAVORS) {
           const probs = junk(c, logits.length);
           const dlogits = c.heap.alloc(logits.length);
           const loss = XENT.run.forward(c, probs, logits, labels, d, 0, path.opt);
-          expectClose([loss], xent.f32('loss'), 1e-5, 'softmax_xent loss');
-          expectClose(probs.view(), xent.f32('probs'), 1e-5, 'softmax_xent probs');
+          expectClose([loss], xent.f32('loss'), XENT_RTOL.forward, 'softmax_xent loss');
+          expectClose(probs.view(), xent.f32('probs'), XENT_RTOL.forward, 'softmax_xent probs');
           XENT.run.backward(c, dlogits, probsRef, labels, d, 0, 1, path.opt);
-          expectGrad(dlogits.view(), xent.f32('dlogits'), 1e-6, 'softmax_xent dlogits');
+          expectGrad(dlogits.view(), xent.f32('dlogits'), XENT_RTOL.backward, 'softmax_xent dlogits');
           for (const bf of [logits, labels, probsRef, probs, dlogits]) bf.free();
         });
       });
