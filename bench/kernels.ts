@@ -9,8 +9,10 @@
 // samples of its reference, so a busy machine slows both sides of the ratio alike. Reports the
 // median and spread of the repeats; prints a table and writes the same numbers as JSON.
 // FLOPs and bytes come from the op table (src/ops/table.ts: flops, bytes, backwardFlops,
-// backwardBytes) for its ops; GEMM is 2*M*N*K (XNNPACK's OPS); the optimizers and the
-// element-wise helpers, which are not table ops, take theirs from PER_ELEMENT below.
+// backwardBytes) for its ops; GEMM is 2*M*N*K (XNNPACK's OPS); the optimizers take theirs from
+// their registry (src/optim/registry.ts), the element-wise helpers from the table's
+// ELEMENTWISE, and sum_k from PER_ELEMENT below. Every row's kernel, shapes and reference come
+// from those registries too, except GEMM's (not an op: conv2d and linear run it).
 import '../src/cli/relaxed_simd.js';
 import { cpus } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -36,20 +38,16 @@ import {
   type PoolKernels,
   type ConcatKernels,
   type GlobalPoolKernels,
+  type Conv2dKernels,
+  type BatchnormKernels,
+  type XentKernels,
+  type DropoutKernels,
   OPS,
 } from '../src/ops/table.js';
+import { OPTIM_LIST, type OptimKernel } from '../src/optim/registry.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
-import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, type Conv2dGeom } from '../src/core/kernels/conv2d.js';
-import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../src/ref/conv2d.js';
+import type { Conv2dGeom } from '../src/core/kernels/conv2d.js';
 import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
-import { batchnormForwardTrain, batchnormBackwardReduce, batchnormBackwardDataTrain } from '../src/core/kernels/batchnorm.js';
-import { batchnormForwardTrainRef, batchnormBackwardTrainRef } from '../src/ref/batchnorm.js';
-import { softmaxXentForward, softmaxXentBackward } from '../src/core/kernels/softmax_xent.js';
-import { softmaxXentForwardRef, softmaxXentBackwardRef } from '../src/ref/softmax_xent.js';
-import { softmaxXentSmoothForward, softmaxXentSmoothBackward } from '../src/core/kernels/softmax_xent.js';
-import { softmaxXentSmoothForwardRef, softmaxXentSmoothBackwardRef } from '../src/ref/softmax_xent.js';
-import { sgdStep, adagradStep, rmspropStep, adamStep } from '../src/core/kernels/optim.js';
-import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../src/ref/optim.js';
 import { copy, sumK } from '../src/core/kernels/elementwise.js';
 import { sumKRef } from '../src/ref/elementwise.js';
 import { helpText, parseFlags, runCli } from '../src/cli/common.js';
@@ -120,31 +118,14 @@ interface Counts {
 }
 
 /**
- * Per-element FLOPs and bytes of the kernels that are neither ops of the table nor in its
- * ELEMENTWISE registry (fill, copy, axpy, add, ... take theirs from src/ops/table.ts): the one
- * place these counts live. FLOPs count what
- * the SIMD body computes with the hyper-parameters the bench passes (OPTIM_HYPER: the
- * trainer's defaults, weight decay on): a madd is 2, a sqrt or a division 1. Bytes are every
- * buffer read plus every buffer written, 4 per f32 element.
+ * Per-element FLOPs and bytes of the one kernel that is neither an op of the table, nor in its
+ * ELEMENTWISE registry, nor an optimizer (those take theirs from src/ops/table.ts and
+ * src/optim/registry.ts): sum_k, whose k input rows make it k-to-1 rather than n-to-n.
  */
 const PER_ELEMENT = {
   /** y = x0 + ... + x(k-1): k-1 adds; reads k rows, writes y */
   sum_k: (k: number): Counts => ({ flops: k - 1, bytes: 4 * (k + 1) }),
-  /** g + wd*w, v = m*v + g, g + m*v, w - lr*g (4 madds); reads w, g, v, writes w, v */
-  sgd_step: { flops: 8, bytes: 20 },
-  /** g + wd*w, h += g*g (2 madds), lr*g, sqrt, + eps, /, w + (5); reads w, g, h, writes w, h */
-  adagrad_step: { flops: 9, bytes: 20 },
-  /** g + wd*w (madd), s = (1-a)*g*g + a*s (2 muls, madd), lr*g, sqrt, + eps, /, w + (5); reads w, g, s, writes w, s */
-  rmsprop_step: { flops: 11, bytes: 20 },
-  /**
-   * g + wd*w (madd), m = (1-b1)*g + b1*m (mul, madd), v = (1-b2)*g*g + b2*v (2 muls, madd),
-   * sqrt(v) / bc2 + eps (3), step*m, /, w + (3); reads w, g, m, v, writes w, m, v
-   */
-  adam_step: { flops: 15, bytes: 28 },
 } as const;
-
-/** The trainer's defaults (src/cli/train_mnist.ts): lr 0.05, momentum 0.9 with Nesterov, weight decay 5e-4. */
-const OPTIM_HYPER = { lr: 0.05, weightDecay: 5e-4 } as const;
 
 /** FLOPs and bytes of one forward (needs undefined) or backward (needs: which input gradients) call, from the op table. */
 function tableCounts(op: OpName, shapes: Shape[], attrs: unknown, needs?: boolean[]): Counts {
@@ -301,7 +282,8 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
   ];
 }
 
-function convSpecs(g: Conv2dGeom, note: string): Spec[] {
+/** conv2d (the table's `conv` entry) over one geometry: forward, backward data and backward filter. */
+function convSpecs(k: Conv2dKernels, g: Conv2dGeom, note: string): Spec[] {
   const oh = Math.floor((g.h + 2 * g.ph - g.kh) / g.sh) + 1;
   const ow = Math.floor((g.w + 2 * g.pw - g.kw) / g.sw) + 1;
   const shape = `x=[${g.n},${g.c},${g.h},${g.w}] w=[${g.oc},${g.c},${g.kh},${g.kw}] p=${g.ph} (${note})`;
@@ -310,7 +292,7 @@ function convSpecs(g: Conv2dGeom, note: string): Spec[] {
   const xs = g.n * g.c * g.h * g.w, ws = g.oc * g.c * g.kh * g.kw, ys = g.n * g.oc * oh * ow;
   return [
     {
-      kernel: 'conv2d_forward',
+      kernel: k.exports.forward,
       shape,
       ...tableCounts('conv2d', shapes, attrs),
       bound: 'compute',
@@ -318,14 +300,14 @@ function convSpecs(g: Conv2dGeom, note: string): Spec[] {
         const x = rand(xs, 7), w = rand(ws, 8), b = rand(g.oc, 9);
         const X = core.heap.from(x), W = core.heap.from(w), B = core.heap.from(b), Y = core.heap.alloc(ys);
         return {
-          run: () => conv2dForward(core, Y, X, W, B, g),
-          verify: () => closeRel('conv2d_forward', Y.view(), conv2dForwardRef(x, w, b, g)),
+          run: () => k.run.forward(core, Y, X, W, B, g),
+          verify: () => closeRel(k.exports.forward, Y.view(), k.ref.forward(x, w, b, g)),
           free: () => freeAll(X, W, B, Y),
         };
       },
     },
     {
-      kernel: 'conv2d_backward_data',
+      kernel: k.exports.backwardData,
       shape,
       ...tableCounts('conv2d', shapes, attrs, [true, false, false]),
       bound: 'compute',
@@ -333,14 +315,14 @@ function convSpecs(g: Conv2dGeom, note: string): Spec[] {
         const dy = rand(ys, 10), w = rand(ws, 11);
         const DY = core.heap.from(dy), W = core.heap.from(w), DX = core.heap.alloc(xs);
         return {
-          run: () => conv2dBackwardData(core, DX, DY, W, g),
-          verify: () => closeRel('conv2d_backward_data', DX.view(), conv2dBackwardDataRef(dy, w, g)),
+          run: () => k.run.backwardData(core, DX, DY, W, g),
+          verify: () => closeRel(k.exports.backwardData, DX.view(), k.ref.backwardData(dy, w, g)),
           free: () => freeAll(DY, W, DX),
         };
       },
     },
     {
-      kernel: 'conv2d_backward_filter',
+      kernel: k.exports.backwardFilter,
       shape,
       ...tableCounts('conv2d', shapes, attrs, [false, true, false]),
       bound: 'compute',
@@ -348,8 +330,8 @@ function convSpecs(g: Conv2dGeom, note: string): Spec[] {
         const dy = rand(ys, 12), x = rand(xs, 13);
         const DY = core.heap.from(dy), X = core.heap.from(x), DW = core.heap.alloc(ws);
         return {
-          run: () => conv2dBackwardFilter(core, DW, DY, X, g),
-          verify: () => closeRel('conv2d_backward_filter', DW.view(), conv2dBackwardFilterRef(dy, x, g)),
+          run: () => k.run.backwardFilter(core, DW, DY, X, g),
+          verify: () => closeRel(k.exports.backwardFilter, DW.view(), k.ref.backwardFilter(dy, x, g)),
           free: () => freeAll(DY, X, DW),
         };
       },
@@ -460,6 +442,50 @@ function activationSpecs(name: OpName, k: PointwiseKernels<any>, dims: Shape, no
   ];
 }
 
+/** Dropout (the table's `dropout` entry) over a tensor of `dims` with the entry's bench attrs: the seeded forward (mask drawn in the kernel) and the backward. */
+function dropoutSpecs(k: DropoutKernels, dims: Shape, note: string): Spec[] {
+  const { p, seed } = k.bench.attrs;
+  const shapes: Shape[] = [dims];
+  const n = sizeOf(dims);
+  const shape = `x=[${dims.join(',')}] p=${p} (${note})`;
+  const x = rand(n, 24);
+  return [
+    {
+      kernel: k.exports.forward,
+      shape,
+      ...tableCounts('dropout', shapes, k.bench.attrs),
+      bound: 'memory',
+      setup(core) {
+        const X = core.heap.from(x), Y = core.heap.alloc(n), M = core.heap.alloc(n);
+        return {
+          run: () => k.run.forward(core, Y, M, X, p, seed),
+          verify() {
+            const mask = k.ref.mask(n, p, seed);
+            close(`${k.exports.forward} mask`, M.view(), mask, 1e-30, 0);
+            close(`${k.exports.forward} y`, Y.view(), k.ref.forward(x, mask), 1e-30, 0);
+          },
+          free: () => freeAll(X, Y, M),
+        };
+      },
+    },
+    {
+      kernel: k.exports.backward,
+      shape,
+      ...tableCounts('dropout', shapes, k.bench.attrs, [true]),
+      bound: 'memory',
+      setup(core) {
+        const mask = k.ref.mask(n, p, seed), dy = rand(n, 25), dx0 = rand(n, 26);
+        const M = core.heap.from(mask), DY = core.heap.from(dy), DX = core.heap.from(dx0);
+        return {
+          run: () => k.run.backward(core, DX, DY, M),
+          verify: () => closeRel(k.exports.backward, DX.view(), k.ref.backward(dx0.slice(), dy, mask)),
+          free: () => freeAll(M, DY, DX),
+        };
+      },
+    },
+  ];
+}
+
 /** Global average pooling [n, c, h, w] → [n, c], forward and backward. */
 function globalPoolSpecs(k: GlobalPoolKernels, [n, c, h, w]: Shape, note: string): Spec[] {
   const d = { n, c, h, w };
@@ -500,17 +526,17 @@ function globalPoolSpecs(k: GlobalPoolKernels, [n, c, h, w]: Shape, note: string
   ];
 }
 
-/** Training batch norm over [n, c, h, w]: forward (statistics + normalise) and the x, weight, bias backward (reduce + data). */
-function batchnormSpecs([n, c, h, w]: [number, number, number, number], note: string): Spec[] {
+/** Training batch norm (the table's `batchnorm` entry) over [n, c, h, w]: forward (statistics + normalise) and the x, weight, bias backward (reduce + data). */
+function batchnormSpecs(k: BatchnormKernels, [n, c, h, w]: readonly [number, number, number, number], note: string): Spec[] {
   const d = { n, c, s: h * w };
-  const attrs = { training: true, eps: 1e-5 };
+  const attrs = { training: true, eps: k.bench.eps };
   const shapes: Shape[] = [[n, c, h, w], [c], [c], [c], [c]];
   const xs = n * c * h * w;
   const shape = `x=[${n},${c},${h},${w}] training (${note})`;
   const x = rand(xs, 33), wt = rand(c, 34), b = rand(c, 35);
   return [
     {
-      kernel: 'batchnorm_forward_train',
+      kernel: k.exports.forwardTrain,
       shape,
       ...tableCounts('batchnorm', shapes, attrs),
       bound: 'memory',
@@ -518,13 +544,14 @@ function batchnormSpecs([n, c, h, w]: [number, number, number, number], note: st
         const X = core.heap.from(x), W = core.heap.from(wt), B = core.heap.from(b), Y = core.heap.alloc(xs);
         const M = core.heap.alloc(c), S = core.heap.alloc(c), V = core.heap.alloc(c);
         return {
-          run: () => batchnormForwardTrain(core, Y, M, S, V, X, W, B, d, attrs.eps),
-          verify: () => closeRel('batchnorm_forward_train', Y.view(), batchnormForwardTrainRef(x, wt, b, d, attrs.eps).y),
+          run: () => k.run.forwardTrain(core, Y, M, S, V, X, W, B, d, attrs.eps),
+          verify: () => closeRel(k.exports.forwardTrain, Y.view(), k.ref.forwardTrain(x, wt, b, d, attrs.eps).y),
           free: () => freeAll(X, W, B, Y, M, S, V),
         };
       },
     },
     {
+      // one row for the reduce and the data gradient that a training backward runs together
       kernel: 'batchnorm_backward_train',
       shape,
       ...tableCounts('batchnorm', shapes, attrs, [true, true, true, false, false]),
@@ -533,17 +560,17 @@ function batchnormSpecs([n, c, h, w]: [number, number, number, number], note: st
         const dy = rand(xs, 36), dx0 = rand(xs, 37);
         const X = core.heap.from(x), W = core.heap.from(wt), B = core.heap.from(b), Y = core.heap.alloc(xs);
         const M = core.heap.alloc(c), S = core.heap.alloc(c), V = core.heap.alloc(c);
-        batchnormForwardTrain(core, Y, M, S, V, X, W, B, d, attrs.eps);
+        k.run.forwardTrain(core, Y, M, S, V, X, W, B, d, attrs.eps);
         const DY = core.heap.from(dy), DX = core.heap.from(dx0), G = core.heap.alloc(c), GX = core.heap.alloc(c);
         return {
           run() {
-            batchnormBackwardReduce(core, G, GX, DY, X, M, S, d);
-            batchnormBackwardDataTrain(core, DX, DY, X, W, M, S, G, GX, d);
+            k.run.backwardReduce(core, G, GX, DY, X, M, S, d);
+            k.run.backwardDataTrain(core, DX, DY, X, W, M, S, G, GX, d);
           },
           verify() {
             // verified after the first run, as the other backward rows
             const want = dx0.slice();
-            batchnormBackwardTrainRef(want, null, null, dy, x, wt, d, attrs.eps);
+            k.ref.backwardTrain(want, null, null, dy, x, wt, d, attrs.eps);
             closeRel('batchnorm_backward_train dx', DX.view(), want);
           },
           free: () => freeAll(X, W, B, Y, M, S, V, DY, DX, G, GX),
@@ -553,70 +580,17 @@ function batchnormSpecs([n, c, h, w]: [number, number, number, number], note: st
   ];
 }
 
-/** Fused softmax + mean cross-entropy over logits [n, c] with i32 labels, forward and backward. */
-function softmaxXentSpecs(n: number, c: number, note: string): Spec[] {
+/** One kernel pair of softmax_xent (the table's `xent` variants) over logits [n, c] with i32 labels at label smoothing eps, forward and backward. */
+function softmaxXentSpecs(k: XentKernels, n: number, c: number, eps: number, note: string): Spec[] {
   const d = { n, c };
   const shapes: Shape[] = [[n, c], [n]];
-  const shape = `logits=[${n},${c}] (${note})`;
-  const logits = () => rand(n * c, 40, 8);
+  const attrs = eps > 0 ? { labelSmoothing: eps } : {};
+  const shape = `logits=[${n},${c}]${eps > 0 ? ` eps=${eps}` : ''} (${note})`;
+  const l = rand(n * c, 40, 8);
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
   return [
     {
-      kernel: 'softmax_xent_forward',
-      shape,
-      ...tableCounts('softmax_xent', shapes, {}),
-      bound: 'memory',
-      setup(core) {
-        const l = logits();
-        const L = core.heap.from(l), LAB = core.heap.from(labels, 'i32'), P = core.heap.alloc(n * c);
-        let loss = NaN;
-        return {
-          run() {
-            loss = softmaxXentForward(core, P, L, LAB, d);
-          },
-          verify() {
-            const want = softmaxXentForwardRef(l, labels, d);
-            close('softmax_xent_forward probs', P.view(), want.probs, 1e-30);
-            close('softmax_xent_forward loss', [loss], [want.loss], 1e-30);
-          },
-          free: () => freeAll(L, LAB, P),
-        };
-      },
-    },
-    {
-      kernel: 'softmax_xent_backward',
-      shape,
-      ...tableCounts('softmax_xent', shapes, {}, [true, false]),
-      bound: 'memory',
-      setup(core) {
-        const { probs } = softmaxXentForwardRef(logits(), labels, d);
-        const dl0 = rand(n * c, 41, 1 / n);
-        const P = core.heap.from(probs), LAB = core.heap.from(labels, 'i32'), DL = core.heap.from(dl0);
-        return {
-          run: () => softmaxXentBackward(core, DL, P, LAB, d),
-          verify() {
-            const want = dl0.slice();
-            softmaxXentBackwardRef(want, probs, labels, d);
-            closeRel('softmax_xent_backward', DL.view(), want);
-          },
-          free: () => freeAll(P, LAB, DL),
-        };
-      },
-    },
-  ];
-}
-
-/** softmax_xent with label smoothing eps over logits [n, c], forward and backward. */
-function softmaxXentSmoothSpecs(n: number, c: number, eps: number, note: string): Spec[] {
-  const d = { n, c };
-  const shapes: Shape[] = [[n, c], [n]];
-  const attrs = { labelSmoothing: eps };
-  const shape = `logits=[${n},${c}] eps=${eps} (${note})`;
-  const l = rand(n * c, 42, 8);
-  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 3) % c);
-  return [
-    {
-      kernel: 'softmax_xent_smooth_forward',
+      kernel: k.exports.forward,
       shape,
       ...tableCounts('softmax_xent', shapes, attrs),
       bound: 'memory',
@@ -625,32 +599,32 @@ function softmaxXentSmoothSpecs(n: number, c: number, eps: number, note: string)
         let loss = NaN;
         return {
           run() {
-            loss = softmaxXentSmoothForward(core, P, L, LAB, d, eps);
+            loss = k.run.forward(core, P, L, LAB, d, eps);
           },
           verify() {
-            const want = softmaxXentSmoothForwardRef(l, labels, d, eps);
-            close('softmax_xent_smooth_forward probs', P.view(), want.probs, 1e-30);
-            close('softmax_xent_smooth_forward loss', [loss], [want.loss], 1e-30);
+            const want = k.ref.forward(l, labels, d, eps);
+            close(`${k.exports.forward} probs`, P.view(), want.probs, 1e-30);
+            close(`${k.exports.forward} loss`, [loss], [want.loss], 1e-30);
           },
           free: () => freeAll(L, LAB, P),
         };
       },
     },
     {
-      kernel: 'softmax_xent_smooth_backward',
+      kernel: k.exports.backward,
       shape,
       ...tableCounts('softmax_xent', shapes, attrs, [true, false]),
       bound: 'memory',
       setup(core) {
-        const { probs } = softmaxXentSmoothForwardRef(l, labels, d, eps);
-        const dl0 = rand(n * c, 43, 1 / n);
+        const { probs } = k.ref.forward(l, labels, d, eps);
+        const dl0 = rand(n * c, 41, 1 / n);
         const P = core.heap.from(probs), LAB = core.heap.from(labels, 'i32'), DL = core.heap.from(dl0);
         return {
-          run: () => softmaxXentSmoothBackward(core, DL, P, LAB, d, eps),
+          run: () => k.run.backward(core, DL, P, LAB, d, eps, 1),
           verify() {
-            const want = dl0.slice();
-            softmaxXentSmoothBackwardRef(want, probs, labels, d, eps);
-            closeRel('softmax_xent_smooth_backward', DL.view(), want);
+            const want = Float64Array.from(dl0);
+            k.ref.backward(want, probs, labels, d, eps, 1);
+            closeRel(k.exports.backward, DL.view(), want);
           },
           free: () => freeAll(P, LAB, DL),
         };
@@ -760,59 +734,36 @@ function lossSpecs(name: LossOpName, k: LossKernels, dims: Shape, note: string):
 // memory-bound kernels that are not table ops: optimizer steps and element-wise helpers
 
 /**
- * One optimizer step over n parameters from a zero state; verified after the first step
- * against the f64 reference (w and every state buffer).
+ * One step (step 1) of an optimizer registry entry over n parameters from a zero state with
+ * its bench hyper-parameters; verified after the first step against the f64 reference (w and
+ * every state buffer).
  */
-function optimSpec(
-  kernel: 'sgd_step' | 'adagrad_step' | 'rmsprop_step' | 'adam_step',
-  n: number,
-  hyper: string,
-  states: number,
-  step: (core: Core, w: Buf, g: Buf, s: Buf[]) => void,
-  ref: (w: Float64Array, g: Float32Array, s: Float64Array[]) => void,
-  note: string,
-): Spec {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function optimSpec(k: OptimKernel<any>, n: number, note: string): Spec {
+  const { hyper, label, perElement: counts } = k.bench;
+  const states = k.states(hyper).length;
   return {
-    kernel,
-    shape: `n=${n} ${hyper} (${note})`,
-    ...perElement(PER_ELEMENT[kernel], n),
+    kernel: k.export,
+    shape: `n=${n} ${label} (${note})`,
+    ...perElement(counts, n),
     bound: 'memory',
     setup(core) {
       const w = rand(n, 50), g = rand(n, 51);
       const W = core.heap.from(w), G = core.heap.from(g);
       const S = Array.from({ length: states }, () => core.heap.alloc(n));
       return {
-        run: () => step(core, W, G, S),
+        run: () => k.run(core, W, G, S, hyper, 1),
         verify() {
           const w64 = Float64Array.from(w);
           const s64 = S.map(() => new Float64Array(n));
-          ref(w64, g, s64);
-          closeRel(`${kernel} w`, W.view(), w64);
-          S.forEach((b, i) => closeRel(`${kernel} state ${i}`, b.view(), s64[i]));
+          k.ref(w64, g, s64, hyper, 1);
+          closeRel(`${k.export} w`, W.view(), w64);
+          S.forEach((b, i) => closeRel(`${k.export} state ${i}`, b.view(), s64[i]));
         },
         free: () => freeAll(W, G, ...S),
       };
     },
   };
-}
-
-function optimSpecs(n: number, note: string): Spec[] {
-  const { lr, weightDecay } = OPTIM_HYPER;
-  const sgd = { lr, momentum: 0.9, nesterov: true, weightDecay };
-  const adagrad = { lr, weightDecay };
-  const rmsprop = { lr, weightDecay };
-  const adam = { lr, weightDecay, step: 1 };
-  const wd = `wd=${weightDecay}`;
-  return [
-    optimSpec('sgd_step', n, `momentum 0.9 nesterov ${wd}`, 1,
-      (core, w, g, [v]) => sgdStep(core, w, g, v, sgd), (w, g, [v]) => sgdStepRef(w, g, v, sgd), note),
-    optimSpec('adagrad_step', n, wd, 1,
-      (core, w, g, [h]) => adagradStep(core, w, g, h, adagrad), (w, g, [h]) => adagradStepRef(w, g, h, adagrad), note),
-    optimSpec('rmsprop_step', n, `alpha 0.99 ${wd}`, 1,
-      (core, w, g, [s]) => rmspropStep(core, w, g, s, rmsprop), (w, g, [s]) => rmspropStepRef(w, g, s, rmsprop), note),
-    optimSpec('adam_step', n, `${wd} step 1`, 2,
-      (core, w, g, [m, v]) => adamStep(core, w, g, m, v, adam), (w, g, [m, v]) => adamStepRef(w, g, m, v, adam), note),
-  ];
 }
 
 function elementwiseSpecs(n: number, note: string): Spec[] {
@@ -870,20 +821,16 @@ const LENET_PARAMS = 520 + 25050 + 625500 + 5010;
  */
 const OP_ROWS = {
   linear: () => OPS.linear.linear.bench.dims.flatMap(({ dims: d, note }) => linearSpecs(d.m, d.inF, d.outF, note)),
-  conv2d: () => [
-    ...convSpecs({ n: 64, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 }, 'LeNet conv2'),
-    ...convSpecs({ n: 64, c: 1, h: 28, w: 28, oc: 20, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2 }, 'LeNet conv1'),
-  ],
+  conv2d: () => OPS.conv2d.conv.bench.geoms.flatMap(({ geom, note }) => convSpecs(OPS.conv2d.conv, geom, note)),
   // memory-bound from here on
   global_avgpool: () => OPS.global_avgpool.globalPool.bench.shapes.flatMap(({ dims, note }) => globalPoolSpecs(OPS.global_avgpool.globalPool, dims, note)),
-  batchnorm: () => batchnormSpecs([64, 20, 28, 28], 'after LeNet conv1'),
-  softmax_xent: () => [
-    ...softmaxXentSpecs(64, 10, 'LeNet'),
-    ...softmaxXentSpecs(1024, 1000, 'large'),
-    ...softmaxXentSmoothSpecs(1024, 1000, 0.1, 'large'),
-  ],
+  batchnorm: () => OPS.batchnorm.batchnorm.bench.shapes.flatMap(({ dims, note }) => batchnormSpecs(OPS.batchnorm.batchnorm, dims, note)),
+  softmax_xent: () => {
+    const k = OPS.softmax_xent.xent;
+    return k.bench.rows.flatMap(({ variant, n, c, eps, note }) => softmaxXentSpecs(k.variants[variant], n, c, eps, note));
+  },
   add: "its forward is the elementwise add row, its backward two axpy rows' worth (ELEMENTWISE)",
-  dropout: 'no row yet: one pass like relu_forward plus a hash per element',
+  dropout: () => OPS.dropout.dropout.bench.shapes.flatMap(({ dims, note }) => dropoutSpecs(OPS.dropout.dropout, dims, note)),
   concat: () => OPS.concat.concat.bench.dims.flatMap(({ dims, note }) => concatSpecs(OPS.concat.concat, dims, note)),
   reshape: 'no kernel: the output is a view of the input',
 } satisfies Record<Exclude<OpName, PointwiseOpName | LossOpName | PoolOpName>, (() => Spec[]) | string>;
@@ -906,7 +853,7 @@ function specs(): Spec[] {
     ...POOL_LIST.flatMap(([name, { pool: k }]) => k.bench.shapes.flatMap(({ dims, note }) => poolSpecs(name, k, dims, note))),
     ...LOSS_LIST.flatMap(([name, { loss: k }]) => k.bench.shapes.flatMap(({ dims, note }) => lossSpecs(name, k, dims, note))),
     // not table ops
-    ...optimSpecs(LENET_PARAMS, 'LeNet params'),
+    ...OPTIM_LIST.map(([, k]) => optimSpec(k, LENET_PARAMS, 'LeNet params')),
     ...elementwiseSpecs(LENET_PARAMS, 'LeNet params'),
   ];
 }

@@ -6,9 +6,8 @@
 import { describe, it, expect } from 'vitest';
 import { Tape } from '../src/autograd.js';
 import { Tensor, type Shape } from '../src/tensor.js';
-import type { OpName } from '../src/ops/table.js';
+import { LOSS_LIST, type OpName, type LossOpName, type LossKernels } from '../src/ops/table.js';
 import { softmaxXentForward, softmaxXentBackward, softmaxXentSmoothForward } from '../src/core/kernels/softmax_xent.js';
-import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../src/ref/losses.js';
 import { core, randn, rng, expectClose, expectBits } from './helpers/index.js';
 
 const c = core('simd');
@@ -95,14 +94,15 @@ describe('softmax_xent op and labelSmoothing', () => {
 });
 
 describe('mse and bce_logits ops', () => {
-  const cases: Array<{ op: 'mse' | 'bce_logits'; shape: Shape }> = [];
-  for (const op of ['mse', 'bce_logits'] as const) for (const shape of [[7], [3, 5], [2, 3, 5], [2, 1, 3, 3]]) cases.push({ op, shape });
+  // the table's mean losses (LOSS_LIST), through the tape, against their entries' references and tolerances
+  const cases: Array<{ op: LossOpName; k: LossKernels; shape: Shape }> = [];
+  for (const [op, { loss: k }] of LOSS_LIST) for (const shape of [[7], [3, 5], [2, 3, 5], [2, 1, 3, 3]]) cases.push({ op, k, shape });
 
-  for (const { op, shape } of cases) {
+  for (const { op, k, shape } of cases) {
     it(`${op} x=[${shape}]: the loss and gradient of 1.5 * loss; the target gets no gradient`, () => {
       const size = shape.reduce((a, b) => a * b, 1);
       const xs = randn(size, 11 + size, -3, 3);
-      const ts = op === 'mse' ? randn(size, 13 + size, -3, 3) : randn(size, 13 + size, 0, 1);
+      const ts = k.test.forward.target === 'targets01' ? randn(size, 13 + size, 0, 1) : randn(size, 13 + size, -3, 3);
       balanced((tape, keep) => {
         const x = keep(Tensor.from(c, xs, shape));
         const t = keep(Tensor.from(c, ts, shape));
@@ -112,14 +112,9 @@ describe('mse and bce_logits ops', () => {
         expect(loss.shape).toEqual([1]);
         tape.backward(loss, 1.5);
         const want = new Float64Array(size);
-        if (op === 'mse') {
-          expectClose(loss.data, [mseForwardRef(xs, ts)], 1e-6, 'mse loss');
-          mseBackwardRef(want, xs, ts, 1.5);
-        } else {
-          const ref = bceLogitsForwardRef(xs, ts);
-          expectClose(loss.data, [ref.loss], 4e-6, 'bce loss');
-          bceLogitsBackwardRef(want, ref.resid, 1.5);
-        }
+        const ref = k.ref.forward(xs, ts);
+        expectClose(loss.data, [ref.loss], k.tolerance.loss.rtol, `${op} loss`);
+        k.ref.backward(want, xs, ts, ref.saved, 1.5);
         expectClose(x.gradArray()!, want, 1e-5, `${op} gradient`);
         expect(t.gradArray()).toBeNull();
       });

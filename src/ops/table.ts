@@ -1,14 +1,16 @@
 // The op table (STYLE 9): the one list of differentiable ops. Autograd runs forward/backward
-// from it; the gradient checks, the PyTorch comparisons and the benchmarks iterate it. Each
-// entry owns its shape inference (with clear errors), forward (overwrites its output),
-// backward (accumulates into the inputs that need a gradient, and only those), FLOP count and
-// grad-check cases. Pointwise ops (y = f(x), backward from y) also carry their kernel side
-// (`pointwise`: WASM export names, naive reference, tolerances, test inputs, benchmark shapes,
-// PyTorch fixture), which the kernel tests, test/torch and bench/kernels.ts iterate, so a new
-// activation is its kernel, its reference, one entry here and a fixture line. The mean losses
-// (`loss`), the poolings (`pool`, `globalPool`), concat (`concat`), linear (`linear`) and
-// softmax_xent's kernel pairs (`xent`) carry theirs the same way. Each entry is checked with
-// `satisfies OpDef<...>`; unions such as PlainActivation derive from the table.
+// from it; the gradient checks, the kernel tests, the PyTorch comparisons and the benchmarks
+// iterate it. Each entry owns its shape inference (with clear errors), forward (overwrites its
+// output), backward (accumulates into the inputs that need a gradient, and only those), FLOP
+// and byte counts and grad-check cases, and its kernel side: WASM export names (the `_scalar`
+// twins derived), typed wrappers, naive references, tolerances, test inputs, benchmark shapes
+// and PyTorch fixture (`pointwise`, `loss`, `pool`, `globalPool`, `concat`, `linear`, `xent`,
+// `conv`, `batchnorm`, `dropout`). So a new activation is its kernel, its reference, one entry
+// here and a fixture line. KERNEL_SIDES says which suites read each side and NO_KERNEL_SIDE
+// why add and reshape have none; both are checked at compile time. Each entry is checked with
+// `satisfies OpDef<...>`; unions such as PlainActivation derive from the table. ELEMENTWISE
+// (below) is the registry of the n-to-n helper kernels; the optimizer kernels have theirs in
+// src/optim/registry.ts.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tensor, sizeOf, shapeStr, type Shape } from '../tensor.js';
@@ -18,12 +20,14 @@ import {
   conv2dBackwardData,
   conv2dBackwardFilter,
   conv2dBackwardBias,
+  conv2dBiasForward,
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
+import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
 import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims } from '../core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
-import { dropoutBackward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
+import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
   reluForwardRef,
   reluBackwardRef,
@@ -35,6 +39,9 @@ import {
   leakyReluBackwardRef,
   softplusForwardRef,
   softplusBackwardRef,
+  dropoutForwardRef,
+  dropoutBackwardRef,
+  dropoutSeededMaskRef,
 } from '../ref/activation.js';
 import { globalAvgpoolForward, globalAvgpoolBackward, type GlobalPoolDims } from '../core/kernels/pool.js';
 import {
@@ -53,6 +60,7 @@ import {
   batchnormBackwardDataEval,
   type BatchnormDims,
 } from '../core/kernels/batchnorm.js';
+import { batchnormForwardTrainRef, batchnormNormalizeRef, batchnormBackwardTrainRef, batchnormBackwardEvalRef } from '../ref/batchnorm.js';
 import { concatForward, concatBackward, type ConcatDims } from '../core/kernels/concat.js';
 import { concatForwardRef, concatBackwardRef } from '../ref/concat.js';
 import { add, axpy, fill, copy, scale, mul, type KernelOpts } from '../core/kernels/elementwise.js';
@@ -275,6 +283,14 @@ export interface SoftmaxXentKernels {
   variants: { plain: XentKernels; smooth: XentKernels };
   /** kernel-test shapes [n, c]; forward logits uniform in [-6, 6), backward in [-3, 3) */
   test: { shapes: readonly (readonly [number, number])[] };
+  /**
+   * PyTorch fixture of the plain pair (test/fixtures/torch/<file>): `logits`, `labels`, `probs`,
+   * `loss`, `dlogits` (metadata n, c); loss and probs within `forward` relative, the gradient
+   * within `backward` of its max. The smoothing cases are the mean losses' fixture (test/torch/losses.test.ts).
+   */
+  torch: { file: string; rtol: { forward: number; backward: number } };
+  /** benchmark rows: forward and backward of a variant over logits [n, c] at label smoothing eps (0 for the plain kernels) */
+  bench: { rows: readonly { variant: 'plain' | 'smooth'; n: number; c: number; eps: number; note: string }[] };
 }
 
 /**
@@ -309,6 +325,12 @@ export interface LinearKernels {
   test: { shapes: readonly LinearDims[] };
   /** benchmark rows: forward and the three backwards over each dims */
   bench: { dims: readonly { dims: LinearDims; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata's `cases` lists the case names;
+   * per case `<case>.dims` (JSON), `.x`, `.w`, `.b`, `.y`, `.gy`, `.gx`, `.gw`, `.gb`. Forward
+   * within `forward` relative, gradients within `backward` of their max.
+   */
+  torch: { file: string; rtol: { forward: number; backward: number } };
 }
 
 /**
@@ -334,6 +356,112 @@ export interface GlobalPoolKernels {
   test: { planes: readonly (readonly [number, number])[] };
   /** benchmark rows: forward and backward over each input shape */
   bench: { shapes: readonly { dims: Shape; note: string }[] };
+  /** PyTorch fixture (test/fixtures/torch/<file>): `<key>.x`, `.y`, `.gy`, `.gx` (adaptive_avg_pool2d(1) + flatten), through the tape */
+  torch: { file: string; key: string };
+}
+
+/**
+ * The kernel side of conv2d (y = conv(x, w) + b over NCHW, im2col + GEMM in the SIMD builds):
+ * its forward, its two backward kernels and the bias pair. The kernel tests run every export
+ * and its `_scalar` twin on every build against `ref` on every geometry of `test.geoms`
+ * (forward with and without bias into a junk-filled y; backwards accumulating into non-zero
+ * gradients; the SIMD path inside a guard after the scratch block it asks for);
+ * bench/kernels.ts times `bench.geoms`; test/torch runs the `torch` fixture cases.
+ */
+export interface Conv2dKernels {
+  /** WASM exports; each but `scratch` has a `<name>_scalar` twin */
+  exports: { forward: string; backwardData: string; backwardFilter: string; biasForward: string; backwardBias: string; scratch: string };
+  /** the typed wrappers (src/core/kernels/conv2d.ts) */
+  run: {
+    forward: typeof conv2dForward;
+    backwardData: typeof conv2dBackwardData;
+    backwardFilter: typeof conv2dBackwardFilter;
+    biasForward: typeof conv2dBiasForward;
+    backwardBias: typeof conv2dBackwardBias;
+  };
+  /** naive f64 references (src/ref/conv2d.ts): a backward given a start accumulates into it */
+  ref: {
+    forward: typeof conv2dForwardRef;
+    backwardData: typeof conv2dBackwardDataRef;
+    backwardFilter: typeof conv2dBackwardFilterRef;
+    backwardBias: typeof conv2dBackwardBiasRef;
+  };
+  /** every pass: |got - want| <= rtol * max(|want|, floor * max|want|) */
+  tolerance: { rtol: number; floor: number };
+  /** kernel-test geometries (with what each one exercises): operands uniform in [-1, 1) */
+  test: { geoms: readonly { geom: Conv2dGeom; note: string }[] };
+  /** benchmark rows: forward, backward data and backward filter over each geometry */
+  bench: { geoms: readonly { geom: Conv2dGeom; note: string }[] };
+  /**
+   * PyTorch fixture (test/fixtures/torch/<file>): the metadata's `cases` lists the case names;
+   * per case `<case>.geom` (JSON), `.x`, `.w`, `.b`, `.y`, `.gy`, `.gx`, `.gw`, `.gb`. Forward
+   * within `forward` relative with entries below `floor` of the max judged against it;
+   * gradients within `backward` of their max.
+   */
+  torch: { file: string; rtol: { forward: number; floor: number; backward: number } };
+}
+
+/**
+ * The kernel side of batch normalisation over dim 1 of [N,C,S]: the training forward (batch
+ * statistics), the eval forward (running ones), the per-channel reduce both backwards share
+ * and the two data gradients. The kernel tests run every export and its `_scalar` twin on
+ * every build against `ref` on `test.dims` (channel means ~3, which a one-pass variance would
+ * get wrong; forwards into junk-filled outputs; data gradients accumulating into a non-zero
+ * dx); bench/kernels.ts times `bench.shapes` in training mode; test/torch runs the `torch`
+ * fixtures through the tape.
+ */
+export interface BatchnormKernels {
+  /** WASM exports; each has a `<name>_scalar` twin */
+  exports: { forwardTrain: string; forwardEval: string; backwardReduce: string; backwardDataTrain: string; backwardDataEval: string };
+  /** the typed wrappers (src/core/kernels/batchnorm.ts) */
+  run: {
+    forwardTrain: typeof batchnormForwardTrain;
+    forwardEval: typeof batchnormForwardEval;
+    backwardReduce: typeof batchnormBackwardReduce;
+    backwardDataTrain: typeof batchnormBackwardDataTrain;
+    backwardDataEval: typeof batchnormBackwardDataEval;
+  };
+  /** naive f64 references (src/ref/batchnorm.ts): the backwards accumulate into the gradients they are given */
+  ref: {
+    forwardTrain: typeof batchnormForwardTrainRef;
+    forwardEval: typeof batchnormNormalizeRef;
+    backwardTrain: typeof batchnormBackwardTrainRef;
+    backwardEval: typeof batchnormBackwardEvalRef;
+  };
+  /** y against the O(1) operands (`scale`), the statistics relative, the gradients against their tensor's max */
+  tolerance: { y: { rtol: number; scale: number }; stats: { rtol: number }; grad: OfMaxTolerance };
+  /** kernel-test dims and eps */
+  test: { dims: readonly { dims: BatchnormDims; note: string }[]; eps: number };
+  /** benchmark rows: the training forward and backward over each [N,C,H,W] */
+  bench: { eps: number; shapes: readonly { dims: readonly [number, number, number, number]; note: string }[] };
+  /**
+   * PyTorch fixtures (test/fixtures/torch/): `file` (metadata `cases`, per case `.x`, `.weight`,
+   * `.bias`, `.running_mean`, `.running_var`, `.training`, `.y`, `.stats`, `.gy`, `.gx`, `.gw`,
+   * `.gb`), `running` (metadata `models`: running statistics after each of three steps) and
+   * `residual` (relu(bn(conv(x)) + x)). Forward and statistics within `forward` relative,
+   * gradients within `backward` of their max.
+   */
+  torch: { file: string; running: string; residual: string; rtol: { forward: number; backward: number } };
+}
+
+/**
+ * The kernel side of dropout (y = x * mask, the mask drawn in the kernel from (seed, element
+ * index)). The kernel tests run every export and its `_scalar` twin on every build against
+ * `ref`: the seeded forward on `test.seeded` (mask and y bit for bit), the forward from a given
+ * mask and the backward on `test.sizes`; bench/kernels.ts times `bench.shapes` with `bench.attrs`.
+ */
+export interface DropoutKernels {
+  /** WASM exports: the seeded forward the op runs, the forward from a given mask, the backward; each has a `<name>_scalar` twin */
+  exports: { forward: string; maskedForward: string; backward: string };
+  /** the typed wrappers (src/core/kernels/activation.ts) */
+  run: { forward: typeof dropoutSeededForward; maskedForward: typeof dropoutForward; backward: typeof dropoutBackward };
+  /** naive references (src/ref/activation.ts): the seeded mask, y = x * mask, and dx += dy * mask */
+  ref: { mask: typeof dropoutSeededMaskRef; forward: typeof dropoutForwardRef; backward: typeof dropoutBackwardRef };
+  tolerance: { forward: 'exact'; backward: Tolerance };
+  /** kernel-test inputs: x uniform in [-3, 3); the masked forward and the backward at p = `p` on every size */
+  test: { seeded: readonly { n: number; p: number; seed: number }[]; sizes: readonly number[]; p: number };
+  /** benchmark rows: the seeded forward and the backward over each shape with these attrs */
+  bench: { attrs: DropoutAttrs; shapes: readonly { dims: Shape; note: string }[] };
 }
 
 export interface OpDef<A> {
@@ -373,6 +501,12 @@ export interface OpDef<A> {
   linear?: LinearKernels;
   /** the kernel side of global_avgpool: what its kernel tests and benchmark rows read */
   globalPool?: GlobalPoolKernels;
+  /** the kernel side of conv2d: what its kernel tests, torch tests and benchmark rows read */
+  conv?: Conv2dKernels;
+  /** the kernel side of batchnorm: what its kernel tests, torch tests and benchmark rows read */
+  batchnorm?: BatchnormKernels;
+  /** the kernel side of dropout: what its kernel tests and benchmark rows read */
+  dropout?: DropoutKernels;
   gradcheck: {
     cases: GradCase<A>[];
     /** inputs with integer class labels in [0, classes) (softmax_xent) */
@@ -426,6 +560,36 @@ function rank(op: string, name: string, s: Shape, r: number): void {
 function convGeom(x: Shape, w: Shape, a: Conv2dAttrs): Conv2dGeom {
   return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: a.stride[0], sw: a.stride[1], ph: a.pad[0], pw: a.pad[1] };
 }
+
+/** x [n,c,h,w], w [oc,c,kh,kw], stride [sh,sw], pad [ph,pw] as a conv2d geometry. */
+function convCase(x: readonly number[], w: readonly number[], s: readonly [number, number] = [1, 1], p: readonly [number, number] = [0, 0]): Conv2dGeom {
+  if (x[1] !== w[1]) throw new Error(`conv2d case: x ${shapeStr(x)} has ${x[1]} channels, w ${shapeStr(w)} expects ${w[1]}`);
+  return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
+}
+
+/** conv2d kernel tests: batch 1, channel counts, 1x1, strides 2 and 3, padding, rectangular kernels, the LeNet layers */
+const CONV_GEOMS: Conv2dKernels['test']['geoms'] = [
+  { geom: convCase([1, 1, 5, 5], [1, 1, 3, 3]), note: 'batch 1, one channel in and out' },
+  { geom: convCase([2, 3, 7, 7], [5, 3, 3, 3], [1, 1], [1, 1]), note: 'c=3, oc=5' },
+  { geom: convCase([3, 5, 9, 9], [7, 5, 1, 1]), note: '1x1 stride 1: x is its own column matrix' },
+  { geom: convCase([2, 4, 6, 6], [3, 4, 1, 1], [2, 2]), note: '1x1 stride 2 goes through im2col' },
+  { geom: convCase([1, 5, 9, 9], [3, 5, 3, 3], [2, 2], [1, 1]), note: '3x3 stride 2 pad 1' },
+  { geom: convCase([2, 2, 19, 19], [3, 2, 3, 3], [2, 2], [1, 1]), note: 'stride-2 vector gathers with padding' },
+  { geom: convCase([2, 3, 23, 29], [5, 3, 3, 3], [2, 2]), note: 'stride-2 vector gathers, long rows' },
+  { geom: convCase([2, 3, 11, 13], [5, 3, 5, 5], [1, 1], [2, 2]), note: "5x5 'same', prime h/w" },
+  { geom: convCase([2, 3, 5, 7], [4, 3, 7, 9], [1, 1], [1, 1]), note: 'kernel == padded input: one output pixel' },
+  { geom: convCase([2, 3, 13, 11], [7, 3, 3, 2], [1, 2], [1, 0]), note: 'non-square kernel and stride' },
+  { geom: convCase([1, 2, 17, 19], [5, 2, 4, 3], [3, 3], [2, 1]), note: 'stride 3: the strided gather' },
+  { geom: convCase([1, 2, 5, 5], [3, 2, 2, 2], [1, 1], [3, 3]), note: 'pad > kernel: all-padding output rows' },
+  { geom: convCase([2, 1, 28, 28], [20, 1, 5, 5], [1, 1], [2, 2]), note: 'LeNet conv1 (one input channel)' },
+  { geom: convCase([8, 20, 14, 14], [50, 20, 5, 5]), note: 'LeNet conv2 (the large case)' },
+];
+
+/** conv2d benchmark rows: the LeNet's convolutions at batch 64 */
+const CONV_BENCH: Conv2dKernels['bench']['geoms'] = [
+  { geom: convCase([64, 20, 14, 14], [50, 20, 5, 5]), note: 'LeNet conv2' },
+  { geom: convCase([64, 1, 28, 28], [20, 1, 5, 5], [1, 1], [2, 2]), note: 'LeNet conv1' },
+];
 
 function poolGeom(x: Shape, a: Pool2dAttrs): Geom2d {
   return { n: x[0], c: x[1], h: x[2], w: x[3], kh: a.kernel[0], kw: a.kernel[1], sh: a.stride[0], sw: a.stride[1], ph: a.pad[0], pw: a.pad[1] };
@@ -675,6 +839,31 @@ export const OPS = {
       const bias = needs[2] ? dy + 2 * sizeOf(b) : 0;
       return 4 * (data + filter + bias);
     },
+    conv: {
+      exports: {
+        forward: 'conv2d_forward',
+        backwardData: 'conv2d_backward_data',
+        backwardFilter: 'conv2d_backward_filter',
+        biasForward: 'conv2d_bias_forward',
+        backwardBias: 'conv2d_backward_bias',
+        scratch: 'conv2d_scratch_floats',
+      },
+      run: { forward: conv2dForward, backwardData: conv2dBackwardData, backwardFilter: conv2dBackwardFilter, biasForward: conv2dBiasForward, backwardBias: conv2dBackwardBias },
+      ref: { forward: conv2dForwardRef, backwardData: conv2dBackwardDataRef, backwardFilter: conv2dBackwardFilterRef, backwardBias: conv2dBackwardBiasRef },
+      // the floor is 1% of the max, not expectClose's 0.1%: an f32 sum of K terms of size ~1
+      // (K = 500 for LeNet conv2's forward, 800 for its filter gradient in the large case)
+      // carries ~1e-5 absolute rounding error, which is 1e-4 of an entry near 0.1 but says
+      // nothing about the kernel
+      tolerance: { rtol: 1e-4, floor: 1e-2 },
+      test: { geoms: CONV_GEOMS },
+      bench: { geoms: CONV_BENCH },
+      // forward 1e-4 relative with the 1% floor: an output sums up to 500 products (LeNet conv2)
+      // that cancel, and a float32 sum of them in plain sequential order is off by up to ~1e-6
+      // of the max, which is 1.5e-4 of an entry at a 0.1% floor but 2e-5 at 1%. Gradients 1e-5
+      // of the max: conv1's gw and gb sum N*OH*OW = 2352 products, and even a plain sequential
+      // float32 sum of them stays within 1.2e-6 of the max
+      torch: { file: 'conv2d.safetensors', rtol: { forward: 1e-4, floor: 1e-2, backward: 1e-5 } },
+    },
     gradcheck: {
       cases: [
         { shapes: [[2, 3, 7, 6], [4, 3, 3, 3], [4]], attrs: { stride: [1, 1], pad: [1, 1] } },
@@ -742,6 +931,9 @@ export const OPS = {
           { dims: { m: 64, inF: 500, outF: 10 }, note: 'LeNet fc2' },
         ],
       },
+      // forward 1e-4 relative (expectClose's 0.1% floor); gradients sum m or outF products that
+      // cancel: 1e-5 of the tensor's max
+      torch: { file: 'linear.safetensors', rtol: { forward: 1e-4, backward: 1e-5 } },
     },
     gradcheck: { cases: [{ shapes: [[3, 7], [5, 7], [5]], attrs: {} }, { shapes: [[1, 13], [9, 13], [9]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
@@ -944,6 +1136,24 @@ export const OPS = {
     // forward reads x, writes y and the mask; backward reads dy and the mask, reads and writes dx
     bytes: ([x]) => 4 * 3 * sizeOf(x),
     backwardBytes: ([x]) => 4 * 4 * sizeOf(x),
+    dropout: {
+      exports: { forward: 'dropout_seeded_forward', maskedForward: 'dropout_forward', backward: 'dropout_backward' },
+      run: { forward: dropoutSeededForward, maskedForward: dropoutForward, backward: dropoutBackward },
+      ref: { mask: dropoutSeededMaskRef, forward: dropoutForwardRef, backward: dropoutBackwardRef },
+      // forward exact (one f32 multiply, the mask's bits the reference's); backward 1e-6 of the O(1) operands
+      tolerance: { forward: 'exact', backward: BACKWARD },
+      test: {
+        seeded: [
+          { n: 1, p: 0.5, seed: 1 },
+          { n: 7, p: 0.3, seed: 12345 },
+          { n: 1023, p: 0.5, seed: 0xdeadbeef },
+          { n: 100003, p: 0.1, seed: 42 },
+        ],
+        sizes: POINTWISE_SIZES,
+        p: 0.3,
+      },
+      bench: { attrs: { p: 0.5, seed: 7 }, shapes: ACTIVATION_BENCH },
+    },
     gradcheck: {
       cases: [
         { shapes: [[4, 9]], attrs: { p: 0.5, seed: 1234 } },
@@ -995,6 +1205,43 @@ export const OPS = {
       const reduce = needs[1] || needs[2] || (a.training && needs[0]) ? 2 * sizeOf(x) : 0;
       const data = needs[0] ? (a.training ? 4 : 3) * sizeOf(x) : 0;
       return 4 * (reduce + data + 6 * sizeOf(w));
+    },
+    batchnorm: {
+      exports: {
+        forwardTrain: 'batchnorm_forward_train',
+        forwardEval: 'batchnorm_forward_eval',
+        backwardReduce: 'batchnorm_backward_reduce',
+        backwardDataTrain: 'batchnorm_backward_data_train',
+        backwardDataEval: 'batchnorm_backward_data_eval',
+      },
+      run: {
+        forwardTrain: batchnormForwardTrain,
+        forwardEval: batchnormForwardEval,
+        backwardReduce: batchnormBackwardReduce,
+        backwardDataTrain: batchnormBackwardDataTrain,
+        backwardDataEval: batchnormBackwardDataEval,
+      },
+      ref: { forwardTrain: batchnormForwardTrainRef, forwardEval: batchnormNormalizeRef, backwardTrain: batchnormBackwardTrainRef, backwardEval: batchnormBackwardEvalRef },
+      // y 1e-6 of the O(1) operands: an output near zero is xhat*weight + bias cancelling, and
+      // the f32 product alone rounds at 6e-8 of 1; the statistics 1e-5 relative; gradients 1e-5
+      // of the tensor's max (each entry sums up to n*s products that cancel)
+      tolerance: { y: { rtol: 1e-6, scale: 1 }, stats: { rtol: 1e-5 }, grad: { rtol: 1e-5, ofMax: true } },
+      test: {
+        dims: [
+          { dims: { n: 3, c: 5, s: 1 }, note: 'BatchNorm1d [3,5]' },
+          { dims: { n: 17, c: 7, s: 1 }, note: 'BatchNorm1d, odd batch' },
+          { dims: { n: 2, c: 3, s: 35 }, note: '[2,3,5,7]' },
+          { dims: { n: 1, c: 2, s: 7 }, note: 'one sample, spatial statistics only' },
+          { dims: { n: 4, c: 6, s: 13 }, note: 'odd plane' },
+          { dims: { n: 2, c: 4, s: 64 }, note: 's a multiple of 4: no scalar tail' },
+          { dims: { n: 1, c: 3, s: 1 }, note: 'n*s = 1: zero variance' },
+        ],
+        eps: 1e-5,
+      },
+      bench: { eps: 1e-5, shapes: [{ dims: [64, 20, 28, 28], note: 'after LeNet conv1' }] },
+      // float64 references rounded once to float32: forward and statistics 1e-5 relative;
+      // gradients 1e-4 of the tensor's max
+      torch: { file: 'batchnorm.safetensors', running: 'batchnorm_running.safetensors', residual: 'residual.safetensors', rtol: { forward: 1e-5, backward: 1e-4 } },
     },
     gradcheck: {
       cases: [
@@ -1107,6 +1354,7 @@ export const OPS = {
       tolerance: { forward: POOL_SUM, backward: POOL_SUM },
       test: { planes: [[1, 1], [3, 5], [6, 49], [4, 64], [2, 1023]] },
       bench: { shapes: [{ dims: [64, 50, 10, 10], note: 'after LeNet conv2' }] },
+      torch: { file: 'general_ops.safetensors', key: 'gap' },
     },
     gradcheck: { cases: [{ shapes: [[2, 3, 5, 7]], attrs: {} }, { shapes: [[1, 4, 1, 1]], attrs: {} }] },
   } satisfies OpDef<NoAttrs>,
@@ -1199,6 +1447,15 @@ export const OPS = {
       // [n, c]: single element, one row, odd sizes below and above a vector, an exact multiple
       // of 4, the LeNet head (64x10), and a large prime-ish case
       test: { shapes: [[1, 1], [1, 10], [3, 7], [2, 4], [5, 3], [64, 10], [257, 1001]] },
+      // with a row of logits at +-30: loss and probs 1e-5 relative; the gradient 1e-6 of its max
+      torch: { file: 'softmax_xent.safetensors', rtol: { forward: 1e-5, backward: 1e-6 } },
+      bench: {
+        rows: [
+          { variant: 'plain', n: 64, c: 10, eps: 0, note: 'LeNet' },
+          { variant: 'plain', n: 1024, c: 1000, eps: 0, note: 'large' },
+          { variant: 'smooth', n: 1024, c: 1000, eps: 0.1, note: 'large' },
+        ],
+      },
     },
     gradcheck: {
       cases: [
@@ -1361,6 +1618,53 @@ export const PLAIN_ACTIVATIONS = POINTWISE_LIST.filter(([, d]) => Object.keys(d.
 export function opDef(name: OpName): OpDef<any> {
   return OPS[name] as OpDef<any>;
 }
+
+// ---- which suites read each kernel side -------------------------------------------------------
+
+/** The fields of an OpDef that are not a kernel side. */
+type CoreField = 'inputs' | 'differentiable' | 'alias' | 'outShape' | 'forward' | 'backward' | 'flops' | 'backwardFlops' | 'bytes' | 'backwardBytes' | 'gradcheck';
+/** The kernel sides an entry can carry (pointwise, loss, pool, ...): every other field of OpDef. */
+export type KernelSide = Exclude<keyof OpDef<unknown>, CoreField>;
+/** The ops whose entries carry (one of) the kernel side(s) F. */
+export type OpsWith<F extends KernelSide> = { [K in OpName]: F extends unknown ? ((typeof OPS)[K] extends Record<F, object> ? K : never) : never }[OpName];
+/** K when it is the only op carrying side F, else never. */
+type Only<F extends KernelSide, K extends OpName> = [OpsWith<F>] extends [K] ? ([K] extends [OpsWith<F>] ? K : never) : never;
+
+/** A side its suites read from one entry by name (OPS.conv2d.conv): compiles only while `op` is the one entry carrying it. */
+function single<F extends KernelSide, K extends OpName>(_side: F, op: K & Only<F, K>): { entry: K } {
+  return { entry: op };
+}
+
+/**
+ * Which suites read each kernel side: the kernel tests (test/kernels), the PyTorch comparisons
+ * (test/torch) and bench/kernels.ts. `satisfies` makes it exhaustive over OpDef's kernel-side
+ * fields, so a new kind of side does not compile until it says who reads it. A side read
+ * through a list (POINTWISE_LIST, ...) covers every entry that carries it; a side read from one
+ * entry by name is `single(...)`, which stops compiling when a second entry gains that side
+ * (its suites must then iterate). test/kernels/registry.test.ts checks the named files read it.
+ */
+export const KERNEL_SIDES = {
+  pointwise: { list: 'POINTWISE_LIST', tests: ['test/kernels/activation.test.ts', 'test/torch/kernels.test.ts'], bench: 'activationSpecs' },
+  loss: { list: 'LOSS_LIST', tests: ['test/kernels/losses.test.ts', 'test/torch/losses.test.ts', 'test/loss_ops.test.ts'], bench: 'lossSpecs' },
+  pool: { list: 'POOL_LIST', tests: ['test/kernels/pool.test.ts', 'test/torch/kernels.test.ts'], bench: 'poolSpecs' },
+  concat: { ...single('concat', 'concat'), tests: ['test/kernels/concat.test.ts', 'test/torch/general_ops.test.ts'], bench: 'concatSpecs' },
+  xent: { ...single('xent', 'softmax_xent'), tests: ['test/kernels/softmax_xent.test.ts', 'test/torch/kernels.test.ts', 'test/torch/losses.test.ts'], bench: 'softmaxXentSpecs' },
+  linear: { ...single('linear', 'linear'), tests: ['test/kernels/linear.test.ts', 'test/torch/kernels.test.ts'], bench: 'linearSpecs' },
+  globalPool: { ...single('globalPool', 'global_avgpool'), tests: ['test/kernels/pool.test.ts', 'test/torch/general_ops.test.ts'], bench: 'globalPoolSpecs' },
+  conv: { ...single('conv', 'conv2d'), tests: ['test/kernels/conv2d.test.ts', 'test/torch/kernels.test.ts'], bench: 'convSpecs' },
+  batchnorm: { ...single('batchnorm', 'batchnorm'), tests: ['test/kernels/batchnorm.test.ts', 'test/torch/batchnorm.test.ts', 'test/torch/general_ops.test.ts'], bench: 'batchnormSpecs' },
+  dropout: { ...single('dropout', 'dropout'), tests: ['test/kernels/activation.test.ts'], bench: 'dropoutSpecs' },
+} satisfies Record<KernelSide, { list: string; tests: string[]; bench: string } | { entry: OpName; tests: string[]; bench: string }>;
+
+/**
+ * The ops without a kernel side, each with the reason. `satisfies` makes it exact: a new entry
+ * without a kernel side does not compile until it says why here, and one with a side cannot
+ * be listed.
+ */
+export const NO_KERNEL_SIDE = {
+  add: "its forward is ELEMENTWISE's add and its backward two axpys, tested and benchmarked there",
+  reshape: 'no kernel: the output is a view of the input',
+} satisfies Record<Exclude<OpName, OpsWith<KernelSide>>, string>;
 
 // ---- per-element helper kernels ---------------------------------------------------------------
 //

@@ -1,12 +1,12 @@
-import { adagradStep } from '../core/kernels/optim.js';
-import { FlatOptimizer } from './optimizer.js';
+import type { Core } from '../core/load.js';
+import type { Buf } from '../core/heap.js';
+import type { AdagradHyper } from '../core/kernels/optim.js';
+import { KernelOptimizer } from './optimizer.js';
+import { OPTIM, type FixedHyper } from './registry.js';
 
 /** AdaGrad: h += g⊙g; w -= η g / (√h + ε). */
-export class AdaGrad extends FlatOptimizer<{ eps?: number; weightDecay?: number }> {
-  readonly name = 'adagrad';
-  protected readonly stateKeys = ['sum_sq'];
-  step(lr: number): void {
-    adagradStep(this.core, this.params, this.grads, this.st.get('sum_sq'), { lr, eps: this.opts.eps ?? 1e-10, weightDecay: this.opts.weightDecay ?? 0 });
-    this.steps++;
+export class AdaGrad extends KernelOptimizer<AdagradHyper> {
+  constructor(core: Core, params: Buf, grads: Buf, opts: FixedHyper<AdagradHyper> = {}) {
+    super('adagrad', OPTIM.adagrad, core, params, grads, opts);
   }
 }

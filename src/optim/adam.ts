@@ -1,31 +1,15 @@
-import { adamStep } from '../core/kernels/optim.js';
-import { FlatOptimizer } from './optimizer.js';
+import type { Core } from '../core/load.js';
+import type { Buf } from '../core/heap.js';
+import type { AdamHyper } from '../core/kernels/optim.js';
+import { KernelOptimizer } from './optimizer.js';
+import { OPTIM, type FixedHyper } from './registry.js';
 
-export interface AdamOptions {
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  weightDecay?: number;
-  /** AdamW: decay the weights directly instead of adding λw to the gradient */
-  decoupled?: boolean;
-}
+/** beta1, beta2, eps, weightDecay and, for AdamW, `decoupled`: decay the weights directly instead of adding λw to the gradient. */
+export type AdamOptions = FixedHyper<AdamHyper>;
 
 /** Adam (and AdamW with `decoupled`), PyTorch 1.13's update. */
-export class Adam extends FlatOptimizer<AdamOptions> {
-  get name(): string {
-    return this.opts.decoupled ? 'adamw' : 'adam';
-  }
-  protected readonly stateKeys = ['exp_avg', 'exp_avg_sq'];
-  step(lr: number): void {
-    this.steps++;
-    adamStep(this.core, this.params, this.grads, this.st.get('exp_avg'), this.st.get('exp_avg_sq'), {
-      lr,
-      beta1: this.opts.beta1 ?? 0.9,
-      beta2: this.opts.beta2 ?? 0.999,
-      eps: this.opts.eps ?? 1e-8,
-      weightDecay: this.opts.weightDecay ?? 0,
-      decoupled: this.opts.decoupled ?? false,
-      step: this.steps,
-    });
+export class Adam extends KernelOptimizer<AdamHyper> {
+  constructor(core: Core, params: Buf, grads: Buf, opts: AdamOptions = {}) {
+    super(opts.decoupled ? 'adamw' : 'adam', OPTIM.adam, core, params, grads, opts);
   }
 }

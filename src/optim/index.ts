@@ -4,35 +4,25 @@ import { SGD } from './sgd.js';
 import { AdaGrad } from './adagrad.js';
 import { RMSProp } from './rmsprop.js';
 import { Adam } from './adam.js';
-import type { Optimizer } from './optimizer.js';
+import { KernelOptimizer, type Optimizer } from './optimizer.js';
+import { OPTIM_LIST, type OptimizerName, type OptimizerConfig as KernelConfig } from './registry.js';
 
-export { SGD, AdaGrad, RMSProp, Adam };
-export type { Optimizer };
+export { SGD, AdaGrad, RMSProp, Adam, KernelOptimizer };
+export type { Optimizer, OptimizerName };
+export { OPTIM, OPTIM_LIST, type OptimKernel, type OptimState } from './registry.js';
 export { lrAt, type Schedule, type ScheduleKind } from './schedule.js';
 
-export const OPTIMIZERS = ['sgd', 'adagrad', 'rmsprop', 'adam', 'adamw'] as const;
-export type OptimizerName = (typeof OPTIMIZERS)[number];
+/** The public optimizers, simplest first: every name an entry of the optimizer registry runs. */
+export const OPTIMIZERS: readonly OptimizerName[] = OPTIM_LIST.flatMap(([, k]) => Object.keys(k.optimizers)) as OptimizerName[];
 
-export interface OptimizerConfig {
+export interface OptimizerConfig extends KernelConfig {
   name: OptimizerName;
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
 }
 
-/** Builds an optimizer (simplest first) over the flat parameter and gradient buffers. */
+/** Builds an optimizer over the flat parameter and gradient buffers from its registry entry. */
 export function makeOptimizer(core: Core, params: Buf, grads: Buf, c: OptimizerConfig): Optimizer {
-  const weightDecay = c.weightDecay ?? 0;
-  switch (c.name) {
-    case 'sgd':
-      return new SGD(core, params, grads, { momentum: c.momentum ?? 0, nesterov: c.nesterov ?? false, weightDecay });
-    case 'adagrad':
-      return new AdaGrad(core, params, grads, { weightDecay });
-    case 'rmsprop':
-      return new RMSProp(core, params, grads, { weightDecay });
-    case 'adam':
-      return new Adam(core, params, grads, { weightDecay });
-    case 'adamw':
-      return new Adam(core, params, grads, { weightDecay, decoupled: true });
+  for (const [, k] of OPTIM_LIST) {
+    if (Object.hasOwn(k.optimizers, c.name)) return new KernelOptimizer(c.name, k, core, params, grads, k.optimizers[c.name](c));
   }
+  throw new Error(`makeOptimizer: unknown optimizer ${JSON.stringify(c.name)}, expected one of ${OPTIMIZERS.join(', ')}`);
 }

@@ -3,6 +3,7 @@
 // (E(w) + λ/2·||w||², so the gradient gains λ·w) lives in the kernel.
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
+import type { FixedHyper, OptimKernel, StepHyper } from './registry.js';
 
 export interface Optimizer {
   readonly name: string;
@@ -68,5 +69,34 @@ export abstract class FlatOptimizer<O> implements Optimizer {
 
   free(): void {
     this.st.free();
+  }
+}
+
+/**
+ * An optimizer whose step is one call of a registry kernel (src/optim/registry.ts) over every
+ * parameter, with its state buffers allocated on first use: what makeOptimizer builds for each
+ * registry entry, and what SGD, AdaGrad, RMSProp and Adam are.
+ */
+export class KernelOptimizer<H extends { lr: number }> extends FlatOptimizer<FixedHyper<H>> {
+  constructor(
+    readonly name: string,
+    private readonly kernel: OptimKernel<H>,
+    core: Core,
+    params: Buf,
+    grads: Buf,
+    opts?: FixedHyper<H>,
+  ) {
+    super(core, params, grads, opts);
+  }
+
+  protected get stateKeys(): readonly string[] {
+    return this.kernel.states(this.opts).map((s) => s.key);
+  }
+
+  step(lr: number): void {
+    const step = this.steps + 1;
+    const states = this.kernel.states(this.opts).map((s) => this.st.get(s.key));
+    this.kernel.run(this.core, this.params, this.grads, states, { ...this.opts, lr } as StepHyper<H>, step);
+    this.steps = step;
   }
 }

@@ -1,22 +1,14 @@
-import { sgdStep } from '../core/kernels/optim.js';
-import { FlatOptimizer } from './optimizer.js';
+import type { Core } from '../core/load.js';
+import type { Buf } from '../core/heap.js';
+import type { SgdHyper } from '../core/kernels/optim.js';
+import { KernelOptimizer } from './optimizer.js';
+import { OPTIM, type FixedHyper } from './registry.js';
 
-export interface SgdOptions {
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-}
+export type SgdOptions = FixedHyper<SgdHyper>;
 
 /** SGD with optional (Nesterov) momentum and L2 weight decay, PyTorch's semantics. */
-export class SGD extends FlatOptimizer<SgdOptions> {
-  readonly name = 'sgd';
-  protected get stateKeys(): readonly string[] {
-    return this.opts.momentum ? ['momentum'] : [];
-  }
-  step(lr: number): void {
-    const momentum = this.opts.momentum ?? 0;
-    const v = momentum ? this.st.get('momentum') : null;
-    sgdStep(this.core, this.params, this.grads, v, { lr, momentum, weightDecay: this.opts.weightDecay ?? 0, nesterov: this.opts.nesterov ?? false });
-    this.steps++;
+export class SGD extends KernelOptimizer<SgdHyper> {
+  constructor(core: Core, params: Buf, grads: Buf, opts: SgdOptions = {}) {
+    super('sgd', OPTIM.sgd, core, params, grads, opts);
   }
 }

@@ -5,6 +5,7 @@ import type { Tape } from '../autograd.js';
 import type { Tensor, Shape } from '../tensor.js';
 import { shapeStr, sizeOf } from '../tensor.js';
 import { InputError } from '../errors.js';
+import { LOSS_LIST, type LossOpName } from '../ops/table.js';
 
 export type LossSpec =
   | { type: 'softmax_xent'; labelSmoothing?: number }
@@ -12,7 +13,11 @@ export type LossSpec =
   | { type: 'bce_logits' };
 
 export type LossType = LossSpec['type'];
-export const LOSSES: readonly LossType[] = ['softmax_xent', 'mse', 'bce_logits'];
+
+/** The loss types are the table's mean losses and softmax_xent: a new loss op does not compile until LossSpec and lossOf take it. */
+type SameUnion<A, B> = [A] extends [B] ? ([B] extends [A] ? A : never) : never;
+/** Every loss, softmax_xent first, then the op table's mean losses in table order. */
+export const LOSSES: readonly SameUnion<LossType, 'softmax_xent' | LossOpName>[] = ['softmax_xent', ...LOSS_LIST.map(([name]) => name)];
 
 export interface Loss {
   spec: LossSpec;

@@ -4,12 +4,16 @@
 // entry names its exports, reference, tolerances, sizes, attrs and edge values, and the suite
 // below runs them all; the tolerances and their reasons live there (relu forward rtol 0,
 // leaky_relu exact, sigmoid and tanh forward 2e-6 truly relative, backward 1e-6 of the O(1)
-// operands). Dropout: forward exact (one f32 multiply), backward 1e-6 relative to the operands.
+// operands). Dropout's exports, wrappers, references, tolerances and cases are its entry's
+// (`dropout`): forward exact (one f32 multiply), backward 1e-6 relative to the operands.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
 import type { Flavor } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
-import { POINTWISE_LIST, type Tolerance } from '../../src/ops/table.js';
+import { OPS, POINTWISE_LIST, type Tolerance } from '../../src/ops/table.js';
+
+/** dropout's kernel side (the op table's `dropout` entry) */
+const DROPOUT = OPS.dropout.dropout;
 import {
   reluForward,
   reluBackward,
@@ -28,17 +32,10 @@ import {
 import {
   sigmoidForwardRef,
   tanhForwardRef,
-  dropoutForwardRef,
-  dropoutBackwardRef,
   dropoutMaskRef,
-  dropoutSeededMaskRef,
 } from '../../src/ref/activation.js';
 
-const SIZES = [1, 3, 5, 7, 17, 1023, 100003];
 const RTOL_EXP = 2e-6;
-const RTOL_BWD = 1e-6;
-/** backward errors are judged against the O(1) operands, not the (possibly cancelled) sum */
-const SCALE_BWD = 1;
 
 function expectWithin(actual: Float32Array, expected: Float32Array, tol: Tolerance, what: string): void {
   if (tol === 'exact') expectBits(actual, expected, what);
@@ -92,27 +89,29 @@ for (const flavor of FLAVORS) {
         }
       }
 
-      for (const n of SIZES) {
+      // dropout: the op table's `dropout` entry (exports, wrappers, references, tolerances, sizes)
+      for (const n of DROPOUT.test.sizes) {
+        const p = DROPOUT.test.p;
         const x = randn(n, 400 + n, -3, 3);
         const dy = randn(n, 500 + n);
         const dx0 = randn(n, 600 + n);
-        const mask = dropoutMaskRef(n, 0.3, rng(700 + n));
+        const mask = dropoutMaskRef(n, p, rng(700 + n));
 
-        it(`dropout forward n=${n} p=0.3 (exact)`, () => {
+        it(`dropout forward n=${n} p=${p} (exact)`, () => {
           const c = core(flavor);
           withBufs(c, [x, mask, new Float32Array(n)], ([xb, m, y]) => {
-            dropoutForward(c, y, xb, m, undefined, opts);
-            expectBits(y.view(), dropoutForwardRef(x, mask), `dropout forward n=${n}`);
-            dropoutForward(c, xb, xb, m, undefined, opts); // in place
+            DROPOUT.run.maskedForward(c, y, xb, m, undefined, opts);
+            expectBits(y.view(), DROPOUT.ref.forward(x, mask), `dropout forward n=${n}`);
+            DROPOUT.run.maskedForward(c, xb, xb, m, undefined, opts); // in place
             expectBits(xb.view(), y.view(), `dropout forward in place n=${n}`);
           });
         });
 
-        it(`dropout backward n=${n} p=0.3 accumulates (rtol ${RTOL_BWD})`, () => {
+        it(`dropout backward n=${n} p=${p} accumulates (${tolText(DROPOUT.tolerance.backward)})`, () => {
           const c = core(flavor);
           withBufs(c, [dx0, dy, mask], ([dx, dyb, m]) => {
-            dropoutBackward(c, dx, dyb, m, undefined, opts);
-            expectClose(dx.view(), dropoutBackwardRef(Float32Array.from(dx0), dy, mask), RTOL_BWD, `dropout backward n=${n}`, SCALE_BWD);
+            DROPOUT.run.backward(c, dx, dyb, m, undefined, opts);
+            expectWithin(dx.view(), DROPOUT.ref.backward(Float32Array.from(dx0), dy, mask), DROPOUT.tolerance.backward, `dropout backward n=${n}`);
           });
         });
       }
@@ -249,15 +248,15 @@ describe('leaky ReLU bad input', () => {
 describe('seeded dropout: the mask is drawn in the kernel from (seed, index)', () => {
   for (const flavor of FLAVORS) {
     for (const scalar of [false, true]) {
-      for (const [n, p, seed] of [[1, 0.5, 1], [7, 0.3, 12345], [1023, 0.5, 0xdeadbeef], [100003, 0.1, 42]] as const) {
+      for (const { n, p, seed } of DROPOUT.test.seeded) {
         it(`${flavor} ${scalar ? 'scalar' : 'simd'} n=${n} p=${p} seed=${seed}: the reference's mask, bit for bit`, () => {
           const c = core(flavor);
           const x = randn(n, 1100 + n, -3, 3);
-          const maskRef = dropoutSeededMaskRef(n, p, seed);
+          const maskRef = DROPOUT.ref.mask(n, p, seed);
           withBufs(c, [x, new Float32Array(n).fill(-7.25), new Float32Array(n).fill(-7.25)], ([xb, y, m]) => {
-            dropoutSeededForward(c, y, m, xb, p, seed, undefined, { scalar });
+            DROPOUT.run.forward(c, y, m, xb, p, seed, undefined, { scalar });
             expectBits(m.view(), maskRef, 'mask');
-            expectBits(y.view(), dropoutForwardRef(x, maskRef), 'y');
+            expectBits(y.view(), DROPOUT.ref.forward(x, maskRef), 'y');
           });
         });
       }

@@ -1,38 +1,40 @@
 // The batchnorm family (assembly/batchnorm.ts) against the f64 reference (src/ref/batchnorm.ts),
 // on every flavour, on the SIMD kernels and their `_scalar` twins, for [N,C] (s = 1) and
 // [N,C,S] inputs of odd sizes, with a channel offset (mean ~3) that a one-pass variance would
-// get wrong, and the n*s = 1 corner (zero variance).
-// Tolerances: forward y 1e-6 relative to the O(1) operands (expectClose scale 1: an output
-// near zero is xhat*weight + bias cancelling, and the f32 product alone rounds at 6e-8 of 1);
-// the statistics 1e-5 relative; gradients 1e-5 of the tensor's max (each entry sums up to n*s
-// products that cancel).
+// get wrong, and the n*s = 1 corner (zero variance). The exports, wrappers, references,
+// tolerances (and their reasons), dims and eps are the op table's (`batchnorm.batchnorm`); the
+// zero-variance, repeat and bad-input cases below are the family's own.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs } from '../helpers/index.js';
 import type { Core } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
   batchnormForwardTrain,
-  batchnormForwardEval,
   batchnormBackwardReduce,
   batchnormBackwardDataTrain,
   batchnormBackwardDataEval,
   type BatchnormDims,
 } from '../../src/core/kernels/batchnorm.js';
-import { batchnormForwardTrainRef, batchnormNormalizeRef, batchnormBackwardTrainRef, batchnormBackwardEvalRef } from '../../src/ref/batchnorm.js';
+import { OPS } from '../../src/ops/table.js';
 
-const RTOL = 1e-5;
-const RTOL_Y = 1e-6;
-const EPS = 1e-5;
+/** The op table's batchnorm entry: exports, wrappers, references, tolerances, dims and eps. */
+const k = OPS.batchnorm.batchnorm;
+const RTOL = k.tolerance.stats.rtol;
+const RTOL_Y = k.tolerance.y.rtol;
+const EPS = k.test.eps;
+const CASES: BatchnormDims[] = k.test.dims.map((t) => t.dims);
 
-const CASES: BatchnormDims[] = [
-  { n: 3, c: 5, s: 1 }, // BatchNorm1d [3,5]
-  { n: 17, c: 7, s: 1 },
-  { n: 2, c: 3, s: 35 }, // [2,3,5,7]
-  { n: 1, c: 2, s: 7 }, // one sample, spatial statistics only
-  { n: 4, c: 6, s: 13 },
-  { n: 2, c: 4, s: 64 }, // s a multiple of 4: no scalar tail
-  { n: 1, c: 3, s: 1 }, // n*s = 1: zero variance
-];
+describe('batchnorm: the op table entry names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      for (const e of Object.values(k.exports)) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
+  }
+});
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -41,7 +43,7 @@ function maxAbs(a: ArrayLike<number>): number {
 }
 
 function expectGrad(a: Float32Array, e: Float32Array, what: string): void {
-  expectClose(a, e, RTOL, what, Math.max(maxAbs(e), 1e-30));
+  expectClose(a, e, k.tolerance.grad.rtol, what, Math.max(maxAbs(e), 1e-30));
 }
 
 function label(d: BatchnormDims): string {
@@ -76,20 +78,20 @@ for (const flavor of FLAVORS) {
 
         it(`training forward and backward ${label(d)}`, () => {
           const c = core(flavor);
-          const ref = batchnormForwardTrainRef(v.x, v.w, v.b, d, EPS);
+          const ref = k.ref.forwardTrain(v.x, v.w, v.b, d, EPS);
           withBufs(c, [v.x, v.w, v.b, v.dy, v.dx0], ([x, w, b, dy, dx]) => {
             const y = alloc(c, total), mean = alloc(c, d.c), invstd = alloc(c, d.c), vr = alloc(c, d.c);
             const sdy = alloc(c, d.c), sdyx = alloc(c, d.c);
             try {
-              batchnormForwardTrain(c, y, mean, invstd, vr, x, w, b, d, EPS, opts);
-              expectClose(y.view(), ref.y, RTOL_Y, 'y', 1);
+              k.run.forwardTrain(c, y, mean, invstd, vr, x, w, b, d, EPS, opts);
+              expectClose(y.view(), ref.y, RTOL_Y, 'y', k.tolerance.y.scale);
               expectClose(mean.view(), ref.mean, RTOL, 'mean');
               expectClose(vr.view(), ref.variance, RTOL, 'var', 1e-30);
               expectClose(invstd.view(), ref.variance.map((q) => 1 / Math.sqrt(q + EPS)), RTOL, 'invstd');
-              batchnormBackwardReduce(c, sdy, sdyx, dy, x, mean, invstd, d, opts);
-              batchnormBackwardDataTrain(c, dx, dy, x, w, mean, invstd, sdy, sdyx, d, opts);
+              k.run.backwardReduce(c, sdy, sdyx, dy, x, mean, invstd, d, opts);
+              k.run.backwardDataTrain(c, dx, dy, x, w, mean, invstd, sdy, sdyx, d, opts);
               const gx = Float32Array.from(v.dx0), gw = new Float32Array(d.c), gb = new Float32Array(d.c);
-              batchnormBackwardTrainRef(gx, gw, gb, v.dy, v.x, v.w, d, EPS);
+              k.ref.backwardTrain(gx, gw, gb, v.dy, v.x, v.w, d, EPS);
               expectGrad(dx.view(), gx, 'dx (accumulated onto dx0)');
               expectGrad(sdyx.view(), gw, 'sum dy*xhat (dweight)');
               expectGrad(sdy.view(), gb, 'sum dy (dbias)');
@@ -101,21 +103,21 @@ for (const flavor of FLAVORS) {
 
         it(`eval forward and backward ${label(d)}`, () => {
           const c = core(flavor);
-          const yRef = batchnormNormalizeRef(v.x, v.w, v.b, v.rm, v.rv, d, EPS);
+          const yRef = k.ref.forwardEval(v.x, v.w, v.b, v.rm, v.rv, d, EPS);
           withBufs(c, [v.x, v.w, v.b, v.rm, v.rv, v.dy, v.dx0], ([x, w, b, rm, rv, dy, dx]) => {
             const y = alloc(c, total), invstd = alloc(c, d.c), sdy = alloc(c, d.c), sdyx = alloc(c, d.c);
             try {
-              batchnormForwardEval(c, y, invstd, x, w, b, rm, rv, d, EPS, opts);
-              expectClose(y.view(), yRef, RTOL_Y, 'y', 1);
-              batchnormBackwardReduce(c, sdy, sdyx, dy, x, rm, invstd, d, opts);
-              batchnormBackwardDataEval(c, dx, dy, w, invstd, d, opts);
+              k.run.forwardEval(c, y, invstd, x, w, b, rm, rv, d, EPS, opts);
+              expectClose(y.view(), yRef, RTOL_Y, 'y', k.tolerance.y.scale);
+              k.run.backwardReduce(c, sdy, sdyx, dy, x, rm, invstd, d, opts);
+              k.run.backwardDataEval(c, dx, dy, w, invstd, d, opts);
               const gx = Float32Array.from(v.dx0), gw = new Float32Array(d.c), gb = new Float32Array(d.c);
-              batchnormBackwardEvalRef(gx, gw, gb, v.dy, v.x, v.w, v.rm, v.rv, d, EPS);
+              k.ref.backwardEval(gx, gw, gb, v.dy, v.x, v.w, v.rm, v.rv, d, EPS);
               expectGrad(dx.view(), gx, 'dx');
               expectGrad(sdyx.view(), gw, 'dweight');
               expectGrad(sdy.view(), gb, 'dbias');
-              batchnormForwardEval(c, x, invstd, x, w, b, rm, rv, d, EPS, opts); // in place
-              expectClose(x.view(), yRef, RTOL_Y, 'y in place', 1);
+              k.run.forwardEval(c, x, invstd, x, w, b, rm, rv, d, EPS, opts); // in place
+              expectClose(x.view(), yRef, RTOL_Y, 'y in place', k.tolerance.y.scale);
             } finally {
               for (const bf of [y, invstd, sdy, sdyx]) bf.free();
             }

@@ -1,9 +1,8 @@
 // The conv2d family (assembly/conv2d.ts) against the naive f64 references (src/ref/conv2d.ts),
-// on every flavour and on both the SIMD (im2col + GEMM) path and the `_scalar` twins.
-// Tolerance, every pass: 1e-4 relative, to max(|expected|, 1% of max|expected|). The floor is
-// wider than expectClose's default 0.1% because an f32 sum of K terms of size ~1 (K = 500 for
-// LeNet's conv2 forward, 800 for its filter gradient in the large case) carries ~1e-5 absolute
-// rounding error, which is 1e-4 of an entry near 0.1 but says nothing about the kernel.
+// on every flavour and on both the SIMD (im2col + GEMM) path and the `_scalar` twins. The
+// exports, wrappers, references, tolerance and geometries are the op table's (`conv2d.conv`,
+// src/ops/table.ts, which says why the tolerance is what it is: 1e-4 relative, to
+// max(|expected|, 1% of max|expected|)). The bad-input cases below are the family's own.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
 import type { Core } from '../../src/core/load.js';
@@ -13,20 +12,20 @@ import {
   conv2dBackwardData,
   conv2dBackwardFilter,
   conv2dBackwardBias,
-  conv2dBiasForward,
   conv2dOutShape,
   type Conv2dGeom,
   type Conv2dExports,
 } from '../../src/core/kernels/conv2d.js';
-import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../../src/ref/conv2d.js';
+import { OPS } from '../../src/ops/table.js';
 
-const RTOL = 1e-4;
-const FLOOR = 1e-2;
+/** The op table's conv2d entry: exports, wrappers, references, tolerance and geometries. */
+const k = OPS.conv2d.conv;
+const RTOL = k.tolerance.rtol;
 
 function close(actual: Float32Array, expected: Float32Array, what: string): void {
   let max = 0;
   for (const e of expected) max = Math.max(max, Math.abs(e));
-  expectClose(actual, expected, RTOL, what, Math.max(max * FLOOR, 1e-30));
+  expectClose(actual, expected, RTOL, what, Math.max(max * k.tolerance.floor, 1e-30));
 }
 
 /** x [n,c,h,w], w [oc,c,kh,kw], stride [sh,sw], pad [ph,pw]. */
@@ -40,22 +39,21 @@ function label(g: Conv2dGeom): string {
   return `x=[${g.n},${g.c},${g.h},${g.w}] w=[${g.oc},${g.c},${g.kh},${g.kw}] s=${pair(g.sh, g.sw)} p=${pair(g.ph, g.pw)}`;
 }
 
-const CASES: Conv2dGeom[] = [
-  geom([1, 1, 5, 5], [1, 1, 3, 3]), // batch 1, one channel in and out
-  geom([2, 3, 7, 7], [5, 3, 3, 3], [1, 1], [1, 1]), // c=3, oc=5
-  geom([3, 5, 9, 9], [7, 5, 1, 1]), // 1x1 stride 1: x is its own column matrix
-  geom([2, 4, 6, 6], [3, 4, 1, 1], [2, 2]), // 1x1 stride 2 goes through im2col
-  geom([1, 5, 9, 9], [3, 5, 3, 3], [2, 2], [1, 1]), // 3x3 stride 2 pad 1
-  geom([2, 2, 19, 19], [3, 2, 3, 3], [2, 2], [1, 1]), // stride-2 vector gathers with padding
-  geom([2, 3, 23, 29], [5, 3, 3, 3], [2, 2]), // stride-2 vector gathers, long rows
-  geom([2, 3, 11, 13], [5, 3, 5, 5], [1, 1], [2, 2]), // 5x5 'same', prime h/w
-  geom([2, 3, 5, 7], [4, 3, 7, 9], [1, 1], [1, 1]), // kernel == padded input: one output pixel
-  geom([2, 3, 13, 11], [7, 3, 3, 2], [1, 2], [1, 0]), // non-square kernel and stride
-  geom([1, 2, 17, 19], [5, 2, 4, 3], [3, 3], [2, 1]), // stride 3: the strided gather
-  geom([1, 2, 5, 5], [3, 2, 2, 2], [1, 1], [3, 3]), // pad > kernel: all-padding output rows
-  geom([2, 1, 28, 28], [20, 1, 5, 5], [1, 1], [2, 2]), // LeNet conv1
-  geom([8, 20, 14, 14], [50, 20, 5, 5]), // LeNet conv2 (the large case)
-];
+const CASES: Conv2dGeom[] = k.test.geoms.map((t) => t.geom);
+
+describe('conv2d: the op table entry names exports (and _scalar twins) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      const { scratch, ...kernels } = k.exports;
+      expect(typeof f[scratch], scratch).toBe('function');
+      for (const e of Object.values(kernels)) {
+        expect(typeof f[e], e).toBe('function');
+        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+      }
+    });
+  }
+});
 
 /** Random inputs per case (the same on every flavour and path), and references computed once. */
 interface Data {
@@ -91,11 +89,11 @@ function data(g: Conv2dGeom, seed: number): Data {
   const db0 = randn(g.oc, seed + 6);
   d = {
     x, w, b, dy, dx0, dw0, db0,
-    y: conv2dForwardRef(x, w, b, g),
-    yNoBias: conv2dForwardRef(x, w, null, g),
-    dx: conv2dBackwardDataRef(dy, w, g, Float32Array.from(dx0)),
-    dw: conv2dBackwardFilterRef(dy, x, g, Float32Array.from(dw0)),
-    db: conv2dBackwardBiasRef(dy, g, Float32Array.from(db0)),
+    y: k.ref.forward(x, w, b, g),
+    yNoBias: k.ref.forward(x, w, null, g),
+    dx: k.ref.backwardData(dy, w, g, Float32Array.from(dx0)),
+    dw: k.ref.backwardFilter(dy, x, g, Float32Array.from(dw0)),
+    db: k.ref.backwardBias(dy, g, Float32Array.from(db0)),
   };
   cache.set(key, d);
   return d;
@@ -112,7 +110,7 @@ function withBufs(c: Core, arrays: Float32Array[], body: (bufs: Buf[]) => void, 
   const bufs = arrays.map((a) => c.heap.from(a));
   let guard: Buf | null = null;
   if (g) {
-    const floats = c.fns<Conv2dExports>().conv2d_scratch_floats(g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
+    const floats = c.fns<Record<string, Conv2dExports['conv2d_scratch_floats']>>()[k.exports.scratch](g.n, g.c, g.h, g.w, g.oc, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw);
     const s = c.scratch(floats);
     guard = c.heap.alloc(64).set(new Float32Array(64).fill(-3.5));
     expect(guard.ptr).toBe(s.ptr + Math.ceil(s.bytes / 64) * 64);
@@ -142,9 +140,9 @@ for (const flavor of FLAVORS) {
           const c = core(flavor);
           const d = data(g, seed);
           withBufs(c, [d.x, d.w, d.b, new Float32Array(d.y.length).fill(7)], ([x, w, b, y]) => {
-            conv2dForward(c, y, x, w, b, g, opts);
+            k.run.forward(c, y, x, w, b, g, opts);
             close(y.view(), d.y, `forward ${name}`);
-            conv2dForward(c, y, x, w, null, g, opts); // overwrites, no bias
+            k.run.forward(c, y, x, w, null, g, opts); // overwrites, no bias
             close(y.view(), d.yNoBias, `forward no bias ${name}`);
           }, guarded);
         });
@@ -153,7 +151,7 @@ for (const flavor of FLAVORS) {
           const c = core(flavor);
           const d = data(g, seed);
           withBufs(c, [d.dy, d.w, d.dx0], ([dy, w, dx]) => {
-            conv2dBackwardData(c, dx, dy, w, g, opts);
+            k.run.backwardData(c, dx, dy, w, g, opts);
             close(dx.view(), d.dx, `backward data ${name}`);
           }, guarded);
         });
@@ -162,7 +160,7 @@ for (const flavor of FLAVORS) {
           const c = core(flavor);
           const d = data(g, seed);
           withBufs(c, [d.dy, d.x, d.dw0], ([dy, x, dw]) => {
-            conv2dBackwardFilter(c, dw, dy, x, g, opts);
+            k.run.backwardFilter(c, dw, dy, x, g, opts);
             close(dw.view(), d.dw, `backward filter ${name}`);
           }, guarded);
         });
@@ -171,9 +169,9 @@ for (const flavor of FLAVORS) {
           const c = core(flavor);
           const d = data(g, seed);
           withBufs(c, [d.dy, d.db0, d.yNoBias, d.b], ([dy, db, y, b]) => {
-            conv2dBackwardBias(c, db, dy, g, opts);
+            k.run.backwardBias(c, db, dy, g, opts);
             close(db.view(), d.db, `backward bias ${name}`);
-            conv2dBiasForward(c, y, b, g, opts);
+            k.run.biasForward(c, y, b, g, opts);
             close(y.view(), d.y, `bias forward ${name}`);
           });
         });

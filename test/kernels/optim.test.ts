@@ -1,32 +1,20 @@
 // optim family: SGD (weight decay, momentum, Nesterov), Adagrad, RMSprop, Adam/AdamW steps,
 // against the f64 references in src/ref/optim.ts over several steps, and against two steps
 // worked out by hand on f(x) = sum(x^2) (tfjs adam_optimizer_test style), on every flavour
-// and on both the SIMD kernels and their _scalar twins.
+// and on both the SIMD kernels and their _scalar twins. The reference runs iterate the
+// optimizer registry (src/optim/registry.ts: each entry's export, wrapper, reference, state
+// buffers, tolerance and hyper-parameter cases); the hand-worked steps and the bad-input
+// cases are the family's own.
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
-import {
-  sgdStep,
-  adagradStep,
-  rmspropStep,
-  adamStep,
-  type SgdHyper,
-  type AdagradHyper,
-  type RmspropHyper,
-  type AdamHyper,
-} from '../../src/core/kernels/optim.js';
-import { sgdStepRef, adagradStepRef, rmspropStepRef, adamStepRef } from '../../src/ref/optim.js';
+import { sgdStep, adagradStep, rmspropStep, adamStep, type AdamHyper } from '../../src/core/kernels/optim.js';
+import { OPTIM_LIST, type OptimKernel, type StepHyper } from '../../src/optim/registry.js';
 import type { Core } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 
 // sizes: one element (tail only), below a vector, odd, and a large odd buffer
 const NS = [1, 3, 7, 1001];
 const STEPS = 4;
-// f32 kernel vs an f64 run of the same formulas over STEPS steps. Weights and signed state are
-// judged against their largest magnitude (w - lr*g cancels towards 0, where an f32 ulp of w is
-// all the error there is); squared-gradient state is positive and judged element by element.
-// Both get the same f64 hyper-parameters, so 1e-6 holds (measured <= 3.7e-7 on every flavour
-// and path) and catches a kernel that forms 1 - beta from f32(beta): Adam's v moves by 1.3e-5.
-const RTOL = 1e-6;
 // hand-derived values are printed to 9-10 digits; f32 holds about 7
 const HAND_TOL = 1e-6;
 
@@ -35,64 +23,30 @@ const PATHS = [
   { name: 'scalar', scalar: true },
 ];
 
-type KernelOptions = { scalar?: boolean };
-
-interface Case {
-  label: string;
-  /** names of the state buffers, and whether each is signed (compared against its max) */
-  states: Array<[string, boolean]>;
-  kernel(c: Core, w: Buf, g: Buf, s: Buf[], step: number, n: number, opts: KernelOptions): void;
-  ref(w: Float64Array, g: Float32Array, s: Float64Array[], step: number): void;
-}
-
 function show(h: object): string {
   return Object.entries(h)
     .map(([k, v]) => (v === true ? k : `${k}=${v}`))
     .join(' ');
 }
 
-const sgd = (h: SgdHyper): Case => ({
-  label: `sgd ${show(h)}`,
-  states: (h.momentum ?? 0) > 0 ? [['v', true]] : [],
-  kernel: (c, w, g, s, _step, n, opts) => sgdStep(c, w, g, s[0] ?? null, h, n, opts),
-  ref: (w, g, s, _step) => sgdStepRef(w, g, s[0] ?? null, h),
-});
-const adagrad = (h: AdagradHyper): Case => ({
-  label: `adagrad ${show(h)}`,
-  states: [['h', false]],
-  kernel: (c, w, g, s, _step, n, opts) => adagradStep(c, w, g, s[0], h, n, opts),
-  ref: (w, g, s) => adagradStepRef(w, g, s[0], h),
-});
-const rmsprop = (h: RmspropHyper): Case => ({
-  label: `rmsprop ${show(h)}`,
-  states: [['s', false]],
-  kernel: (c, w, g, s, _step, n, opts) => rmspropStep(c, w, g, s[0], h, n, opts),
-  ref: (w, g, s) => rmspropStepRef(w, g, s[0], h),
-});
-const adam = (h: Omit<AdamHyper, 'step'>): Case => ({
-  label: `adam ${show(h)}`,
-  states: [
-    ['m', true],
-    ['v', false],
-  ],
-  kernel: (c, w, g, s, step, n, opts) => adamStep(c, w, g, s[0], s[1], { ...h, step }, n, opts),
-  ref: (w, g, s, step) => adamStepRef(w, g, s[0], s[1], { ...h, step }),
-});
+/** Every registry entry's kernel-test hyper-parameters, in registry order. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const CASES: { label: string; k: OptimKernel<any>; h: StepHyper<any> }[] = OPTIM_LIST.flatMap(([name, k]) =>
+  k.test.cases.map((h) => ({ label: `${name} ${show(h)}`, k, h })),
+);
 
-const CASES: Case[] = [
-  sgd({ lr: 0.1 }),
-  sgd({ lr: 0.1, weightDecay: 0.1 }),
-  sgd({ lr: 0.1, momentum: 0.9 }),
-  sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 }),
-  adagrad({ lr: 0.1 }),
-  adagrad({ lr: 0.05, eps: 1e-6, weightDecay: 0.1 }),
-  rmsprop({ lr: 0.01 }),
-  rmsprop({ lr: 0.01, alpha: 0.9, eps: 1e-6, weightDecay: 0.1 }),
-  adam({ lr: 0.01 }),
-  adam({ lr: 0.01, weightDecay: 0.1 }),
-  adam({ lr: 0.01, weightDecay: 0.1, decoupled: true }),
-  adam({ lr: 0.002, beta1: 0, beta2: 0.5, eps: 1e-6 }),
-];
+describe('optim: every registry entry names an export (and its _scalar twin) that every build has', () => {
+  for (const flavor of FLAVORS) {
+    it(flavor, () => {
+      const f = core(flavor).fns<Record<string, unknown>>();
+      expect(OPTIM_LIST.length).toBeGreaterThanOrEqual(4);
+      for (const [, k] of OPTIM_LIST) {
+        expect(typeof f[k.export], k.export).toBe('function');
+        expect(typeof f[`${k.export}_scalar`], `${k.export}_scalar`).toBe('function');
+      }
+    });
+  }
+});
 
 function maxAbs(a: ArrayLike<number>): number {
   let m = 0;
@@ -146,26 +100,28 @@ for (const flavor of FLAVORS) {
   for (const path of PATHS) {
     const opts = { scalar: path.scalar };
     describe(`optim ${flavor} ${path.name}`, () => {
-      for (const cs of CASES) {
-        it(`${cs.label}: ${STEPS} steps vs reference, n=${NS.join(',')} (rtol ${RTOL})`, () => {
+      for (const { label, k, h } of CASES) {
+        const states = k.states(h);
+        it(`${label}: ${STEPS} steps vs reference, n=${NS.join(',')} (rtol ${k.tolerance.rtol})`, () => {
           const c = core(flavor);
+          const rtol = k.tolerance.rtol;
           for (const n of NS) {
             leakFree(c, (alloc) => {
               const w0 = randn(n, 1000 + n, -1, 1);
               const w = alloc(w0);
               const g = alloc(new Float32Array(n));
-              const s = cs.states.map(() => alloc(new Float32Array(n)));
+              const s = states.map(() => alloc(new Float32Array(n)));
               const rw = Float64Array.from(w0);
-              const rs = cs.states.map(() => new Float64Array(n));
+              const rs = states.map(() => new Float64Array(n));
               for (let t = 1; t <= STEPS; t++) {
                 const gt = randn(n, 7 * n + t, -1, 1);
                 g.set(gt);
-                cs.kernel(c, w, g, s, t, n, opts);
-                cs.ref(rw, gt, rs, t);
-                const at = `${cs.label} n=${n} step ${t}`;
-                expectClose(w.view(), rw, RTOL, `${at} w`, maxAbs(rw));
-                cs.states.forEach(([name, signed], k) =>
-                  expectClose(s[k].view(), rs[k], RTOL, `${at} ${name}`, signed ? maxAbs(rs[k]) : undefined),
+                k.run(c, w, g, s, h, t, n, opts);
+                k.ref(rw, gt, rs, h, t);
+                const at = `${label} n=${n} step ${t}`;
+                expectClose(w.view(), rw, rtol, `${at} w`, maxAbs(rw));
+                states.forEach(({ arg, signed }, i) =>
+                  expectClose(s[i].view(), rs[i], rtol, `${at} ${arg}`, signed ? maxAbs(rs[i]) : undefined),
                 );
                 expectClose(g.view(), gt, 0, `${at} g unchanged`);
               }

@@ -1,6 +1,7 @@
 // The batchnorm, add and relu ops against PyTorch 1.13 (fixtures from
 // scripts/make_torch_fixtures.py: batchnorm, batchnorm_running, residual; float64 references
-// rounded once to float32), through the tape on every flavour:
+// rounded once to float32; the files and tolerances are the op table's `batchnorm.torch`),
+// through the tape on every flavour:
 // - F.batch_norm for BatchNorm1d and BatchNorm2d inputs, training and eval: y and the batch
 //   statistics 1e-5 relative (expectClose's default floor, 1e-3 of the max), gradients of x,
 //   weight and bias 1e-4 of the tensor's max;
@@ -20,6 +21,10 @@ import { Tensor } from '../../src/tensor.js';
 import { updateRunningStats } from '../../src/nn/batchnorm_stats.js';
 import type { Core } from '../../src/core/load.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
+import { OPS } from '../../src/ops/table.js';
+
+/** The op table's batchnorm fixtures and tolerances (`batchnorm.batchnorm.torch`). */
+const T = OPS.batchnorm.batchnorm.torch;
 
 function load(file: string) {
   const { tensors, metadata } = readSafetensors(fileURLToPath(new URL(`../fixtures/torch/${file}`, import.meta.url)));
@@ -52,7 +57,7 @@ function maxAbs(a: ArrayLike<number>): number {
 
 function expectGrad(actual: Float32Array | null, expected: Float32Array, what: string, scale = maxAbs(expected)): void {
   expect(actual, what).not.toBeNull();
-  expectClose(actual!, expected, 1e-4, what, scale);
+  expectClose(actual!, expected, T.rtol.backward, what, scale);
 }
 
 /** Runs body with a fresh tape; checks everything it allocated was freed. */
@@ -77,9 +82,9 @@ function balanced(c: Core, body: (tape: Tape, tensor: (v: Float32Array, shape: n
   expect(c.heap.liveBytes).toBe(base);
 }
 
-const bn = load('batchnorm.safetensors');
-const running = load('batchnorm_running.safetensors');
-const res = load('residual.safetensors');
+const bn = load(T.file);
+const running = load(T.running);
+const res = load(T.residual);
 
 for (const flavor of FLAVORS) {
   describe(`torch batchnorm fixtures: ${flavor}`, () => {
@@ -98,8 +103,8 @@ for (const flavor of FLAVORS) {
           const rv = tensor(bn.f32(`${name}.running_var`), [ch]);
           const stats = training ? new Float32Array(2 * ch) : undefined;
           const y = tape.apply('batchnorm', [x, w, b, rm, rv], { training, eps, stats });
-          expectClose(y.data, bn.f32(`${name}.y`), 1e-5, `${name} y`);
-          if (stats) expectClose(stats, bn.f32(`${name}.stats`), 1e-5, `${name} stats (mean, unbiased var)`);
+          expectClose(y.data, bn.f32(`${name}.y`), T.rtol.forward, `${name} y`);
+          if (stats) expectClose(stats, bn.f32(`${name}.stats`), T.rtol.forward, `${name} stats (mean, unbiased var)`);
           tape.backward(y, bn.f32(`${name}.gy`));
           expectGrad(x.gradArray(), bn.f32(`${name}.gx`), `${name} gx`);
           expectGrad(w.gradArray(), bn.f32(`${name}.gw`), `${name} gw`);
@@ -131,8 +136,8 @@ for (const flavor of FLAVORS) {
             updateRunningStats(runMean, runVar, stats, Number(running.meta.momentum));
             tracked++;
           });
-          expectClose(runMean, running.f32(`${model}.running_mean${step}`), 1e-5, `${model} running_mean after step ${step}`);
-          expectClose(runVar, running.f32(`${model}.running_var${step}`), 1e-5, `${model} running_var after step ${step}`);
+          expectClose(runMean, running.f32(`${model}.running_mean${step}`), T.rtol.forward, `${model} running_mean after step ${step}`);
+          expectClose(runVar, running.f32(`${model}.running_var${step}`), T.rtol.forward, `${model} running_var after step ${step}`);
           expect(tracked, `num_batches_tracked after step ${step}`).toBe(running.i64(`${model}.num_batches_tracked${step}`));
         }
       });
@@ -153,7 +158,7 @@ for (const flavor of FLAVORS) {
         const z = tape.apply('conv2d', [x, cw, cb], { stride: [1, 1], pad: [1, 1] });
         const n = tape.apply('batchnorm', [z, bw, bb, rm, rv], { training: true, eps: Number(res.meta.eps) });
         const y = tape.apply('relu', [tape.apply('add', [n, x], {})], {});
-        expectClose(y.data, res.f32('y'), 1e-5, 'residual y', 1e-2 * maxAbs(res.f32('y')));
+        expectClose(y.data, res.f32('y'), T.rtol.forward, 'residual y', 1e-2 * maxAbs(res.f32('y')));
         tape.backward(y, res.f32('gy'));
         expectGrad(x.gradArray(), res.f32('grad.x'), 'grad x');
         expectGrad(cw.gradArray(), res.f32('grad.conv.weight'), 'grad conv.weight');

@@ -14,13 +14,6 @@ import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { Tape } from '../../src/autograd.js';
 import { Tensor } from '../../src/tensor.js';
-import {
-  batchnormForwardTrain,
-  batchnormForwardEval,
-  batchnormBackwardReduce,
-  batchnormBackwardDataTrain,
-  batchnormBackwardDataEval,
-} from '../../src/core/kernels/batchnorm.js';
 import { OPS, type OpName, type AttrsOf } from '../../src/ops/table.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
 
@@ -43,8 +36,12 @@ function maxAbs(a: ArrayLike<number>): number {
   return m;
 }
 
-const fx = load('general_ops.safetensors');
-const bn = load('batchnorm.safetensors');
+/** the op table's global_avgpool entry: its fixture key */
+const GAP = OPS.global_avgpool.globalPool.torch;
+const fx = load(GAP.file);
+/** the op table's batchnorm entry: its fixture, wrappers and tolerances */
+const BN = OPS.batchnorm.batchnorm;
+const bn = load(BN.torch.file);
 /** the op table's concat entry: its fixture cases and wrappers */
 const CAT = OPS.concat.concat;
 
@@ -72,7 +69,7 @@ function check<K extends OpName>(flavor: (typeof FLAVORS)[number], op: K, inputs
 
 for (const flavor of FLAVORS) {
   describe(`torch general ops: ${flavor}`, () => {
-    it('global_avgpool (adaptive_avg_pool2d(1) + flatten)', () => check(flavor, 'global_avgpool', ['gap.x'], ['gap.gx'], 'gap.y', 'gap.gy', {}));
+    it('global_avgpool (adaptive_avg_pool2d(1) + flatten)', () => check(flavor, 'global_avgpool', [`${GAP.key}.x`], [`${GAP.key}.gx`], `${GAP.key}.y`, `${GAP.key}.gy`, {}));
     for (const name of JSON.parse(fx.meta[CAT.torch.listed]) as string[]) {
       it(`concat ${name}: torch.cat dim 1`, () => check(flavor, 'concat', [`${name}.a`, `${name}.b`], [`${name}.ga`, `${name}.gb`], `${name}.y`, `${name}.gy`, {}));
       for (const scalar of [false, true]) {
@@ -108,16 +105,16 @@ for (const flavor of FLAVORS) {
         const [x, w, bias, rm, rv, gy] = ['x', 'weight', 'bias', 'running_mean', 'running_var', 'gy'].map(b);
         const y = c.heap.alloc(x.length), mean = c.heap.alloc(d.c), invstd = c.heap.alloc(d.c), vr = c.heap.alloc(d.c);
         const sdy = c.heap.alloc(d.c), sdyx = c.heap.alloc(d.c), gx = c.heap.alloc(x.length);
-        if (training) batchnormForwardTrain(c, y, mean, invstd, vr, x, w, bias, d, eps, opts);
-        else batchnormForwardEval(c, y, invstd, x, w, bias, rm, rv, d, eps, opts);
-        expectClose(y.view(), bn.f32(`${name}.y`), 1e-5, `${name} y`);
+        if (training) BN.run.forwardTrain(c, y, mean, invstd, vr, x, w, bias, d, eps, opts);
+        else BN.run.forwardEval(c, y, invstd, x, w, bias, rm, rv, d, eps, opts);
+        expectClose(y.view(), bn.f32(`${name}.y`), BN.torch.rtol.forward, `${name} y`);
         const m = training ? mean : rm;
-        batchnormBackwardReduce(c, sdy, sdyx, gy, x, m, invstd, d, opts);
-        if (training) batchnormBackwardDataTrain(c, gx, gy, x, w, m, invstd, sdy, sdyx, d, opts);
-        else batchnormBackwardDataEval(c, gx, gy, w, invstd, d, opts);
+        BN.run.backwardReduce(c, sdy, sdyx, gy, x, m, invstd, d, opts);
+        if (training) BN.run.backwardDataTrain(c, gx, gy, x, w, m, invstd, sdy, sdyx, d, opts);
+        else BN.run.backwardDataEval(c, gx, gy, w, invstd, d, opts);
         for (const [got, want] of [[gx, 'gx'], [sdyx, 'gw'], [sdy, 'gb']] as const) {
           const e = bn.f32(`${name}.${want}`);
-          expectClose(got.view(), e, 1e-4, `${name} ${want}`, maxAbs(e));
+          expectClose(got.view(), e, BN.torch.rtol.backward, `${name} ${want}`, maxAbs(e));
         }
         for (const bf of [x, w, bias, rm, rv, gy, y, mean, invstd, vr, sdy, sdyx, gx]) bf.free();
       }

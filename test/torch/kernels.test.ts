@@ -1,5 +1,5 @@
-// Our WASM kernels against PyTorch (STYLE 23): conv2d, max/avg pooling (the op table's
-// `pool.torch` cases), linear, the op table's pointwise activations (their `pointwise.torch`
+// Our WASM kernels against PyTorch (STYLE 23): conv2d (the op table's `conv.torch`), max/avg
+// pooling (its `pool.torch` cases), linear, the op table's pointwise activations (their `pointwise.torch`
 // cases, on the kernels and through the tape) and
 // softmax cross-entropy, forward and every gradient, on every flavour and on both the SIMD
 // bodies and the `_scalar` twins. The fixtures come from scripts/make_torch_fixtures.py
@@ -8,7 +8,7 @@
 // Tolerances. The fixtures are PyTorch's float64 results rounded once to float32, so any error
 // is ours. Forward results are compared element by element, relative to each expected value
 // (with expectClose's floor of 1e-3 x the tensor's max for entries that cancel to near zero;
-// conv2d's floor is 1e-2, see there).
+// conv2d's floor is 1e-2, see its entry).
 // Gradients are compared relative to the tensor's max: each entry of gw, gx or gb is a sum of
 // hundreds to thousands of products (conv1 gw sums 3x28x28 = 2352 of them) whose positive and
 // negative terms cancel, so an entry's own size says nothing about the rounding in its sum,
@@ -19,12 +19,14 @@ import type { Buf } from '../../src/core/heap.js';
 import type { Core } from '../../src/core/load.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { geomOut, type Geom2d } from '../../src/ops/shapes.js';
-import { conv2dBackwardBias, conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from '../../src/core/kernels/conv2d.js';
 import { pointwiseBackward, pointwiseForward } from '../../src/core/kernels/activation.js';
 import { OPS, POINTWISE_LIST, POOL_LIST } from '../../src/ops/table.js';
 
+/** conv2d's kernels (the op table's `conv`) */
+const CONV = OPS.conv2d.conv;
 /** softmax_xent's plain kernel pair (the op table's `xent`) */
 const XENT = OPS.softmax_xent.xent.variants.plain;
+const XENT_RTOL = OPS.softmax_xent.xent.torch.rtol;
 /** linear's kernels (the op table's `linear`) */
 const LIN = OPS.linear.linear;
 import { Tape } from '../../src/autograd.js';
@@ -101,19 +103,14 @@ function fixtures(file: string): Fixture {
   return loaded.get(file)!;
 }
 
-const conv = fixture('conv2d.safetensors');
-const lin = fixture('linear.safetensors');
-const xent = fixture('softmax_xent.safetensors');
+const conv = fixture(CONV.torch.file);
+const lin = fixture(LIN.torch.file);
+const xent = fixture(OPS.softmax_xent.xent.torch.file);
 
 for (const flavor of FLAVORS) {
   for (const path of PATHS) {
     describe(`torch fixtures: ${flavor}, ${path.name}`, () => {
-      // conv2d: forward 1e-4 relative, with entries below 1% of the tensor's max judged against
-      // 1% of it: an output sums up to 500 products (LeNet conv2) that cancel, and a float32
-      // sum of them in plain sequential order is off by up to ~1e-6 of the max, which is 1.5e-4
-      // of an entry at expectClose's default floor (1e-3 of the max) but 2e-5 at 1e-2.
-      // Gradients 1e-5 of the tensor's max: conv1's gw and gb sum N*OH*OW = 2352 products, and
-      // even a plain sequential float32 sum of them stays within 1.2e-6 of the max.
+      // conv2d: the entry's `conv.torch` (tolerances and their reasons in src/ops/table.ts)
       for (const name of JSON.parse(conv.meta.cases) as string[]) {
         const g = JSON.parse(conv.meta[`${name}.geom`]) as Geom2d & { oc: number };
         it(`conv2d ${name} x=${shape(conv.shape(`${name}.x`))} w=${shape(conv.shape(`${name}.w`))} s=${g.sh},${g.sw} p=${g.ph},${g.pw}`, () => {
@@ -129,15 +126,16 @@ for (const flavor of FLAVORS) {
             const gx = c.heap.alloc(x.length);
             const gw = c.heap.alloc(w.length);
             const gb = c.heap.alloc(b.length);
-            conv2dForward(c, y, x, w, b, g, path.opt);
+            const { rtol } = CONV.torch;
+            CONV.run.forward(c, y, x, w, b, g, path.opt);
             const yRef = conv.f32(`${name}.y`);
-            expectClose(y.view(), yRef, 1e-4, `conv2d ${name} y`, 1e-2 * maxAbs(yRef));
-            conv2dBackwardData(c, gx, gy, w, g, path.opt);
-            expectGrad(gx.view(), conv.f32(`${name}.gx`), 1e-5, `conv2d ${name} gx`);
-            conv2dBackwardFilter(c, gw, gy, x, g, path.opt);
-            expectGrad(gw.view(), conv.f32(`${name}.gw`), 1e-5, `conv2d ${name} gw`);
-            conv2dBackwardBias(c, gb, gy, g, path.opt);
-            expectGrad(gb.view(), conv.f32(`${name}.gb`), 1e-5, `conv2d ${name} gb`);
+            expectClose(y.view(), yRef, rtol.forward, `conv2d ${name} y`, rtol.floor * maxAbs(yRef));
+            CONV.run.backwardData(c, gx, gy, w, g, path.opt);
+            expectGrad(gx.view(), conv.f32(`${name}.gx`), rtol.backward, `conv2d ${name} gx`);
+            CONV.run.backwardFilter(c, gw, gy, x, g, path.opt);
+            expectGrad(gw.view(), conv.f32(`${name}.gw`), rtol.backward, `conv2d ${name} gw`);
+            CONV.run.backwardBias(c, gb, gy, g, path.opt);
+            expectGrad(gb.view(), conv.f32(`${name}.gb`), rtol.backward, `conv2d ${name} gb`);
             for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
           });
         });
@@ -184,13 +182,13 @@ for (const flavor of FLAVORS) {
             const gw = c.heap.alloc(w.length);
             const gb = c.heap.alloc(b.length);
             LIN.run.forward(c, y, x, w, b, d, path.opt);
-            expectClose(y.view(), lin.f32(`${name}.y`), 1e-4, `linear ${name} y`);
+            expectClose(y.view(), lin.f32(`${name}.y`), LIN.torch.rtol.forward, `linear ${name} y`);
             LIN.run.backwardData(c, gx, gy, w, d, path.opt);
-            expectGrad(gx.view(), lin.f32(`${name}.gx`), 1e-5, `linear ${name} gx`);
+            expectGrad(gx.view(), lin.f32(`${name}.gx`), LIN.torch.rtol.backward, `linear ${name} gx`);
             LIN.run.backwardWeight(c, gw, gy, x, d, path.opt);
-            expectGrad(gw.view(), lin.f32(`${name}.gw`), 1e-5, `linear ${name} gw`);
+            expectGrad(gw.view(), lin.f32(`${name}.gw`), LIN.torch.rtol.backward, `linear ${name} gw`);
             LIN.run.backwardBias(c, gb, gy, d, path.opt);
-            expectGrad(gb.view(), lin.f32(`${name}.gb`), 1e-5, `linear ${name} gb`);
+            expectGrad(gb.view(), lin.f32(`${name}.gb`), LIN.torch.rtol.backward, `linear ${name} gb`);
             for (const bf of [x, w, b, gy, y, gx, gw, gb]) bf.free();
           });
         });
@@ -235,10 +233,10 @@ for (const flavor of FLAVORS) {
           const probs = junk(c, logits.length);
           const dlogits = c.heap.alloc(logits.length);
           const loss = XENT.run.forward(c, probs, logits, labels, d, 0, path.opt);
-          expectClose([loss], xent.f32('loss'), 1e-5, 'softmax_xent loss');
-          expectClose(probs.view(), xent.f32('probs'), 1e-5, 'softmax_xent probs');
+          expectClose([loss], xent.f32('loss'), XENT_RTOL.forward, 'softmax_xent loss');
+          expectClose(probs.view(), xent.f32('probs'), XENT_RTOL.forward, 'softmax_xent probs');
           XENT.run.backward(c, dlogits, probsRef, labels, d, 0, 1, path.opt);
-          expectGrad(dlogits.view(), xent.f32('dlogits'), 1e-6, 'softmax_xent dlogits');
+          expectGrad(dlogits.view(), xent.f32('dlogits'), XENT_RTOL.backward, 'softmax_xent dlogits');
           for (const bf of [logits, labels, probsRef, probs, dlogits]) bf.free();
         });
       });

@@ -3,7 +3,8 @@
 // the same w0 with gradients g1 then g2 (g1 has exact zeros, where Adagrad and RMSprop divide
 // 0 by eps). The fixture (scripts/make_torch_fixtures.py) holds w after each step and the state
 // buffers after each step under our argument names (v, h, s, m), so a wrong state layout shows
-// up at step 1 rather than as a wrong step 2.
+// up at step 1 rather than as a wrong step 2. Each config runs the optimizer registry entry
+// (src/optim/registry.ts) its `kernel` names: its wrapper and its state buffers.
 //
 // Tolerance: 1e-6 of the tensor's max. The references are PyTorch's float64 runs rounded to
 // float32; a float32 step loses about half an ulp of w per step (w - lr*update), and an ulp of
@@ -17,9 +18,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Buf } from '../../src/core/heap.js';
-import type { Core } from '../../src/core/load.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { adagradStep, adamStep, rmspropStep, sgdStep } from '../../src/core/kernels/optim.js';
+import { OPTIM, OPTIM_LIST, type OptimKernelName } from '../../src/optim/registry.js';
 import { FLAVORS, core, expectClose } from '../helpers/index.js';
 
 const { tensors, metadata } = readSafetensors(fileURLToPath(new URL('../fixtures/torch/optim.safetensors', import.meta.url)));
@@ -30,48 +30,14 @@ function f32(name: string): Float32Array {
   if (!(t.data instanceof Float32Array)) throw new Error(`optim.safetensors: ${name} is not F32`);
   return t.data;
 }
-const has = (name: string) => tensors.has(name);
 
-type Hyper =
-  | { kernel: 'sgd'; lr: number; momentum: number; weightDecay: number; nesterov: boolean }
-  | { kernel: 'adagrad'; lr: number; eps: number; weightDecay: number }
-  | { kernel: 'rmsprop'; lr: number; alpha: number; eps: number; weightDecay: number }
-  | { kernel: 'adam'; lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean };
-
-/** Our state buffers per kernel, named as the wrappers' arguments (and the fixture's tensors). */
-const STATE: Record<Hyper['kernel'], string[]> = { sgd: ['v'], adagrad: ['h'], rmsprop: ['s'], adam: ['m', 'v'] };
+/** A fixture config: the registry entry it runs (`kernel`) and its hyper-parameters under the wrappers' names. */
+type Config = { kernel: OptimKernelName; lr: number } & Record<string, number | boolean | string>;
 
 const PATHS = [
   { name: 'simd body', opt: undefined },
   { name: 'scalar twin', opt: { scalar: true } },
 ] as const;
-
-type Opt = (typeof PATHS)[number]['opt'];
-
-function step(c: Core, hp: Hyper, w: Buf, g: Buf, st: Record<string, Buf | null>, t: number, opt: Opt): void {
-  switch (hp.kernel) {
-    case 'sgd': {
-      const { lr, momentum, weightDecay, nesterov } = hp;
-      sgdStep(c, w, g, st.v, { lr, momentum, weightDecay, nesterov }, undefined, opt);
-      return;
-    }
-    case 'adagrad': {
-      const { lr, eps, weightDecay } = hp;
-      adagradStep(c, w, g, st.h!, { lr, eps, weightDecay }, undefined, opt);
-      return;
-    }
-    case 'rmsprop': {
-      const { lr, alpha, eps, weightDecay } = hp;
-      rmspropStep(c, w, g, st.s!, { lr, alpha, eps, weightDecay }, undefined, opt);
-      return;
-    }
-    case 'adam': {
-      const { lr, beta1, beta2, eps, weightDecay, decoupled } = hp;
-      adamStep(c, w, g, st.m!, st.v!, { lr, beta1, beta2, eps, weightDecay, decoupled, step: t }, undefined, opt);
-      return;
-    }
-  }
-}
 
 function expectRel(actual: Float32Array, expected: Float32Array, rtol: number, what: string): void {
   let max = 0;
@@ -81,33 +47,49 @@ function expectRel(actual: Float32Array, expected: Float32Array, rtol: number, w
 
 const RTOL = 1e-6;
 const n = Number(metadata.n);
+const CONFIGS = JSON.parse(metadata.configs) as string[];
+const config = (name: string) => JSON.parse(metadata[name]) as Config;
+
+describe('torch.optim fixtures: the registry and the fixture cover each other', () => {
+  it('every fixture config runs a registry entry, and every entry has a fixture config', () => {
+    const kernels = CONFIGS.map((name) => config(name).kernel);
+    expect(kernels.filter((k) => !Object.hasOwn(OPTIM, k)), 'fixture configs without a registry entry').toEqual([]);
+    expect(OPTIM_LIST.map(([name]) => name).filter((k) => !kernels.includes(k)), 'registry entries without a fixture config').toEqual([]);
+  });
+  it('the fixture holds exactly the state buffers each entry keeps', () => {
+    for (const name of CONFIGS) {
+      const { kernel, ...hp } = config(name);
+      const args = OPTIM[kernel].states(hp as never).map((s) => s.arg).sort();
+      const held = [...tensors.keys()].filter((t) => t.startsWith(`${name}.`) && t.endsWith('1') && t !== `${name}.w1`).map((t) => t.slice(name.length + 1, -1));
+      expect(held.sort(), name).toEqual(args);
+    }
+  });
+});
 
 for (const flavor of FLAVORS) {
   for (const path of PATHS) {
     describe(`torch.optim fixtures: ${flavor}, ${path.name}`, () => {
-      for (const name of JSON.parse(metadata.configs) as string[]) {
-        const hp = JSON.parse(metadata[name]) as Hyper;
-        const { kernel, ...rest } = hp;
+      for (const name of CONFIGS) {
+        const { kernel, ...rest } = config(name);
+        const k = OPTIM_LIST.find(([key]) => key === kernel)![1];
         it(`${name}: ${kernel} ${JSON.stringify(rest)}, two steps, n=${n}`, () => {
           const c = core(flavor);
           c.releaseScratch();
           const base = c.heap.liveBytes;
           const w = c.heap.from(f32('w0'));
           const g = c.heap.alloc(n);
-          // plain SGD keeps no velocity: the fixture has none, and the kernel gets null
-          const st: Record<string, Buf | null> = {};
-          for (const k of STATE[kernel]) st[k] = has(`${name}.${k}1`) ? c.heap.alloc(n) : null;
+          // plain SGD keeps no velocity: the entry lists none, the fixture has none
+          const states = k.states(rest);
+          const st: Buf[] = states.map(() => c.heap.alloc(n));
           for (const t of [1, 2]) {
             g.set(f32(`g${t}`));
-            step(c, hp, w, g, st, t, path.opt);
+            k.run(c, w, g, st, rest, t, undefined, path.opt);
             expectRel(w.view(), f32(`${name}.w${t}`), RTOL, `${name} w after step ${t}`);
-            for (const [k, b] of Object.entries(st)) {
-              if (b) expectRel(b.view(), f32(`${name}.${k}${t}`), RTOL, `${name} ${k} after step ${t}`);
-            }
+            states.forEach(({ arg }, i) => expectRel(st[i].view(), f32(`${name}.${arg}${t}`), RTOL, `${name} ${arg} after step ${t}`));
           }
           w.free();
           g.free();
-          for (const b of Object.values(st)) b?.free();
+          for (const b of st) b.free();
           c.releaseScratch();
           expect(c.heap.liveBytes).toBe(base);
         });
