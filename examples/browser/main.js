@@ -45,6 +45,7 @@ let lastCheckpoint = null; // bytes of the last trained checkpoint
 let training = false;
 let pad, padCtx, seenCtx;
 let coreMs = 0;
+let openingGuess = null; // what the page predicted for the digit it opens with
 const samples = samplePixels();
 const argmax = (p) => p.reduce((best, v, i) => (v > p[best] ? i : best), 0);
 const isolation = webWorkersAvailable();
@@ -75,6 +76,7 @@ try {
   // the page opens with a digit on the pad, predicted
   drawSample(7);
   await update();
+  openingGuess = $('guess').textContent;
   $('train').disabled = false;
 } catch (e) {
   status.textContent = `Could not start: ${e.message}`;
@@ -579,6 +581,7 @@ async function selftest() {
       flavor: core.flavor,
       coreMs: Math.round(coreMs),
       isolated: isolation.ok,
+      opening: openingGuess,
       weights: weights.label,
       randomWeights: weights.random,
       labels: SAMPLE_LABELS,
@@ -662,7 +665,29 @@ async function errorsTest() {
     } catch (e) {
       shown.wrongShape = showError('predicting', e);
     }
+    // 4. worker failures reject the step's promise with words: a task that throws in a worker (a
+    // spec that does not build the model whose parameters were shared), and a worker that
+    // cannot start (a missing script)
+    if (isolation.ok) {
+      const data = await mnist(256, 100);
+      const ctx = { core, model, spec: mlpSpec, cfg: { workers: 2, chunkSize: 32, batchSize: 64 }, opts: { seed: 1, augment: {}, fill: [0] }, data: data.train };
+      const engine = await WebGradEngine.create(ctx, { coreUrl });
+      try {
+        await engine.minibatch(Uint32Array.from({ length: 64 }, (_, i) => i), 0);
+      } catch (e) {
+        shown.taskThrows = showError('a training step', e);
+      } finally {
+        await engine.close();
+      }
+      try {
+        await WebGradEngine.create(ctx, { coreUrl, workerUrl: new URL('no-such-worker.js', location.href) });
+      } catch (e) {
+        shown.workerMissing = showError('starting the workers', e);
+      }
+    }
     const problems = [];
+    if (isolation.ok && !/step 0, chunk \d failed in a web worker: grad worker: shared parameters hold 656080 floats/.test(shown.taskThrows ?? '')) problems.push(`task throws: ${shown.taskThrows}`);
+    if (isolation.ok && !/web worker 0 failed/.test(shown.workerMissing ?? '')) problems.push(`worker missing: ${shown.workerMissing}`);
     if (!/not loaded yet/.test(shown.beforeCore ?? '')) problems.push(`before the core: ${shown.beforeCore}`);
     if (!/holds model 'mlp'.*'lenet'/.test(shown.otherSpec ?? '') || !/conv1\.weight is missing/.test(shown.otherSpec ?? '')) problems.push(`other spec: ${shown.otherSpec}`);
     if (!/784 floats, got 100/.test(shown.wrongShape ?? '')) problems.push(`wrong shape: ${shown.wrongShape}`);

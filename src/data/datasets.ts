@@ -6,7 +6,7 @@ import { asInput, InputError } from '../errors.js';
 import { loadCifar10 } from './cifar10.js';
 import type { Dataset, Normalization } from './dataset.js';
 import { checkLimit, clampLimit } from './limits.js';
-import { idxFiles, loadIdxSplits, mnistFiles, MNIST_FILES, type MnistFileKey, type MnistSplit } from './mnist.js';
+import { idxFiles, loadIdxSplits, mnistFiles, MNIST_FILES, type MnistFileKey } from './mnist.js';
 import { idxDataset, MNIST_INFO, type IdxKindInfo } from './idx_dataset.js';
 
 export interface LoadOptions {
