@@ -136,6 +136,10 @@ describe.runIf(BUILT)('the example server', () => {
   });
 });
 
+it('Chromium is present where the environment requires it (CI sets IRUKA_REQUIRE_CHROMIUM=1)', () => {
+  if (process.env.IRUKA_REQUIRE_CHROMIUM === '1') expect(CHROMIUM, 'IRUKA_REQUIRE_CHROMIUM=1 but no Chromium found').not.toBeNull();
+});
+
 // one Chromium at a time: the machine is small and shared
 describe.runIf(BUILT && CHROMIUM).sequential('the page trains in headless Chromium', () => {
   it(
