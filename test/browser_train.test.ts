@@ -184,7 +184,7 @@ describe.runIf(BUILT && CHROMIUM).sequential('the page trains in headless Chromi
     expect(shown.otherSpec).toMatch(/holds model 'mlp', the page's model is 'lenet'.*conv1\.weight is missing/);
     expect(shown.wrongShape).toMatch(/need 784 floats, got 100/);
     expect(shown.taskThrows).toMatch(/^a training step: step 0, chunk \d failed in a web worker: /);
-    expect(shown.workerMissing).toMatch(/web worker 0 failed/);
+    expect(shown.workerMissing).toMatch(/web worker \d+ failed: .*no-such-worker\.js/);
   });
 
   it('the page opens with a sample digit predicted and says where prediction runs', async () => {
