@@ -2,7 +2,10 @@
 // imports a Node built-in or node-canvas (test/package.test.ts walks the compiled graph), so a
 // Vite/esbuild/webpack build of `import ... from 'iruka'` (the package's `browser` condition)
 // or of 'iruka/browser' bundles only this. Load the core with `loadCore({ url })` or
-// `loadCore({ bytes })`; checkpoints come in as bytes (`decodeSafetensors` + `applyWeights`).
+// `loadCore({ bytes })`; checkpoints come in as bytes (`decodeSafetensors` + `applyWeights`) and
+// go out as bytes (fitWith's env.save, encodeCheckpoint): the same file the Node trainer writes.
+// Training runs the trainer's own loop (fitWith), on Web Workers where the page is cross-origin
+// isolated (WebGradEngine, WebPredictPool), with the Piscina pool's chunks and bits.
 export { loadCore, relaxedSupported, Core, WASM_FILES, type Flavor, type CoreOptions } from './core/load.js';
 export { Heap, Buf, type DType } from './core/heap.js';
 export * as kernels from './core/kernels/index.js';
@@ -27,3 +30,12 @@ export { encodeSafetensors, decodeSafetensors, expectTensor, type SafeTensor, ty
 export { applyWeights, stateTensors } from './io/weights.js';
 export { InputError } from './errors.js';
 export { exportOnnx, ONNX_OPSET, ONNX_OPS } from './io/onnx.js';
+export { fitWith, TrainLoop, type FitData, type LoopEnv, type LoopOptions, type LoopResult, type EngineContext } from './train/loop.js';
+export { FIT_DEFAULTS, OPTION_BOUNDS, TRAJECTORY_KEYS, resolveFitOptions, type FitOptions, type ResolvedOptions } from './train/options.js';
+export { LocalEngine, type GradEngine, type StepOptions } from './train/engine.js';
+export type { EpochMetrics } from './train/metrics.js';
+export { WebGradEngine, WebPredictPool, WebWorkerPool, webWorkersAvailable, type WebPoolOptions } from './train/web_pool.js';
+export type { EvaluateOptions } from './train/predict_step.js';
+export { encodeCheckpoint, checkpointInfo, checkTensors, type CheckpointMeta, type DataInfo, type BestInfo } from './io/checkpoint_codec.js';
+export { parseIdx, parseIdxPrefix, type Idx } from './data/idx_codec.js';
+export { mnistFromIdx, MNIST_INFO } from './data/idx_dataset.js';

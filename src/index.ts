@@ -21,10 +21,14 @@ export { SGD, AdaGrad, RMSProp, Adam, makeOptimizer, lrAt, OPTIMIZERS, type Opti
 export { BoundModel, type ChunkResult, type Net } from './train/model.js';
 export { PredictPool, type PredictPoolOptions, type EvaluateOptions } from './train/predict_pool.js';
 export { fit, type FitData, type FitResult } from './train/fit.js';
+export { fitWith, TrainLoop, type LoopEnv, type LoopOptions, type LoopResult, type EngineContext } from './train/loop.js';
+export { LocalEngine, type GradEngine, type StepOptions } from './train/engine.js';
+export { WebGradEngine, WebPredictPool, WebWorkerPool, webWorkersAvailable, type WebPoolOptions } from './train/web_pool.js';
 export { FIT_DEFAULTS, OPTION_BOUNDS, TRAJECTORY_KEYS, resolveFitOptions, OptionsError, type FitOptions } from './train/options.js';
 export { lossOf, LOSSES, type Loss, type LossSpec, type LossType } from './train/losses.js';
 export type { EpochMetrics } from './train/metrics.js';
-export { parseIdx, parseIdxFile, readIdx, MAX_IDX_BYTES } from './data/idx.js';
+export { parseIdx, parseIdxFile, parseIdxPrefix, readIdx, MAX_IDX_BYTES } from './data/idx.js';
+export { mnistFromIdx, MNIST_INFO } from './data/idx_dataset.js';
 export { loadMnist, normalizeImages, MNIST_MEAN, MNIST_STD } from './data/mnist.js';
 export { fitPreprocess, applyPreprocess, symmetricEigen, preprocessFromTensors, preprocessTensors, describePreprocess, PREPROCESS_KINDS, type Preprocessor, type PreprocessInfo, type PreprocessKind } from './data/preprocess.js';
 export { permutation, batches } from './data/batches.js';
@@ -37,7 +41,7 @@ export {
   MAX_TENSORS as SAFETENSORS_MAX_TENSORS,
   MAX_DIMS as SAFETENSORS_MAX_DIMS,
 } from './io/safetensors.js';
-export { saveCheckpoint, loadCheckpoint, loadWeights, checkpointInfo, type CheckpointMeta, type DataInfo } from './io/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, loadWeights, checkpointInfo, encodeCheckpoint, checkTensors, type CheckpointMeta, type DataInfo } from './io/checkpoint.js';
 export { saveModel, loadModel, WEIGHTS_FORMAT, type LoadedModel } from './io/model_file.js';
 export { applyWeights, stateTensors } from './io/weights.js';
 export { InputError } from './errors.js';

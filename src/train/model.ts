@@ -51,6 +51,8 @@ export class BoundModel {
     sampleShape: Shape,
     loss: LossSpec = { type: 'softmax_xent' },
   ) {
+    // a page that builds its model before `await loadCore(...)` resolves gets words, not "cannot read properties of undefined"
+    if (!core || !(core as { heap?: unknown }).heap) throw new Error('BoundModel: no core: the WebAssembly core is not loaded yet; await loadCore({ url }) (or loadCoreSync in Node) and pass the Core it returns');
     this.sampleShape = sampleShape;
     this.params = new Params(core, net.paramSpecs([1, ...sampleShape]));
     this.outShape = net.outShape([1, ...sampleShape]).slice(1);

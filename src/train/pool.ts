@@ -1,8 +1,8 @@
-// The data-parallel gradient engine: a Piscina pool of workers (workers/grad_worker.ts), each
-// with its own WASM instance and its own copy of the model, rebuilt from the spec it is sent. Per step the main thread publishes the parameters to shared
-// memory, sends one small message per chunk (indices only), then has the workers reduce the
-// chunk slots in chunk order, each over a slice of the parameters, with sum_k (the same f32
-// sums in the same order as the local engine), so any worker count gives the same bits. A task
+// The data-parallel gradient engine in Node: a Piscina pool of workers (workers/grad_worker.ts),
+// each with its own WASM instance and its own copy of the model, rebuilt from the spec it is
+// sent. The step itself (publish the parameters, one task per chunk, the parallel reduce in
+// slices, the chunk results summed in order) is SharedGradStep (src/train/grad_step.ts), which
+// the browser's Web Worker pool runs too, so any pool and worker count give the same bits. A task
 // whose worker throws or dies is retried once (Piscina replaces a worker that died); a second
 // failure rejects the step's promise with a clear error, and so does a pool that fails.
 import { existsSync } from 'node:fs';
@@ -10,17 +10,15 @@ import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
-import { chunkRanges, sumChunks, type GradEngine, type StepOptions } from './engine.js';
-import type { WorkerInit, ChunkTask, ReduceTask, WorkerMemory } from '../../workers/grad_worker.js';
-import { asShared, shared, sharedTargets } from './shared_data.js';
+import type { GradEngine, StepOptions } from './engine.js';
+import type { WorkerMemory } from '../../workers/grad_worker.js';
+import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
+import { gradInit, SharedGradStep, type PoolConfig } from './grad_step.js';
+import { shared } from './shared_data.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset } from '../data/dataset.js';
 
-export interface PoolConfig {
-  workers: number;
-  chunkSize: number;
-  batchSize: number;
-}
+export type { PoolConfig } from './grad_step.js';
 
 function workerFile(): string {
   for (const rel of ['../../workers/grad_worker.js', '../../dist/workers/grad_worker.js']) {
@@ -40,10 +38,7 @@ function faultsFromEnv(): WorkerInit['faults'] {
 
 export class PoolEngine implements GradEngine {
   private readonly pool: Piscina;
-  private readonly params: Float32Array;
-  private readonly idx: Uint32Array;
-  private readonly reduced: Float32Array;
-  private version = 0;
+  private readonly stepper: SharedGradStep;
   /** a failure of the pool itself (a worker that could not start): every later step rejects with it */
   private failure: Error | null = null;
   /** retries so far (tests and logs read it) */
@@ -51,36 +46,15 @@ export class PoolEngine implements GradEngine {
 
   constructor(
     core: Core,
-    private readonly model: BoundModel,
+    model: BoundModel,
     spec: ModelSpec,
     data: Dataset,
     private readonly cfg: PoolConfig,
     opts: StepOptions,
     private readonly log: (line: string) => void = () => {},
   ) {
-    const P = model.params.size;
-    const maxChunks = Math.ceil(cfg.batchSize / cfg.chunkSize);
-    const init: WorkerInit = {
-      flavor: core.flavor,
-      spec,
-      loss: model.loss.spec,
-      name: data.name,
-      n: data.n,
-      // the training set goes to shared memory once; if the caller already made it shared, no copy
-      x: asShared(data.x).buffer as SharedArrayBuffer,
-      targets: sharedTargets(data.targets),
-      params: shared(P * 4),
-      slots: shared(maxChunks * P * 4),
-      reduced: shared(P * 4),
-      idx: shared(cfg.batchSize * 4),
-      seed: opts.seed,
-      augment: opts.augment,
-      fill: opts.fill,
-      faults: faultsFromEnv(),
-    };
-    this.params = new Float32Array(init.params);
-    this.idx = new Uint32Array(init.idx);
-    this.reduced = new Float32Array(init.reduced);
+    const init: WorkerInit = { ...gradInit(core, model, spec, data, cfg, opts), faults: faultsFromEnv() };
+    this.stepper = new SharedGradStep(model, cfg, init);
     this.pool = new Piscina({
       filename: workerFile(),
       minThreads: cfg.workers,
@@ -96,27 +70,7 @@ export class PoolEngine implements GradEngine {
 
   async minibatch(idx: Uint32Array, step: number): Promise<ChunkResult> {
     if (this.failure) throw new Error(`the worker pool failed: ${this.failure.message}`);
-    if (idx.length > this.idx.length) throw new Error(`minibatch of ${idx.length} exceeds the pool's batch size ${this.idx.length}`);
-    this.idx.set(idx);
-    this.params.set(this.model.params.data.view());
-    this.version++;
-    const ranges = chunkRanges(idx.length, this.cfg.chunkSize);
-    const results = await Promise.all(
-      ranges.map(([start, end], k) =>
-        this.run<ChunkResult>({ step, k, start, end, batch: idx.length, version: this.version }, 'grad', `step ${step}, chunk ${k}`),
-      ),
-    );
-    // reduce the slots in parallel: each worker sums one slice of the parameters in chunk order
-    const P = this.model.params.size;
-    const K = ranges.length;
-    const slice = Math.ceil(P / this.cfg.workers / 16) * 16;
-    const parts: Promise<void>[] = [];
-    for (let lo = 0; lo < P; lo += slice) {
-      parts.push(this.run({ k: K, lo, hi: Math.min(P, lo + slice) }, 'reduce', `reducing step ${step}`));
-    }
-    await Promise.all(parts);
-    this.model.params.grad.view().set(this.reduced);
-    return sumChunks(results.map((r, k) => ({ ...r, n: ranges[k][1] - ranges[k][0] })), idx.length);
+    return this.stepper.minibatch(idx, step, (task, name, what) => this.run(task, name, what));
   }
 
   /** Runs a task; a failure (the worker threw or died) is retried once. */

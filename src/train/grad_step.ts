@@ -1,0 +1,84 @@
+// The main side of a data-parallel step, whatever runs the tasks (the Piscina pool in Node,
+// src/train/pool.ts; the Web Worker pool in a page, src/train/web_pool.ts): publish the
+// parameters to shared memory, one task per chunk (indices only), then the workers reduce the
+// chunk slots in chunk order, each over a slice of the parameters, with sum_k (the same f32
+// sums in the same order as the local engine), and the chunks' losses, counts and BatchNorm
+// statistics are summed in chunk order. So any pool and any worker count give the same bits.
+import type { Core } from '../core/load.js';
+import type { BoundModel, ChunkResult } from './model.js';
+import { chunkRanges, sumChunks, type StepOptions } from './engine.js';
+import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
+import { asShared, shared, sharedTargets } from './shared_data.js';
+import type { ModelSpec } from '../nn/spec.js';
+import type { Dataset } from '../data/dataset.js';
+
+export interface PoolConfig {
+  workers: number;
+  chunkSize: number;
+  batchSize: number;
+}
+
+/** Runs one task on some worker; `what` names it in errors. */
+export type RunTask = <R>(task: ChunkTask | ReduceTask, name: 'grad' | 'reduce', what: string) => Promise<R>;
+
+/** What every worker is sent once: the spec, the loss, and the shared arrays of the run. */
+export function gradInit(core: Core, model: BoundModel, spec: ModelSpec, data: Dataset, cfg: PoolConfig, opts: StepOptions): WorkerInit {
+  const P = model.params.size;
+  const maxChunks = Math.ceil(cfg.batchSize / cfg.chunkSize);
+  return {
+    flavor: core.flavor,
+    spec,
+    loss: model.loss.spec,
+    name: data.name,
+    n: data.n,
+    // the training set goes to shared memory once; if the caller already made it shared, no copy
+    x: asShared(data.x).buffer as SharedArrayBuffer,
+    targets: sharedTargets(data.targets),
+    params: shared(P * 4),
+    slots: shared(maxChunks * P * 4),
+    reduced: shared(P * 4),
+    idx: shared(cfg.batchSize * 4),
+    seed: opts.seed,
+    augment: opts.augment,
+    fill: opts.fill,
+  };
+}
+
+/** One minibatch over the workers: the main thread's half of GradCompute. */
+export class SharedGradStep {
+  private readonly params: Float32Array;
+  private readonly idx: Uint32Array;
+  private readonly reduced: Float32Array;
+  private version = 0;
+
+  constructor(
+    private readonly model: BoundModel,
+    private readonly cfg: PoolConfig,
+    init: WorkerInit,
+  ) {
+    this.params = new Float32Array(init.params);
+    this.idx = new Uint32Array(init.idx);
+    this.reduced = new Float32Array(init.reduced);
+  }
+
+  /** The minibatch gradient into model.params.grad, its tasks run by `run`. */
+  async minibatch(idx: Uint32Array, step: number, run: RunTask): Promise<ChunkResult> {
+    if (idx.length > this.idx.length) throw new Error(`minibatch of ${idx.length} exceeds the pool's batch size ${this.idx.length}`);
+    this.idx.set(idx);
+    this.params.set(this.model.params.data.view());
+    this.version++;
+    const ranges = chunkRanges(idx.length, this.cfg.chunkSize);
+    const results = await Promise.all(
+      ranges.map(([start, end], k) => run<ChunkResult>({ step, k, start, end, batch: idx.length, version: this.version }, 'grad', `step ${step}, chunk ${k}`)),
+    );
+    // reduce the slots in parallel: each worker sums one slice of the parameters in chunk order
+    const P = this.model.params.size;
+    const K = ranges.length;
+    const slice = Math.ceil(P / this.cfg.workers / 16) * 16;
+    const parts: Promise<void>[] = [];
+    for (let lo = 0; lo < P; lo += slice) parts.push(run<void>({ k: K, lo, hi: Math.min(P, lo + slice) }, 'reduce', `reducing step ${step}`));
+    await Promise.all(parts);
+    this.model.params.grad.view().set(this.reduced);
+    return sumChunks(results.map((r, k) => ({ ...r, n: ranges[k][1] - ranges[k][0] })), idx.length);
+  }
+}
