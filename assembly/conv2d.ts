@@ -95,7 +95,18 @@ import { conv_tile_5x8, conv_tile_6x8, conv_tile_6x4, conv_run_tile } from './co
 /** dst[t*s] += src[t], t < len. */
 // @ts-ignore: decorator
 @inline function addSpan(dst: usize, src: usize, len: i32, s: i32): void {
-  if (s == 1) {
+  if (s == 1 && len >= 4 && len <= 12) {
+    // up to three vectors, the last overlapping: all loaded before any store, so the overlap
+    // is written twice with the same sum (no scalar tail)
+    const e = len - 4;
+    const m = min(4, e);
+    const a = f32x4.add(ldv(dst, 0), ldv(src, 0));
+    const b = f32x4.add(ldv(dst, m), ldv(src, m));
+    const c = f32x4.add(ldv(dst, e), ldv(src, e));
+    stv(dst, 0, a);
+    stv(dst, m, b);
+    stv(dst, e, c);
+  } else if (s == 1) {
     let t = 0;
     for (; t + 4 <= len; t += 4) stv(dst, t, f32x4.add(ldv(dst, t), ldv(src, t)));
     for (; t < len; t++) stf(dst, t, ldf(dst, t) + ldf(src, t));
@@ -529,77 +540,140 @@ function filterImplicit(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, 
   }
 }
 
-/** Scratch floats of dataImplicit. */
-function dataImplicitFloats(c: i32, oc: i32, kh: i32, kw: i32, p: i32): i32 {
-  const kk = kh * kw;
-  return align16(c * channelPanelFloats(kk, oc)) + align16(((p + 7) & ~7) * oc) + align16(kk * p) + TILE_FLOATS;
+/**
+ * Input channels per backward-data block: 2 in the relaxed build, whose 6-row tiles cover
+ * 2 x 25 taps exactly (5 x 6 + 4 x 5) where one channel's 25 leave a 1-row remainder.
+ */
+// @ts-ignore: decorator
+@inline function dataChannels(c: i32): i32 {
+  return GEMM_MR == 6 ? min(2, c) : 1;
 }
 
-/** Floats of one input channel's packed W^T rows (kk taps, MR- then (MR-1)-row panels, depth oc). */
+/** Images per backward-data block: enough that their pixels fill whole 8-column panels (2 for P = 100). */
 // @ts-ignore: decorator
-@inline function channelPanelFloats(kk: i32, oc: i32): i32 {
-  const tall = tallRows(kk);
+@inline function dataImages(n: i32, p: i32): i32 {
+  const g = (p & 7) == 0 ? 1 : (p & 3) == 0 ? 2 : (p & 1) == 0 ? 4 : 8;
+  return min(n, g);
+}
+
+/** Floats of packed W^T for a block of `rows` taps (MR- then (MR-1)-row panels, depth oc). */
+// @ts-ignore: decorator
+@inline function blockPanelFloats(rows: i32, oc: i32): i32 {
+  const tall = tallRows(rows);
   const MR = GEMM_MR;
-  return (((tall + MR - 1) / MR) * MR + ((kk - tall + MR - 2) / (MR - 1)) * (MR - 1)) * oc;
+  return (((tall + MR - 1) / MR) * MR + ((rows - tall + MR - 2) / (MR - 1)) * (MR - 1)) * oc;
+}
+
+/** Scratch floats of dataImplicit. */
+function dataImplicitFloats(n: i32, c: i32, oc: i32, kh: i32, kw: i32, p: i32): i32 {
+  const rows = dataChannels(c) * kh * kw;
+  const blocks = (c + dataChannels(c) - 1) / dataChannels(c);
+  const np = dataImages(n, p) * p;
+  return align16(blocks * blockPanelFloats(rows, oc)) + align16(((np + 7) & ~7) * oc) + align16(rows * np) + TILE_FLOATS;
 }
 
 /**
- * dx += col2im(W^T . dy) one input channel at a time: W^T packed once per call (the A side),
- * each image's dy packed once (the B side), then per channel its kh*kw column rows (in L1)
- * from gemm_tiles.ts's tiles and straight into col2im. Nothing round-trips through L3.
+ * dx += col2im(W^T . dy) one block of input channels at a time: W^T packed once per call (the
+ * A side), the dy of a few images packed once (the B side, whole 8-column panels), then per
+ * channel block its column rows (in L1) from gemm_tiles.ts's tiles and straight into col2im.
+ * Nothing round-trips through L3.
  */
 function dataImplicit(dx: usize, dy: usize, w: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
   const kk = kh * kw;
   const k = c * kk;
   const p = oh * ow;
   const MR = GEMM_MR;
-  const tall = tallRows(kk);
-  const chanFloats = channelPanelFloats(kk, oc);
+  const cb = dataChannels(c);
+  const gmax = dataImages(n, p);
+  const blockFloats = blockPanelFloats(cb * kk, oc);
+  const blocks = (c + cb - 1) / cb;
   const ap = scratch;
-  const bp = ap + (<usize>align16(c * chanFloats) << 2);
-  const dcol = bp + (<usize>align16(((p + 7) & ~7) * oc) << 2);
-  const tbuf = dcol + (<usize>align16(kk * p) << 2);
-  for (let ci = 0; ci < c; ci++) {
-    const dst = ap + (<usize>(ci * chanFloats) << 2);
-    const src = w + (<usize>(ci * kk) << 2);
+  const bp = ap + (<usize>align16(blocks * blockFloats) << 2);
+  const dcol = bp + (<usize>align16(((gmax * p + 7) & ~7) * oc) << 2);
+  const tbuf = dcol + (<usize>align16(cb * kk * gmax * p) << 2);
+  for (let q = 0; q < blocks; q++) {
+    const rows = min(cb, c - q * cb) * kk;
+    const tall = tallRows(rows);
+    const dst = ap + (<usize>(q * blockFloats) << 2);
+    const src = w + (<usize>(q * cb * kk) << 2);
     pack_a_t(dst, src, k, tall, oc, MR, 1, false);
-    pack_a_t(dst + (<usize>(((tall + MR - 1) / MR) * MR * oc) << 2), src + (<usize>tall << 2), k, kk - tall, oc, MR - 1, 1, false);
+    pack_a_t(dst + (<usize>(((tall + MR - 1) / MR) * MR * oc) << 2), src + (<usize>tall << 2), k, rows - tall, oc, MR - 1, 1, false);
   }
   const xStep = <usize>(c * h * w_) << 2;
   const yStep = <usize>(oc * p) << 2;
   const planeBytes = <usize>(h * w_) << 2;
-  let dxi = dx;
-  let dyi = dy;
-  for (let i = 0; i < n; i++) {
-    pack_b_n(bp, dyi, p, p, oc, false);
-    for (let ci = 0; ci < c; ci++) {
-      const apc = ap + (<usize>(ci * chanFloats) << 2);
-      for (let jr = 0; jr < p; jr += 8) {
-        const nr = min(8, p - jr);
+  for (let i = 0; i < n; i += gmax) {
+    const g = min(gmax, n - i);
+    const np = g * p;
+    const dxi = dx + <usize>i * xStep;
+    const dyi = dy + <usize>i * yStep;
+    for (let t = 0; t < g; t++) {
+      // the g images' pixels side by side as one (OC, g*P) B operand
+      packDyPanels(bp, dyi + <usize>t * yStep, p, oc, t * p, np);
+    }
+    for (let q = 0; q < blocks; q++) {
+      const cq = min(cb, c - q * cb);
+      const rows = cq * kk;
+      const tall = tallRows(rows);
+      const apq = ap + (<usize>(q * blockFloats) << 2);
+      for (let jr = 0; jr < np; jr += 8) {
+        const nr = min(8, np - jr);
         const bpanel = bp + (<usize>(jr * oc) << 2);
-        let apanel = apc;
-        for (let ir = 0; ir < kk; ) {
+        let apanel = apq;
+        for (let ir = 0; ir < rows; ) {
           const hh = ir < tall ? MR : MR - 1;
-          const mr = min(hh, kk - ir);
-          const ctile = dcol + (<usize>(ir * p + jr) << 2);
+          const mr = min(hh, rows - ir);
+          const ctile = dcol + (<usize>(ir * np + jr) << 2);
           if (mr == hh && nr == 8) {
-            if (hh == 6) gemm_6x8(oc, apanel, bpanel, ctile, p, 0);
-            else gemm_5x8(oc, apanel, bpanel, ctile, p, 0);
+            if (hh == 6) gemm_6x8(oc, apanel, bpanel, ctile, np, 0);
+            else gemm_5x8(oc, apanel, bpanel, ctile, np, 0);
           } else {
             if (hh == 6) gemm_6x8(oc, apanel, bpanel, tbuf, 8, 0);
             else gemm_5x8(oc, apanel, bpanel, tbuf, 8, 0);
             for (let r = 0; r < mr; r++) {
-              for (let j = 0; j < nr; j++) stf(ctile + (<usize>(r * p) << 2), j, ldf(tbuf, r * 8 + j));
+              for (let j = 0; j < nr; j++) stf(ctile + (<usize>(r * np) << 2), j, ldf(tbuf, r * 8 + j));
             }
           }
           apanel += <usize>(hh * oc) << 2;
           ir += hh;
         }
       }
-      col2im(dxi + <usize>ci * planeBytes, dcol, p, 1, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+      for (let t = 0; t < g; t++) {
+        col2im(dxi + <usize>t * xStep + <usize>(q * cb) * planeBytes, dcol + (<usize>(t * p) << 2), np, cq, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+      }
     }
-    dxi += xStep;
-    dyi += yStep;
+  }
+}
+
+/**
+ * Packs one image's dy (OC, P) as columns j0 .. j0+P-1 of the 8-column panels of an (OC, np)
+ * B operand (pack.ts's layout: panel q at q*8*oc floats, [oc][8], zero past np).
+ */
+function packDyPanels(bp: usize, dy: usize, p: i32, oc: i32, j0: i32, np: i32): void {
+  for (let j = j0; j < j0 + p; ) {
+    const q = j >> 3;
+    const lane = j & 7;
+    const len = min(8 - lane, j0 + p - j);
+    const panel = bp + (<usize>(q * 8 * oc) << 2);
+    if (lane == 0 && len == 8) {
+      let s = dy + (<usize>(j - j0) << 2);
+      let d = panel;
+      for (let o = 0; o < oc; o++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += <usize>p << 2;
+        d += 32;
+      }
+    } else {
+      for (let o = 0; o < oc; o++) {
+        const s = dy + (<usize>(o * p + j - j0) << 2);
+        const d = panel + (<usize>(o * 8 + lane) << 2);
+        for (let l = 0; l < len; l++) stf(d, l, ldf(s, l));
+        // lanes past the last image's pixels stay zero
+        if (j + len == np) for (let l = lane + len; l < 8; l++) stf(panel + (<usize>(o * 8) << 2), l, 0);
+      }
+    }
+    j += len;
   }
 }
 
@@ -640,7 +714,7 @@ export function conv2d_scratch_floats(n: i32, c: i32, h: i32, w_: i32, oc: i32, 
   const prod = g > 1 ? align16(oc * p * g) : 0;
   // forward (OC, G*P, K), backward-filter (OC, K, P), backward-data (K, G*P, OC)
   const gemm = max(gemm_scratch_floats(oc, p * g, k), max(gemm_scratch_floats(oc, k, p), gemm_scratch_floats(k, p * g, oc)));
-  const implicit = max(forwardImplicitFloats(c, h, w_, oc, kh, kw, ph, pw), max(filterImplicitFloats(n, c, h, w_, oc, kh, kw, ph, pw, p), dataImplicitFloats(c, oc, kh, kw, p)));
+  const implicit = max(forwardImplicitFloats(c, h, w_, oc, kh, kw, ph, pw), max(filterImplicitFloats(n, c, h, w_, oc, kh, kw, ph, pw, p), dataImplicitFloats(n, c, oc, kh, kw, p)));
   return max(col + prod + align16(gemm), implicit);
 }
 
