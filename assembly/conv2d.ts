@@ -284,10 +284,10 @@ const TILE_FLOATS: i32 = 64;
   return 5 * t > rows ? rows : 6 * (rows - 5 * t);
 }
 
-/** Height of the 8-wide tile starting at row r0 of `rows` (tall: tallRows(rows)); 4-wide tiles are always 6 rows. */
+/** Height of the tile starting at row r0 (tall: tallRows of the row count); 8- and 4-wide alike. */
 // @ts-ignore: decorator
 @inline function tileHeight(wide: bool, r0: i32, tall: i32): i32 {
-  return !wide ? 6 : r0 < tall ? GEMM_MR : GEMM_MR - 1;
+  return r0 < tall ? GEMM_MR : GEMM_MR - 1;
 }
 
 // @ts-ignore: decorator
@@ -319,6 +319,16 @@ function tapOffsets(tab: usize, c: i32, kh: i32, kw: i32, hp: i32, wp: i32): voi
       }
     }
   }
+}
+
+// @ts-ignore: decorator
+@inline function storeT4(d: usize, stride: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+  const u0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5), u1 = f32x4.shuffle(x0, x1, 2, 6, 3, 7);
+  const u2 = f32x4.shuffle(x2, x3, 0, 4, 1, 5), u3 = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
+  v128.store(d, f32x4.shuffle(u0, u2, 0, 1, 4, 5));
+  v128.store(d + stride, f32x4.shuffle(u0, u2, 2, 3, 6, 7));
+  v128.store(d + 2 * stride, f32x4.shuffle(u1, u3, 0, 1, 4, 5));
+  v128.store(d + 3 * stride, f32x4.shuffle(u1, u3, 2, 3, 6, 7));
 }
 
 /** Copies g images (c, h, w) into (c, h + 2ph, w + 2pw) with zero borders. */
@@ -353,7 +363,16 @@ function packPanelT(dst: usize, src: usize, ld: i32, count: i32, wq: i32, valid:
     return;
   }
   let d = dst;
-  for (let s = 0; s < count; s++) {
+  let s = 0;
+  if (valid == 4) {
+    const row = <usize>ld << 2;
+    for (; s + 4 <= count; s += 4) {
+      const a = src + (<usize>s << 2);
+      storeT4(d, 16, v128.load(a), v128.load(a + row), v128.load(a + 2 * row), v128.load(a + 3 * row));
+      d += 64;
+    }
+  }
+  for (; s < count; s++) {
     for (let j = 0; j < 4; j++) stf(d, j, j < valid ? ldf(src, j * ld + s) : 0);
     d += 16;
   }
@@ -364,7 +383,8 @@ function pixelBases(bases: usize, x: usize, j0: i32, rows: i32, hgt: i32, ow: i3
   let oy = j0 / ow;
   let ox = j0 - oy * ow;
   let a: usize = 0;
-  for (let r = 0; r < hgt; r++) {
+  // six entries whatever hgt: the 4-wide pointer tile always reads six
+  for (let r = 0; r < 6; r++) {
     if (r < rows) {
       a = x + (<usize>(oy * sh * wp + ox * sw) << 2);
       if (++ox == ow) { ox = 0; oy++; }
@@ -527,7 +547,7 @@ function filterImplicit(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, 
           const next = cut < rows ? src + <usize>load<u32>(taps + (<usize>(r0 + cut) << 2)) : base + (<usize>cut << 2);
           conv_run_tile(wq == 8, rows, cut, steps, pix, base, next - base - (<usize>cut << 2), panel, tbuf);
         } else {
-          for (let r = 0; r < hgt; r++) {
+          for (let r = 0; r < 6; r++) {
             const tap = load<u32>(taps + (<usize>min(r0 + r, k - 1) << 2));
             store<u32>(bases + (<usize>r << 2), <u32>(src + <usize>tap));
           }
