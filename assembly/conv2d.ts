@@ -463,6 +463,25 @@ function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize,
 /** y[j*p + r] = t[r][j] (+ bias[j]) for r < rows, j < valid: the tile's pixel rows become channel rows of y. */
 // @ts-ignore: decorator
 @inline function storePixelsT(y: usize, p: i32, t: usize, rows: i32, valid: i32, bias: usize): void {
+  if (rows >= 4 && (valid & 3) == 0) {
+    // 4 pixels x 4 channels per transpose, the bias added on the channel lanes first
+    const pb = <usize>p << 2;
+    for (let j = 0; j < valid; j += 4) {
+      const bj = bias != 0 ? v128.load(bias + (<usize>j << 2)) : f32x4.splat(0);
+      const tj = t + (<usize>j << 2);
+      const yj = y + <usize>j * pb;
+      storeT4(yj, pb, f32x4.add(v128.load(tj), bj), f32x4.add(v128.load(tj, 32), bj), f32x4.add(v128.load(tj, 64), bj), f32x4.add(v128.load(tj, 96), bj));
+      for (let r = 4; r < rows; r++) {
+        const v = f32x4.add(v128.load(tj + (<usize>(r * 8) << 2)), bj);
+        const yr = yj + (<usize>r << 2);
+        v128.store32_lane(yr, v, 0);
+        v128.store32_lane(yr + pb, v, 1);
+        v128.store32_lane(yr + 2 * pb, v, 2);
+        v128.store32_lane(yr + 3 * pb, v, 3);
+      }
+    }
+    return;
+  }
   for (let j = 0; j < valid; j++) {
     const bj: f32 = bias != 0 ? ldf(bias, j) : 0;
     const yj = y + (<usize>(j * p) << 2);
