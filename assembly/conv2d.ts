@@ -531,6 +531,7 @@ function filterImplicit(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, 
   tapOffsets(taps, c, kh, kw, hp, wp);
   const imgBytes = <usize>(c * hp * wp) << 2;
   const tall = tallRows(k);
+  let built = 0;
   for (let i0 = 0; i0 < n; i0 += gmax) {
     const g = min(gmax, n - i0);
     const steps = g * p;
@@ -539,8 +540,9 @@ function filterImplicit(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, 
       padImages(xblk, src, g, c, h, w_, ph, pw);
       src = xblk;
     }
-    let e = pix;
-    for (let t = 0; t < g; t++) {
+    // the table depends only on g: every block but a short last one reuses it
+    let e = pix + (<usize>(built * p) << 2);
+    for (let t = built; t < g; t++) {
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0; ox < ow; ox++) {
           store<u32>(e, <u32>(<usize>t * imgBytes + (<usize>(oy * sh * wp + ox * sw) << 2)));
@@ -548,6 +550,7 @@ function filterImplicit(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, 
         }
       }
     }
+    built = max(built, g);
     const dyb = dy + (<usize>i0 * (<usize>(oc * p) << 2));
     for (let o0 = 0; o0 < oc; o0 += 8) {
       const wq = panelWidth(oc, o0);
