@@ -1,21 +1,21 @@
-// 2-D convolution over NCHW activations, as im2col + GEMM (forward, backward-data,
-// backward-filter) and the bias pair. Layouts (llm.c notation):
+// 2-D convolution over NCHW activations (forward, backward-data, backward-filter) and the bias
+// pair. Layouts (llm.c notation):
 //   x is (N,C,H,W)   weight is (OC,C,KH,KW)   bias is (OC)   y is (N,OC,OH,OW)
 //   OH = (H + 2*PH - KH) / SH + 1, OW likewise (floor); zero padding PH/PW on each side.
 // The column matrix of one image is col (K,P) with K = C*KH*KW (row r = (ci*KH + ki)*KW + kj)
 // and P = OH*OW (column j = oy*OW + ox): col[r, j] = x[ci, oy*SH - PH + ki, ox*SW - PW + kj], or 0
 // in the padding. With it the three passes are GEMMs:
-//   forward          y (OC,P)    = W (OC,K) . col (K,P)          gemm_nn, then + bias
-//   backward-data    dcol (K,P)  = W^T (K,OC) . dy (OC,P)        gemm_tn, then col2im adds into dx
-//   backward-filter  dW (OC,K)  += dy (OC,P) . col^T (P,K)       gemm_nt, beta = 1, per image
-// Forward and backward-data put the columns of G images side by side (N = G*P >= GROUP_N) so
-// small images still make long GEMMs; that costs a copy of y (or dy) between the NCHW layout
-// and (OC, G*P), small next to the GEMM. Backward-filter gains nothing from it (its GEMM's
-// depth is P, and slicing a longer depth repacks just as much), so it runs one image at a
-// time into dW. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i.
-// Forward kernels overwrite y; backward kernels accumulate (+=) into dx, dW and db.
-// Scratch (conv2d_scratch_floats): columns (K, G*P), the (OC, G*P) product or gathered dy,
-// then the GEMM's own scratch, each 16-float aligned.
+//   forward          y (OC,P)    = W (OC,K) . col (K,P)
+//   backward-data    dcol (K,P)  = W^T (K,OC) . dy (OC,P), then col2im adds dcol into dx
+//   backward-filter  dW (OC,K)  += dy (OC,P) . col^T (P,K)
+// Every non-1x1 pass runs as implicit GEMM (section "Implicit GEMM" below, tiles in
+// conv2d_tiles.ts): forward and backward-filter never write col, their tiles splat-load x where
+// it lies; backward-data computes dcol one input-channel block at a time into L1 and adds it
+// back at once. A short-depth forward (K < IMPLICIT_MIN_K) keeps the im2col + GEMM path, which
+// puts the columns of G images side by side (N = G*P >= GROUP_N) so small images still make
+// long GEMMs. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i, and
+// all three passes call gemm.ts on it. Forward kernels overwrite y; backward kernels accumulate
+// (+=) into dx, dW and db. Scratch (conv2d_scratch_floats) is the largest any path needs.
 import { ldf, stf, ldv, stv } from './common';
 import { gemm_nn, gemm_nt, gemm_tn, gemm_scratch_floats } from './gemm';
 import { GEMM_MR, gemm_5x8, gemm_6x8 } from './gemm_tiles';
@@ -379,7 +379,7 @@ function packPanelT(dst: usize, src: usize, ld: i32, count: i32, wq: i32, valid:
 }
 
 /** Writes the tile's row addresses: base_r = x + the window origin of output pixel j0 + r (rows past `rows` repeat the last). */
-function pixelBases(bases: usize, x: usize, j0: i32, rows: i32, hgt: i32, ow: i32, sh: i32, sw: i32, wp: i32): void {
+function pixelBases(bases: usize, x: usize, j0: i32, rows: i32, ow: i32, sh: i32, sw: i32, wp: i32): void {
   let oy = j0 / ow;
   let ox = j0 - oy * ow;
   let a: usize = 0;
@@ -448,7 +448,7 @@ function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize,
           const next = src + (<usize>((oy + 1) * sh * wp) << 2);
           conv_run_tile(wq == 8, rows, cut, k, tab, base, next - base - (<usize>cut << 2), panel, tbuf);
         } else {
-          pixelBases(bases, src, j0, rows, hgt, ow, sh, sw, wp);
+          pixelBases(bases, src, j0, rows, ow, sh, sw, wp);
           splatTile(wq == 8, hgt, k, tab, bases, panel, tbuf);
         }
         storePixelsT(yo + (<usize>j0 << 2), p, tbuf, rows, valid, bias);

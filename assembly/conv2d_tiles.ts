@@ -1,16 +1,18 @@
 // Implicit-GEMM register tiles for conv2d (called by conv2d.ts), after gemm_tiles.ts but with
 // the splat operand read straight from an unpacked tensor through an offset table:
 //   C[r, 0:NR] = sum over s < steps of  f32 at (base_r + tab[s])  *  B[s][0:NR]
-// `bases` holds MR byte addresses (one per tile row), `tab` `steps` i32 byte offsets, `b` a
-// packed [steps][NR] panel (NR = 8 or 4). C (row stride ldc) is OVERWRITTEN.
+// `tab` holds `steps` u32 byte offsets, `b` a packed [steps][NR] panel (NR = 8 or 4; its lanes
+// are output channels). C (row stride ldc, 8 for the run tiles) is OVERWRITTEN.
 //   forward:          rows = output pixels (base = the pixel's window origin in x),
 //                     tab = the window offsets of the K = (ci, ki, kj) taps, B = W^T panels
 //   backward-filter:  rows = taps (base = x + the tap's offset), tab = the pixels' window
 //                     origins, B = dy^T panels: the depth is every pixel of a block of images
 // So no column matrix is ever written: the gather is the load's address. The table costs one
-// scalar load per step against 10 (12) vector multiply-adds, and the address adds run on the
-// integer ports. The register budget is gemm_tiles.ts's: 5x8 plain, 6x8 relaxed; the 4-wide
-// tiles serve an output-channel remainder of 1..4 (LeNet's 50 = 6 x 8 + 2) at half the waste.
+// scalar load per step against 10 (12) vector multiply-adds. The register budget is
+// gemm_tiles.ts's: 5x8 plain, 6x8 relaxed; the 4-wide tiles serve an output-channel remainder
+// of 1..4 (LeNet's 50 = 6 x 8 + 2) at half the waste of an 8-wide one, though at ~60% of the
+// peak (one splat load per multiply-add). Measured alone on L1 data (kc = 500, this machine):
+// run tiles 5x8 ~100% of the plain probe, 6x8 ~98% of the relaxed one; pointer tiles 5x8 ~87%.
 import { madd } from './common';
 
 // @ts-ignore: decorator
@@ -19,7 +21,7 @@ import { madd } from './common';
   v128.store(c, v1, 16);
 }
 
-/** 5 rows x 8 columns: the plain build's tile. */
+/** Pointer tiles: `bases` holds one byte address per row (any layout, any stride). 5 rows x 8 columns. */
 export function conv_tile_5x8(steps: i32, tab: usize, bases: usize, b: usize, c: usize, ldc: i32): void {
   const p0 = <usize>load<u32>(bases), p1 = <usize>load<u32>(bases, 4), p2 = <usize>load<u32>(bases, 8);
   const p3 = <usize>load<u32>(bases, 12), p4 = <usize>load<u32>(bases, 16);
