@@ -1,23 +1,26 @@
-// 2-D convolution over NCHW activations, as im2col + GEMM (forward, backward-data,
-// backward-filter) and the bias pair. Layouts (llm.c notation):
+// 2-D convolution over NCHW activations (forward, backward-data, backward-filter) and the bias
+// pair. Layouts (llm.c notation):
 //   x is (N,C,H,W)   weight is (OC,C,KH,KW)   bias is (OC)   y is (N,OC,OH,OW)
 //   OH = (H + 2*PH - KH) / SH + 1, OW likewise (floor); zero padding PH/PW on each side.
 // The column matrix of one image is col (K,P) with K = C*KH*KW (row r = (ci*KH + ki)*KW + kj)
 // and P = OH*OW (column j = oy*OW + ox): col[r, j] = x[ci, oy*SH - PH + ki, ox*SW - PW + kj], or 0
 // in the padding. With it the three passes are GEMMs:
-//   forward          y (OC,P)    = W (OC,K) . col (K,P)          gemm_nn, then + bias
-//   backward-data    dcol (K,P)  = W^T (K,OC) . dy (OC,P)        gemm_tn, then col2im adds into dx
-//   backward-filter  dW (OC,K)  += dy (OC,P) . col^T (P,K)       gemm_nt, beta = 1, per image
-// Forward and backward-data put the columns of G images side by side (N = G*P >= GROUP_N) so
-// small images still make long GEMMs; that costs a copy of y (or dy) between the NCHW layout
-// and (OC, G*P), small next to the GEMM. Backward-filter gains nothing from it (its GEMM's
-// depth is P, and slicing a longer depth repacks just as much), so it runs one image at a
-// time into dW. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i.
-// Forward kernels overwrite y; backward kernels accumulate (+=) into dx, dW and db.
-// Scratch (conv2d_scratch_floats): columns (K, G*P), the (OC, G*P) product or gathered dy,
-// then the GEMM's own scratch, each 16-float aligned.
+//   forward          y (OC,P)    = W (OC,K) . col (K,P)
+//   backward-data    dcol (K,P)  = W^T (K,OC) . dy (OC,P), then col2im adds dcol into dx
+//   backward-filter  dW (OC,K)  += dy (OC,P) . col^T (P,K)
+// Every non-1x1 pass runs as implicit GEMM (section "Implicit GEMM" below, tiles in
+// conv2d_tiles.ts): forward and backward-filter never write col, their tiles splat-load x where
+// it lies; backward-data computes dcol one input-channel block at a time into L1 and adds it
+// back at once. A short-depth forward (K < IMPLICIT_MIN_K) keeps the im2col + GEMM path, which
+// puts the columns of G images side by side (N = G*P >= GROUP_N) so small images still make
+// long GEMMs. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i, and
+// all three passes call gemm.ts on it. Forward kernels overwrite y; backward kernels accumulate
+// (+=) into dx, dW and db. Scratch (conv2d_scratch_floats) is the largest any path needs.
 import { ldf, stf, ldv, stv } from './common';
 import { gemm_nn, gemm_nt, gemm_tn, gemm_scratch_floats } from './gemm';
+import { GEMM_MR, gemm_5x8, gemm_6x8 } from './gemm_tiles';
+import { pack_a_t, pack_b_n, pack_b_t } from './pack';
+import { conv_tile_5x8, conv_tile_6x8, conv_tile_6x4, conv_run_tile } from './conv2d_tiles';
 
 // ---------------------------------------------------------------------------------------------
 // Geometry helpers
@@ -92,7 +95,18 @@ import { gemm_nn, gemm_nt, gemm_tn, gemm_scratch_floats } from './gemm';
 /** dst[t*s] += src[t], t < len. */
 // @ts-ignore: decorator
 @inline function addSpan(dst: usize, src: usize, len: i32, s: i32): void {
-  if (s == 1) {
+  if (s == 1 && len >= 4 && len <= 12) {
+    // up to three vectors, the last overlapping: all loaded before any store, so the overlap
+    // is written twice with the same sum (no scalar tail)
+    const e = len - 4;
+    const m = min(4, e);
+    const a = f32x4.add(ldv(dst, 0), ldv(src, 0));
+    const b = f32x4.add(ldv(dst, m), ldv(src, m));
+    const c = f32x4.add(ldv(dst, e), ldv(src, e));
+    stv(dst, 0, a);
+    stv(dst, m, b);
+    stv(dst, e, c);
+  } else if (s == 1) {
     let t = 0;
     for (; t + 4 <= len; t += 4) stv(dst, t, f32x4.add(ldv(dst, t), ldv(src, t)));
     for (; t < len; t++) stf(dst, t, ldf(dst, t) + ldf(src, t));
@@ -227,6 +241,485 @@ function col2im(dx: usize, dcol: usize, ldcol: i32, c: i32, h: i32, w: i32, kh: 
 }
 
 // ---------------------------------------------------------------------------------------------
+// Implicit GEMM (conv2d_tiles.ts): the splat operand is read from x itself through offset
+// tables, so neither forward nor backward-filter writes a column matrix; backward-data keeps
+// gemm_tiles.ts's packed tiles but computes one input channel's columns at a time (they stay
+// in L1 for col2im) from W^T packed once per call. Channels ride the vector lanes in panels of
+// 8 and, for a remainder of 1..4, one panel of 4.
+
+/**
+ * Shortest depth the implicit forward takes: below it the transposed store of each tile (its
+ * rows are pixels, y's rows are channels) outweighs the gather it saves (LeNet's conv1, K = 25,
+ * ran ~25% slower than im2col + GEMM; conv2, K = 500, ~7% faster).
+ */
+const IMPLICIT_MIN_K: i32 = 64;
+/** Steps a backward-filter tile runs over (pixels of whole images): long enough that its scatter into dW is noise. */
+const FILTER_STEPS: i32 = 1024;
+/** Entries of the tile-row address array (the widest tile's rows). */
+const BASES: i32 = 8;
+/** Floats of the tile output buffer (6 rows x 8). */
+const TILE_FLOATS: i32 = 64;
+
+/** Width of the channel panel starting o0 channels into oc: 8, or 4 for a remainder of 1..4. */
+// @ts-ignore: decorator
+@inline function panelWidth(oc: i32, o0: i32): i32 {
+  return oc - o0 <= 4 ? 4 : 8;
+}
+
+/** Lane slots the channel panels of oc channels take. */
+// @ts-ignore: decorator
+@inline function channelSlots(oc: i32): i32 {
+  const r = oc & 7;
+  return r == 0 ? oc : r <= 4 ? oc - r + 4 : oc - r + 8;
+}
+
+/**
+ * Rows of a `rows`-row loop that go to MR-row tiles before the rest go to (MR-1)-row tiles
+ * (gemm.ts's rule: the relaxed build covers 25 with 5 x 5, not 5 x 6 with 5 rows of waste).
+ */
+// @ts-ignore: decorator
+@inline function tallRows(rows: i32): i32 {
+  if (GEMM_MR != 6) return rows;
+  const t = (rows + 5) / 6;
+  return 5 * t > rows ? rows : 6 * (rows - 5 * t);
+}
+
+/** Height of the tile starting at row r0 (tall: tallRows of the row count); 8- and 4-wide alike. */
+// @ts-ignore: decorator
+@inline function tileHeight(wide: bool, r0: i32, tall: i32): i32 {
+  return r0 < tall ? GEMM_MR : GEMM_MR - 1;
+}
+
+// @ts-ignore: decorator
+@inline function splatTile(wide: bool, hgt: i32, steps: i32, tab: usize, bases: usize, b: usize, c: usize): void {
+  if (!wide) conv_tile_6x4(steps, tab, bases, b, c, 8);
+  else if (hgt == 6) conv_tile_6x8(steps, tab, bases, b, c, 8);
+  else conv_tile_5x8(steps, tab, bases, b, c, 8);
+}
+
+/**
+ * Where a chunk of `rows` consecutive rows starting `at` positions into a line of `len` (pixels
+ * of an output row, taps of a kernel row) breaks: the row count before the break (rows when it
+ * does not), or 0 when it would break twice or is under 4 rows (then a pointer tile runs it).
+ */
+// @ts-ignore: decorator
+@inline function runBreak(rows: i32, at: i32, len: i32): i32 {
+  const first = min(rows, len - at);
+  return rows < 4 || rows - first > len ? 0 : first;
+}
+
+/** tab[r] = byte offset of tap r = (ci, ki, kj) from a window's origin in a (c, hp, wp) image. */
+function tapOffsets(tab: usize, c: i32, kh: i32, kw: i32, hp: i32, wp: i32): void {
+  let r = 0;
+  for (let ci = 0; ci < c; ci++) {
+    for (let ki = 0; ki < kh; ki++) {
+      for (let kj = 0; kj < kw; kj++) {
+        store<u32>(tab + (<usize>r << 2), <u32>(((ci * hp + ki) * wp + kj) << 2));
+        r++;
+      }
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function storeT4(d: usize, stride: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+  const u0 = f32x4.shuffle(x0, x1, 0, 4, 1, 5), u1 = f32x4.shuffle(x0, x1, 2, 6, 3, 7);
+  const u2 = f32x4.shuffle(x2, x3, 0, 4, 1, 5), u3 = f32x4.shuffle(x2, x3, 2, 6, 3, 7);
+  v128.store(d, f32x4.shuffle(u0, u2, 0, 1, 4, 5));
+  v128.store(d + stride, f32x4.shuffle(u0, u2, 2, 3, 6, 7));
+  v128.store(d + 2 * stride, f32x4.shuffle(u1, u3, 0, 1, 4, 5));
+  v128.store(d + 3 * stride, f32x4.shuffle(u1, u3, 2, 3, 6, 7));
+}
+
+/** Copies g images (c, h, w) into (c, h + 2ph, w + 2pw) with zero borders. */
+function padImages(dst: usize, x: usize, g: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32): void {
+  const wp = w + 2 * pw;
+  const hp = h + 2 * ph;
+  let d = dst;
+  let s = x;
+  for (let t = 0; t < g * c; t++) {
+    zeroSpan(d, ph * wp);
+    d += <usize>(ph * wp) << 2;
+    for (let iy = 0; iy < h; iy++) {
+      zeroSpan(d, pw);
+      copySpan(d + (<usize>pw << 2), s, w);
+      zeroSpan(d + (<usize>(pw + w) << 2), pw);
+      d += <usize>wp << 2;
+      s += <usize>w << 2;
+    }
+    zeroSpan(d, ph * wp);
+    d += <usize>(ph * wp) << 2;
+  }
+  assert(d == dst + (<usize>(g * c * hp * wp) << 2));
+}
+
+/**
+ * One channel panel of width wq: dst[s][j] = src[j*ld + s] for s < count, j < valid, zeros for
+ * the lanes past valid. 8-wide panels are pack.ts's transposing B packer.
+ */
+function packPanelT(dst: usize, src: usize, ld: i32, count: i32, wq: i32, valid: i32): void {
+  if (wq == 8) {
+    pack_b_t(dst, src, ld, valid, count, false);
+    return;
+  }
+  let d = dst;
+  let s = 0;
+  if (valid == 4) {
+    const row = <usize>ld << 2;
+    for (; s + 4 <= count; s += 4) {
+      const a = src + (<usize>s << 2);
+      storeT4(d, 16, v128.load(a), v128.load(a + row), v128.load(a + 2 * row), v128.load(a + 3 * row));
+      d += 64;
+    }
+  }
+  for (; s < count; s++) {
+    for (let j = 0; j < 4; j++) stf(d, j, j < valid ? ldf(src, j * ld + s) : 0);
+    d += 16;
+  }
+}
+
+/** Writes the tile's row addresses: base_r = x + the window origin of output pixel j0 + r (rows past `rows` repeat the last). */
+function pixelBases(bases: usize, x: usize, j0: i32, rows: i32, ow: i32, sh: i32, sw: i32, wp: i32): void {
+  let oy = j0 / ow;
+  let ox = j0 - oy * ow;
+  let a: usize = 0;
+  // six entries whatever hgt: the 4-wide pointer tile always reads six
+  for (let r = 0; r < 6; r++) {
+    if (r < rows) {
+      a = x + (<usize>(oy * sh * wp + ox * sw) << 2);
+      if (++ox == ow) { ox = 0; oy++; }
+    }
+    store<u32>(bases + (<usize>r << 2), <u32>a);
+  }
+}
+
+/** Scratch floats of forwardImplicit. */
+function forwardImplicitFloats(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, ph: i32, pw: i32): i32 {
+  const k = c * kh * kw;
+  const img = (ph | pw) != 0 ? c * (h + 2 * ph) * (w + 2 * pw) : 0;
+  return align16(k * channelSlots(oc)) + align16(k) + BASES + TILE_FLOATS + align16(img);
+}
+
+/**
+ * y = conv(x, w) + b with output pixels as tile rows and 8 (or 4) output channels as lanes:
+ * each tile row splat-loads its pixel's window from x (a zero-padded copy when padded) through
+ * the tap table, against W^T panels packed once per call. The bias joins on the store.
+ */
+function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const padded = (ph | pw) != 0;
+  const hp = h + 2 * ph, wp = w_ + 2 * pw;
+  const panels = scratch;
+  const tab = panels + (<usize>align16(k * channelSlots(oc)) << 2);
+  const bases = tab + (<usize>align16(k) << 2);
+  const tbuf = bases + (<usize>BASES << 2);
+  const ximg = tbuf + (<usize>TILE_FLOATS << 2);
+  for (let o0 = 0; o0 < oc; o0 += 8) {
+    packPanelT(panels + (<usize>(o0 * k) << 2), w + (<usize>(o0 * k) << 2), k, k, panelWidth(oc, o0), min(8, oc - o0));
+  }
+  tapOffsets(tab, c, kh, kw, hp, wp);
+  const tall = tallRows(p);
+  const xStep = <usize>(c * h * w_) << 2;
+  const yStep = <usize>(oc * p) << 2;
+  let xi = x;
+  let yi = y;
+  for (let i = 0; i < n; i++) {
+    let src = xi;
+    if (padded) {
+      padImages(ximg, xi, 1, c, h, w_, ph, pw);
+      src = ximg;
+    }
+    for (let o0 = 0; o0 < oc; o0 += 8) {
+      const wq = panelWidth(oc, o0);
+      const valid = min(wq, oc - o0);
+      const panel = panels + (<usize>(o0 * k) << 2);
+      const bias = b != 0 ? b + (<usize>o0 << 2) : 0;
+      const yo = yi + (<usize>(o0 * p) << 2);
+      for (let j0 = 0; j0 < p; ) {
+        const hgt = tileHeight(wq == 8, j0, tall);
+        const rows = min(hgt, p - j0);
+        const oy = j0 / ow;
+        const ox = j0 - oy * ow;
+        const cut = sw == 1 ? runBreak(rows, ox, ow) : 0;
+        if (cut > 0) {
+          // pixels along an output row are consecutive floats of x
+          const base = src + (<usize>(oy * sh * wp + ox) << 2);
+          const next = src + (<usize>((oy + 1) * sh * wp) << 2);
+          conv_run_tile(wq == 8, rows, cut, k, tab, base, next - base - (<usize>cut << 2), panel, tbuf);
+        } else {
+          pixelBases(bases, src, j0, rows, ow, sh, sw, wp);
+          splatTile(wq == 8, hgt, k, tab, bases, panel, tbuf);
+        }
+        storePixelsT(yo + (<usize>j0 << 2), p, tbuf, rows, valid, bias);
+        j0 += hgt;
+      }
+    }
+    xi += xStep;
+    yi += yStep;
+  }
+}
+
+/** y[j*p + r] = t[r][j] (+ bias[j]) for r < rows, j < valid: the tile's pixel rows become channel rows of y. */
+// @ts-ignore: decorator
+@inline function storePixelsT(y: usize, p: i32, t: usize, rows: i32, valid: i32, bias: usize): void {
+  if (rows >= 4 && (valid & 3) == 0) {
+    // 4 pixels x 4 channels per transpose, the bias added on the channel lanes first
+    const pb = <usize>p << 2;
+    for (let j = 0; j < valid; j += 4) {
+      const bj = bias != 0 ? v128.load(bias + (<usize>j << 2)) : f32x4.splat(0);
+      const tj = t + (<usize>j << 2);
+      const yj = y + <usize>j * pb;
+      storeT4(yj, pb, f32x4.add(v128.load(tj), bj), f32x4.add(v128.load(tj, 32), bj), f32x4.add(v128.load(tj, 64), bj), f32x4.add(v128.load(tj, 96), bj));
+      for (let r = 4; r < rows; r++) {
+        const v = f32x4.add(v128.load(tj + (<usize>(r * 8) << 2)), bj);
+        const yr = yj + (<usize>r << 2);
+        v128.store32_lane(yr, v, 0);
+        v128.store32_lane(yr + pb, v, 1);
+        v128.store32_lane(yr + 2 * pb, v, 2);
+        v128.store32_lane(yr + 3 * pb, v, 3);
+      }
+    }
+    return;
+  }
+  for (let j = 0; j < valid; j++) {
+    const bj: f32 = bias != 0 ? ldf(bias, j) : 0;
+    const yj = y + (<usize>(j * p) << 2);
+    for (let r = 0; r < rows; r++) stf(yj, r, ldf(t, r * 8 + j) + bj);
+  }
+}
+
+/** dw[j*k + r] += t[r][j] for r < rows, j < valid: a tile of taps x channels into dW (OC, K). */
+// @ts-ignore: decorator
+@inline function addTapsT(dw: usize, k: i32, t: usize, rows: i32, valid: i32): void {
+  for (let j = 0; j < valid; j++) {
+    const d = dw + (<usize>(j * k) << 2);
+    for (let r = 0; r < rows; r++) stf(d, r, ldf(d, r) + ldf(t, r * 8 + j));
+  }
+}
+
+/** Images per backward-filter block and the scratch floats it needs. */
+// @ts-ignore: decorator
+@inline function filterBlock(n: i32, p: i32): i32 {
+  return max(1, min(n, FILTER_STEPS / p));
+}
+
+function filterImplicitFloats(n: i32, c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, ph: i32, pw: i32, p: i32): i32 {
+  const g = filterBlock(n, p);
+  const img = (ph | pw) != 0 ? g * c * (h + 2 * ph) * (w + 2 * pw) : 0;
+  return align16(g * p * channelSlots(oc)) + align16(c * kh * kw) + align16(g * p) + BASES + TILE_FLOATS + align16(img);
+}
+
+/**
+ * dw += dy . col^T with taps as tile rows and output channels as lanes: each tile row is one
+ * tap (its base is x plus the tap's offset), the depth runs over every pixel of a block of
+ * images through the pixel table, against dy^T panels packed per block. One scatter into dw
+ * per tile per block.
+ */
+function filterImplicit(dw: usize, dy: usize, x: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const padded = (ph | pw) != 0;
+  const hp = h + 2 * ph, wp = w_ + 2 * pw;
+  const gmax = filterBlock(n, p);
+  const panels = scratch;
+  const taps = panels + (<usize>align16(gmax * p * channelSlots(oc)) << 2);
+  const pix = taps + (<usize>align16(k) << 2);
+  const bases = pix + (<usize>align16(gmax * p) << 2);
+  const tbuf = bases + (<usize>BASES << 2);
+  const xblk = tbuf + (<usize>TILE_FLOATS << 2);
+  tapOffsets(taps, c, kh, kw, hp, wp);
+  const imgBytes = <usize>(c * hp * wp) << 2;
+  const tall = tallRows(k);
+  let built = 0;
+  for (let i0 = 0; i0 < n; i0 += gmax) {
+    const g = min(gmax, n - i0);
+    const steps = g * p;
+    let src = x + (<usize>i0 * (<usize>(c * h * w_) << 2));
+    if (padded) {
+      padImages(xblk, src, g, c, h, w_, ph, pw);
+      src = xblk;
+    }
+    // the table depends only on g: every block but a short last one reuses it
+    let e = pix + (<usize>(built * p) << 2);
+    for (let t = built; t < g; t++) {
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          store<u32>(e, <u32>(<usize>t * imgBytes + (<usize>(oy * sh * wp + ox * sw) << 2)));
+          e += 4;
+        }
+      }
+    }
+    built = max(built, g);
+    const dyb = dy + (<usize>i0 * (<usize>(oc * p) << 2));
+    for (let o0 = 0; o0 < oc; o0 += 8) {
+      const wq = panelWidth(oc, o0);
+      const valid = min(wq, oc - o0);
+      const panel = panels + (<usize>(o0 * steps) << 2);
+      for (let t = 0; t < g; t++) {
+        packPanelT(panel + (<usize>(t * p * wq) << 2), dyb + (<usize>((t * oc + o0) * p) << 2), p, p, wq, valid);
+      }
+      for (let r0 = 0; r0 < k; ) {
+        const hgt = tileHeight(wq == 8, r0, tall);
+        const rows = min(hgt, k - r0);
+        const cut = runBreak(rows, r0 % kw, kw);
+        if (cut > 0) {
+          // the taps along a kernel row are consecutive floats of x
+          const base = src + <usize>load<u32>(taps + (<usize>r0 << 2));
+          const next = cut < rows ? src + <usize>load<u32>(taps + (<usize>(r0 + cut) << 2)) : base + (<usize>cut << 2);
+          conv_run_tile(wq == 8, rows, cut, steps, pix, base, next - base - (<usize>cut << 2), panel, tbuf);
+        } else {
+          for (let r = 0; r < 6; r++) {
+            const tap = load<u32>(taps + (<usize>min(r0 + r, k - 1) << 2));
+            store<u32>(bases + (<usize>r << 2), <u32>(src + <usize>tap));
+          }
+          splatTile(wq == 8, hgt, steps, pix, bases, panel, tbuf);
+        }
+        addTapsT(dw + (<usize>(o0 * k + r0) << 2), k, tbuf, rows, valid);
+        r0 += hgt;
+      }
+    }
+  }
+}
+
+/**
+ * Input channels per backward-data block: 2 in the relaxed build, whose 6-row tiles cover
+ * 2 x 25 taps exactly (5 x 6 + 4 x 5) where one channel's 25 leave a 1-row remainder.
+ */
+// @ts-ignore: decorator
+@inline function dataChannels(c: i32): i32 {
+  return GEMM_MR == 6 ? min(2, c) : 1;
+}
+
+/** Images per backward-data block: enough that their pixels fill whole 8-column panels (2 for P = 100). */
+// @ts-ignore: decorator
+@inline function dataImages(n: i32, p: i32): i32 {
+  const g = (p & 7) == 0 ? 1 : (p & 3) == 0 ? 2 : (p & 1) == 0 ? 4 : 8;
+  return min(n, g);
+}
+
+/** Floats of packed W^T for a block of `rows` taps (MR- then (MR-1)-row panels, depth oc). */
+// @ts-ignore: decorator
+@inline function blockPanelFloats(rows: i32, oc: i32): i32 {
+  const tall = tallRows(rows);
+  const MR = GEMM_MR;
+  return (((tall + MR - 1) / MR) * MR + ((rows - tall + MR - 2) / (MR - 1)) * (MR - 1)) * oc;
+}
+
+/** Scratch floats of dataImplicit. */
+function dataImplicitFloats(n: i32, c: i32, oc: i32, kh: i32, kw: i32, p: i32): i32 {
+  const rows = dataChannels(c) * kh * kw;
+  const blocks = (c + dataChannels(c) - 1) / dataChannels(c);
+  const np = dataImages(n, p) * p;
+  return align16(blocks * blockPanelFloats(rows, oc)) + align16(((np + 7) & ~7) * oc) + align16(rows * np) + TILE_FLOATS;
+}
+
+/**
+ * dx += col2im(W^T . dy) one block of input channels at a time: W^T packed once per call (the
+ * A side), the dy of a few images packed once (the B side, whole 8-column panels), then per
+ * channel block its column rows (in L1) from gemm_tiles.ts's tiles and straight into col2im.
+ * Nothing round-trips through L3.
+ */
+function dataImplicit(dx: usize, dy: usize, w: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
+  const kk = kh * kw;
+  const k = c * kk;
+  const p = oh * ow;
+  const MR = GEMM_MR;
+  const cb = dataChannels(c);
+  const gmax = dataImages(n, p);
+  const blockFloats = blockPanelFloats(cb * kk, oc);
+  const blocks = (c + cb - 1) / cb;
+  const ap = scratch;
+  const bp = ap + (<usize>align16(blocks * blockFloats) << 2);
+  const dcol = bp + (<usize>align16(((gmax * p + 7) & ~7) * oc) << 2);
+  const tbuf = dcol + (<usize>align16(cb * kk * gmax * p) << 2);
+  for (let q = 0; q < blocks; q++) {
+    const rows = min(cb, c - q * cb) * kk;
+    const tall = tallRows(rows);
+    const dst = ap + (<usize>(q * blockFloats) << 2);
+    const src = w + (<usize>(q * cb * kk) << 2);
+    pack_a_t(dst, src, k, tall, oc, MR, 1, false);
+    pack_a_t(dst + (<usize>(((tall + MR - 1) / MR) * MR * oc) << 2), src + (<usize>tall << 2), k, rows - tall, oc, MR - 1, 1, false);
+  }
+  const xStep = <usize>(c * h * w_) << 2;
+  const yStep = <usize>(oc * p) << 2;
+  const planeBytes = <usize>(h * w_) << 2;
+  for (let i = 0; i < n; i += gmax) {
+    const g = min(gmax, n - i);
+    const np = g * p;
+    const dxi = dx + <usize>i * xStep;
+    const dyi = dy + <usize>i * yStep;
+    for (let t = 0; t < g; t++) {
+      // the g images' pixels side by side as one (OC, g*P) B operand
+      packDyPanels(bp, dyi + <usize>t * yStep, p, oc, t * p, np);
+    }
+    for (let q = 0; q < blocks; q++) {
+      const cq = min(cb, c - q * cb);
+      const rows = cq * kk;
+      const tall = tallRows(rows);
+      const apq = ap + (<usize>(q * blockFloats) << 2);
+      for (let jr = 0; jr < np; jr += 8) {
+        const nr = min(8, np - jr);
+        const bpanel = bp + (<usize>(jr * oc) << 2);
+        let apanel = apq;
+        for (let ir = 0; ir < rows; ) {
+          const hh = ir < tall ? MR : MR - 1;
+          const mr = min(hh, rows - ir);
+          const ctile = dcol + (<usize>(ir * np + jr) << 2);
+          if (mr == hh && nr == 8) {
+            if (hh == 6) gemm_6x8(oc, apanel, bpanel, ctile, np, 0);
+            else gemm_5x8(oc, apanel, bpanel, ctile, np, 0);
+          } else {
+            if (hh == 6) gemm_6x8(oc, apanel, bpanel, tbuf, 8, 0);
+            else gemm_5x8(oc, apanel, bpanel, tbuf, 8, 0);
+            for (let r = 0; r < mr; r++) {
+              for (let j = 0; j < nr; j++) stf(ctile + (<usize>(r * np) << 2), j, ldf(tbuf, r * 8 + j));
+            }
+          }
+          apanel += <usize>(hh * oc) << 2;
+          ir += hh;
+        }
+      }
+      for (let t = 0; t < g; t++) {
+        col2im(dxi + <usize>t * xStep + <usize>(q * cb) * planeBytes, dcol + (<usize>(t * p) << 2), np, cq, h, w_, kh, kw, sh, sw, ph, pw, oh, ow);
+      }
+    }
+  }
+}
+
+/**
+ * Packs one image's dy (OC, P) as columns j0 .. j0+P-1 of the 8-column panels of an (OC, np)
+ * B operand (pack.ts's layout: panel q at q*8*oc floats, [oc][8], zero past np).
+ */
+function packDyPanels(bp: usize, dy: usize, p: i32, oc: i32, j0: i32, np: i32): void {
+  for (let j = j0; j < j0 + p; ) {
+    const q = j >> 3;
+    const lane = j & 7;
+    const len = min(8 - lane, j0 + p - j);
+    const panel = bp + (<usize>(q * 8 * oc) << 2);
+    if (lane == 0 && len == 8) {
+      let s = dy + (<usize>(j - j0) << 2);
+      let d = panel;
+      for (let o = 0; o < oc; o++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += <usize>p << 2;
+        d += 32;
+      }
+    } else {
+      for (let o = 0; o < oc; o++) {
+        const s = dy + (<usize>(o * p + j - j0) << 2);
+        const d = panel + (<usize>(o * 8 + lane) << 2);
+        for (let l = 0; l < len; l++) stf(d, l, ldf(s, l));
+        // lanes past the last image's pixels stay zero
+        if (j + len == np) for (let l = lane + len; l < 8; l++) stf(panel + (<usize>(o * 8) << 2), l, 0);
+      }
+    }
+    j += len;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Scratch
 
 /**
@@ -263,7 +756,8 @@ export function conv2d_scratch_floats(n: i32, c: i32, h: i32, w_: i32, oc: i32, 
   const prod = g > 1 ? align16(oc * p * g) : 0;
   // forward (OC, G*P, K), backward-filter (OC, K, P), backward-data (K, G*P, OC)
   const gemm = max(gemm_scratch_floats(oc, p * g, k), max(gemm_scratch_floats(oc, k, p), gemm_scratch_floats(k, p * g, oc)));
-  return col + prod + align16(gemm);
+  const implicit = max(forwardImplicitFloats(c, h, w_, oc, kh, kw, ph, pw), max(filterImplicitFloats(n, c, h, w_, oc, kh, kw, ph, pw, p), dataImplicitFloats(n, c, oc, kh, kw, p)));
+  return max(col + prod + align16(gemm), implicit);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -284,6 +778,10 @@ export function conv2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: 
   const k = c * kh * kw;
   const p = oh * ow;
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  if (!direct && k >= IMPLICIT_MIN_K) {
+    forwardImplicit(y, x, w, b, scratch, n, c, h, w_, oc, kh, kw, sh, sw, ph, pw, oh, ow);
+    return;
+  }
   const gmax = imagesPerGemm(n, k, p, direct);
   const col = scratch;
   const prod = col + (<usize>align16(k * p * gmax) << 2);
@@ -375,6 +873,10 @@ export function conv2d_backward_data(dx: usize, dy: usize, w: usize, scratch: us
   const k = c * kh * kw;
   const p = oh * ow;
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  if (!direct) {
+    dataImplicit(dx, dy, w, scratch, n, c, h, w_, oc, kh, kw, sh, sw, ph, pw, oh, ow);
+    return;
+  }
   const gmax = imagesPerGemm(n, k, p, direct);
   const col = scratch;
   const dyg = col + (<usize>align16(k * p * gmax) << 2);
@@ -458,6 +960,10 @@ export function conv2d_backward_filter(dw: usize, dy: usize, x: usize, scratch: 
   const k = c * kh * kw;
   const p = oh * ow;
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
+  if (!direct) {
+    filterImplicit(dw, dy, x, scratch, n, c, h, w_, oc, kh, kw, sh, sw, ph, pw, oh, ow);
+    return;
+  }
   const col = scratch;
   const gs = scratch + (<usize>align16(k * p) << 2);
   const xStep = <usize>(c * h * w_) << 2;
