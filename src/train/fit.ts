@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCoreSync, type Core } from '../core/load.js';
+import { autoBuildChoice } from '../core/choose_build.js';
 import { permutation } from '../data/batches.js';
 import { backgroundFill, type Dataset } from '../data/dataset.js';
 import { makeOptimizer, lrAt, type Optimizer } from '../optim/index.js';
@@ -66,7 +67,7 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
 
   const core = loadCoreSync({ flavor: o.flavor });
   const test = data.test;
-  log(`${DISPLAY[data.train.name] ?? data.train.name}: ${data.train.n} training${test ? ` and ${test.n} test` : ''} images; kernels: ${core.flavor} build`);
+  log(`${DISPLAY[data.train.name] ?? data.train.name}: ${data.train.n} training${test ? ` and ${test.n} test` : ''} images; kernels: ${core.flavor} build${o.flavor === 'auto' ? ` (auto: ${autoBuildChoice()?.reason ?? 'the module given'})` : ''}`);
   log(net.summary());
   checkFitsWasm(net, net.paramSpecs().reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), { ...o, chunkAuto: rest.chunkSize === undefined || rest.chunkSize === 'auto' });
   for (const w of batchWarnings(o, data.train.n)) log(`warning: ${w}`);
