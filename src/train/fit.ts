@@ -340,6 +340,7 @@ class Run {
       images_per_sec: this.seenThisRun / seconds,
       rss_mib: Math.round(process.memoryUsage().rss / 2 ** 20),
       wasm_live_mib: Math.round((this.core.heap.liveBytes / 2 ** 20) * 10) / 10,
+      kernels: this.core.flavor,
     };
     if (m.test_loss !== null && !Number.isFinite(m.test_loss)) {
       throw new Error(`test loss became ${m.test_loss} after epoch ${this.epoch + 1}; the last good checkpoint ${this.ckptPath ?? '(none: no --out)'} was kept`);
