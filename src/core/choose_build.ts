@@ -302,7 +302,7 @@ function readCache({ fs }: NodeModules, file: string): Record<string, Cached> {
   try {
     const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { entries?: Record<string, Cached> };
     const out: Record<string, Cached> = {};
-    for (const [k, v] of Object.entries(j.entries ?? {})) if (v && Number.isFinite(v.speedup) && typeof v.date === 'string') out[k] = v;
+    for (const [k, v] of Object.entries(j.entries ?? {})) if (v && Array.isArray(v.ratios) && Number.isFinite(v.speedup) && typeof v.date === 'string') out[k] = v;
     return out;
   } catch {
     return {}; // missing or unreadable: measure again
