@@ -18,8 +18,8 @@ export const HELP = helpText(
   "Measures the plain and the relaxed-SIMD kernel builds on this machine (the LeNet's conv2 and fc1\n" +
     'kernels at a chunk of 8, alternating short windows, the median of the pairwise ratios) and caches\n' +
     `which one flavor 'auto' loads: relaxed only if clearly faster (median at least ${RELAXED_MIN_SPEEDUP}x, three rounds\n` +
-    'in four in its favour), else the plain build. Training measures this once\n' +
-    'per machine by itself; run this to measure again (a new load on the machine, say). The cache is\n' +
+    'in four in its favour), else the plain build. Training measures this once per machine by\n' +
+    'itself; run this to measure again (after a noisy first measurement, say). The cache is\n' +
     `${buildCacheFile() ?? '$XDG_CACHE_HOME/iruka/build-choice.json'} (keyed by CPU model, Node version and the builds' hash).\n` +
     "IRUKA_TUNE=off makes 'auto' skip the measurement (relaxed wherever supported); IRUKA_FLAVOR or\n" +
     '--flavor names a build outright. The relaxed build gives different bits than the plain one.',
