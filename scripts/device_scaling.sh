@@ -8,8 +8,8 @@
 # Data is synthetic (bench:train --synthetic): the kernels' speed does not depend on the values.
 # Runs, each under its own time limit so that a slow step cannot take the others' results with it:
 #   1. bench:scaling: the parts and the projection on this machine (plus its 1- and 2-worker check)
-#   2. bench:train, default chunk (max(32, batch/4)), batch 64 and 256, 1..16 workers
-#   3. bench:train, chunk 8, batch 64 and 256, 1..16 workers
+#   2. bench:train, default chunk (max(8, ceil(batch/16))), batch 64 and 256, 1..16 workers
+#   3. bench:train with the previous rule's chunks (32 at batch 64, 64 at batch 256), 1..16 workers
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/device-out}
@@ -38,8 +38,9 @@ run() { # run LIMIT_S NAME ARGS...: one bench under a time limit; a failure is l
   echo "device_scaling: $name took $(( SECONDS - t0 ))s"
 }
 run 45 scaling dist/bench/scaling.js --seconds 0.4 --check-seconds 2 --json "$OUT/scaling.json"
-run 120 train_default dist/bench/train.js --synthetic --flavors simd --batches 64,256 --max-workers "$workers" --seconds "$SECONDS_PER_CONFIG" --json "$OUT/train_default_chunk.json"
-run 120 train_chunk8 dist/bench/train.js --synthetic --flavors simd --batches 64,256 --max-workers "$workers" --chunk-size 8 --seconds "$SECONDS_PER_CONFIG" --json "$OUT/train_chunk8.json"
+run 120 train_default dist/bench/train.js --synthetic --flavors simd --batches 64,256 --max-workers "$workers" --seconds "$SECONDS_PER_CONFIG" --rounds 4 --json "$OUT/train_default_chunk.json"
+run 60 train_previous_b64 dist/bench/train.js --synthetic --flavors simd --batches 64 --max-workers "$workers" --chunk-size 32 --seconds "$SECONDS_PER_CONFIG" --rounds 4 --json "$OUT/train_chunk32_b64.json"
+run 60 train_previous_b256 dist/bench/train.js --synthetic --flavors simd --batches 256 --max-workers "$workers" --chunk-size 64 --seconds "$SECONDS_PER_CONFIG" --rounds 4 --json "$OUT/train_chunk64_b256.json"
 rm -rf "$bin_dir"
 echo "device_scaling: done in ${SECONDS}s; results in $OUT"
 exit $status

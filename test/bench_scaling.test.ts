@@ -19,20 +19,25 @@ describe('bench:scaling', () => {
       expect(r.stdout).toMatch(/limited by/);
       const out = JSON.parse(readFileSync(json, 'utf8'));
       expect(out.parts.P).toBeGreaterThan(0);
-      // the chunk sizes the projections need: 16 (batch 16), 32 and 8 (batch 40 by the default rule), 8
+      // the chunk sizes the projections need: 8 (the default rule and chunk 8), 16 and 32 + 8 (batches 16 and 40 by the previous rule)
       expect(Object.keys(out.parts.compute).map(Number).sort((a: number, b: number) => a - b)).toEqual([8, 16, 32]);
       for (const k of ['fixed', 'copyP', 'addP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2']) expect(out.parts[k], k).toBeGreaterThan(0);
-      expect(out.rows).toHaveLength(2 * 2 * 2);
+      expect(out.rows).toHaveLength(3 * 2 * 2);
       for (const row of out.rows) {
-        expect(['default', 'chunk 8']).toContain(row.rule);
+        expect(['default', 'previous', 'chunk 8']).toContain(row.rule);
+        // against one thread at its fastest chunk, never above the same-chunk figure
+        expect(row.efficiency).toBeLessThanOrEqual(row.efficiency_same_chunk + 1e-12);
         expect(row.images_per_sec).toBeGreaterThan(0);
         expect(row.efficiency).toBeGreaterThan(0);
         expect(row.chunks).toBe(Math.ceil(row.batch / row.chunk));
         expect(Object.keys(row.terms).sort()).toEqual(['compute', 'messaging', 'reduce', 'serial']);
         expect(typeof row.limited_by).toBe('string');
       }
-      // batch 40 by the default rule: 2 chunks (32 + 8), so 64 workers leave 62 idle
-      expect(out.rows.find((x: { rule: string; batch: number; workers: number }) => x.rule === 'default' && x.batch === 40 && x.workers === 64).limited_by).toMatch(/62 idle/);
+      // batch 40 by the default rule: 5 chunks of 8, so 64 workers leave 59 idle; by the previous rule 2 (32 + 8), 62 idle
+      const at = (rule: string) => out.rows.find((x: { rule: string; batch: number; workers: number }) => x.rule === rule && x.batch === 40 && x.workers === 64);
+      expect(at('default').chunks).toBe(5);
+      expect(at('default').limited_by).toMatch(/59 idle/);
+      expect(at('previous').limited_by).toMatch(/62 idle/);
       expect(out.checks.map((c: { batch: number; workers: number }) => `${c.batch}/${c.workers}`)).toEqual(['16/1', '16/2', '40/1', '40/2']);
       for (const c of out.checks) {
         expect(c.measured_images_per_sec).toBeGreaterThan(0);

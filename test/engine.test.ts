@@ -9,8 +9,10 @@ describe('chunks', () => {
     expect(chunkRanges(7, 16)).toEqual([[0, 7]]);
   });
 
-  it('default to a quarter of the batch, at least 32', () => {
-    expect([1, 32, 64, 128, 200, 256, 1024].map(defaultChunkSize)).toEqual([32, 32, 32, 32, 50, 64, 256]);
+  it('default to a sixteenth of the batch, at least 8: the default batch of 64 feeds 8 workers, 256 feeds 16', () => {
+    expect([1, 8, 32, 64, 128, 200, 256, 1024].map(defaultChunkSize)).toEqual([8, 8, 8, 8, 8, 13, 16, 64]);
+    expect(chunkRanges(64, defaultChunkSize(64))).toHaveLength(8);
+    expect(chunkRanges(256, defaultChunkSize(256))).toHaveLength(16);
   });
 
   it('get distinct seeds per step and chunk', () => {

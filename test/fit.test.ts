@@ -78,8 +78,8 @@ describe('fit', () => {
 
   it('has exported, validated defaults', () => {
     expect(FIT_DEFAULTS.batchSize).toBe(64);
-    expect(resolveFitOptions({}).chunkSize).toBe(32);
-    expect(resolveFitOptions({ batchSize: 256 }).chunkSize).toBe(64);
+    expect(resolveFitOptions({}).chunkSize).toBe(8);
+    expect(resolveFitOptions({ batchSize: 256 }).chunkSize).toBe(16);
     expect(() => resolveFitOptions({ workers: 0 })).toThrow(/fit: option workers must be >= 1, got 0/);
     expect(() => resolveFitOptions({ lr: Number.NaN })).toThrow(OptionsError);
     expect(() => resolveFitOptions({ seed: 1.5 })).toThrow(/option seed must be an integer/);

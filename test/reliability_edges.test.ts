@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors, encodeSafetensors } from '../src/io/safetensors.js';
 import { crc32, tensorsChecksum, verifyChecksum, CHECKSUM_KEY } from '../src/io/integrity.js';
-import { estimateWasmBytes } from '../src/train/memory.js';
+import { checkFitsWasm, estimateWasmBytes } from '../src/train/memory.js';
+import { defaultChunkSize } from '../src/train/engine.js';
 import { fit } from '../src/train/fit.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { LENET_SPEC } from '../src/nn/lenet.js';
@@ -95,9 +96,14 @@ describe('batch sizes', () => {
 
   it('a chunk that cannot fit in WebAssembly memory is refused up front, naming the flags and the estimate', () => {
     const out = join(dir, 'huge');
-    const r = run(['--batch-size', '60000', '--epochs', '1', '--workers', '1', '--out', out]);
+    // the default rule's largest chunk for MNIST (3,750 at batch 60,000) fits, so name a chunk that does not
+    const r = run(['--batch-size', '60000', '--chunk-size', '15000', '--epochs', '1', '--workers', '1', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.err.split('\n')[0]).toMatch(/--batch-size\/--chunk-size: a gradient chunk of 15000 examples \(--chunk-size auto gives 15000 for --batch-size 60000\) needs about [\d.]+ GiB .*more than the 4 GiB .*use --chunk-size \d+ or less/);
+    expect(r.err.split('\n')[0]).toMatch(/--batch-size\/--chunk-size: a gradient chunk of 15000 examples \(--chunk-size 15000\) needs about [\d.]+ GiB .*more than the 4 GiB .*use --chunk-size \d+ or less/);
+    // a chunk the auto rule chose is named as such
+    expect(() => checkFitsWasm(new Model(LENET_SPEC), 656_080, { batchSize: 160_000, chunkSize: defaultChunkSize(160_000), evalBatch: 500, chunkAuto: true })).toThrow(
+      /a gradient chunk of 10000 examples \(--chunk-size auto gives 10000 for --batch-size 160000\) needs about [\d.]+ GiB/,
+    );
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     const big = run(['--eval-batch', '65536', '--limit-train', '100', '--epochs', '1', '--workers', '1', '--out', out]);
     expect(big.code).toBe(2);

@@ -47,7 +47,12 @@ describe('train:mnist', () => {
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((m) => m.epoch)).toEqual([1, 2]);
     expect(lines[1].test_acc).toBeCloseTo(acc, 4);
+    // the build that ran is in every metrics line, the checkpoint and the first line of output (why: IRUKA_TUNE=off in tests)
+    const kernels = /kernels: (\w+) build \(auto: relaxed SIMD is supported; not measured \(IRUKA_TUNE=off\)\)/.exec(r.out)?.[1];
+    expect(kernels).toBe('relaxed');
+    expect(lines.map((m) => m.kernels)).toEqual([kernels, kernels]);
     const ck = readSafetensors(join(out, 'checkpoint.safetensors'));
+    expect(ck.metadata.kernels).toBe(kernels);
     expect(ck.tensors.get('conv1.weight')?.shape).toEqual([20, 1, 5, 5]);
     expect(ck.tensors.get('optim.momentum')?.shape).toEqual([656080]);
     expect(ck.metadata.epoch).toBe('2');

@@ -1,9 +1,11 @@
 // Finds and instantiates the kernel core. Node reads the .wasm from the package's build/
-// folder; browsers (or any embedder) pass the bytes or a URL. The relaxed-SIMD build is used
-// where the engine accepts relaxed SIMD (Node 22+, current browsers, Node 20 after
-// enableRelaxedSimd()), the plain SIMD build otherwise; a caller can force either.
+// folder; browsers (or any embedder) pass the bytes or a URL. From the package folder, 'auto'
+// uses the relaxed-SIMD build where the engine accepts relaxed SIMD (Node 22+, Node 20 after
+// enableRelaxedSimd()) and it measured faster on this machine (choose_build.ts); from a URL
+// (browsers), wherever the engine accepts it; the plain SIMD build otherwise. A caller can force either.
 // Free of Node built-ins: the package folder is read through process.getBuiltinModule.
 import { Heap, Buf } from './heap.js';
+import { chooseAutoBuild, type ChooseDeps } from './choose_build.js';
 
 export type Flavor = 'simd' | 'relaxed' | 'debug';
 
@@ -15,7 +17,8 @@ export const WASM_FILES: Record<Flavor, string> = {
 
 export interface CoreOptions {
   /**
-   * 'auto' (default) picks relaxed where the engine accepts it, else simd (with `bytes` or a
+   * 'auto' (default) picks relaxed where the engine accepts it (from the package folder: and
+   * where it measured faster on this machine, src/core/choose_build.ts), else simd (with `bytes` or a
    * `.wasm` URL: whatever that module is). A named flavour must match the module loaded, and
    * 'relaxed' throws where the engine lacks relaxed SIMD. Env IRUKA_FLAVOR stands in for a missing `flavor`.
    */
@@ -141,8 +144,13 @@ async function pickAsync(options: CoreOptions, want: Flavor | 'auto'): Promise<P
 
 function pickSync(options: Omit<CoreOptions, 'url'>, want: Flavor | 'auto'): Picked {
   if (options.bytes) return { bytes: options.bytes, named: want, source: 'the module passed as bytes' };
-  const f = want !== 'auto' ? want : relaxedSupported() ? 'relaxed' : 'simd';
+  const f = want !== 'auto' ? want : chooseAutoBuild(packagedBuilds()).flavor;
   return { bytes: readPackaged(f), named: f, source: `the package's build/${WASM_FILES[f]}` };
+}
+
+/** What choosing 'auto' in the package folder needs: relaxed only where measured faster (src/core/choose_build.ts). */
+export function packagedBuilds(): ChooseDeps {
+  return { relaxedSupported: relaxedSupported(), read: readPackaged, load: (flavor) => loadCoreSync({ flavor }) };
 }
 
 async function fetchWasm(url: URL): Promise<Uint8Array<ArrayBuffer>> {

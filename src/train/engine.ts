@@ -25,15 +25,15 @@ export interface GradEngine {
 }
 
 /**
- * The default chunk size for a minibatch: a quarter of the batch, at least 32 examples. It
+ * The default chunk size for a minibatch: a sixteenth of the batch, at least 8 examples. It
  * depends on the batch size only, never on the number of workers (that is what keeps results
- * identical for any worker count): batch 64 gives 2 chunks of 32, batch 256 gives 4 of 64. A
- * chunk carries fixed costs (zeroing and copying a full gradient), so fewer, larger chunks are
- * faster while there are enough of them to keep 2–4 workers busy; set --chunk-size smaller to
- * feed more workers.
+ * identical for any worker count): batch 64 gives 8 chunks of 8, batch 256 gives 16 of 16, so
+ * the default batch can feed 8 workers and batch 256 16. A chunk carries fixed costs (zeroing
+ * and copying a full gradient) and small chunks run smaller GEMMs, so on 2 cores a larger
+ * --chunk-size is a little faster (bench/README.md gives the figures); results depend on it.
  */
 export function defaultChunkSize(batch: number): number {
-  return Math.max(32, Math.ceil(batch / 4));
+  return Math.max(8, Math.ceil(batch / 16));
 }
 
 /** Splits n examples into chunks of `chunk` (the last may be shorter). */

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCoreSync } from '../core/load.js';
+import { autoBuildChoice } from '../core/choose_build.js';
 import { loadCheckpoint, checkpointInfo } from '../io/checkpoint.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { writeRunCheckpoint, cleanFolder, makeRunFolder, checkEpochsChange } from './reliability.js';
@@ -51,6 +52,7 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
     record: (m) => files.metricsFile?.append(m),
     pause: () => new Promise<void>((r) => setImmediate(r)),
     rssMib: () => Math.round(process.memoryUsage().rss / 2 ** 20),
+    whyBuild: () => autoBuildChoice()?.reason ?? 'the module given',
   };
   const r = await fitWith((flavor) => loadCoreSync({ flavor }), specIn, data, options, env, (loop) => {
     files.prepare(loop.o.resume);

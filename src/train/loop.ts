@@ -58,6 +58,8 @@ export interface LoopEnv {
   pause?: () => Promise<void>;
   /** resident memory in MiB for the metrics (default 0) */
   rssMib?: () => number;
+  /** why flavor 'auto' chose the build it did, for the first log line (Node measures; see choose_build.ts) */
+  whyBuild?: () => string;
 }
 
 export interface LoopResult {
@@ -106,7 +108,7 @@ export async function fitWith(
 
   const c = typeof core === 'function' ? core(o.flavor) : core;
   const test = data.test;
-  log(`${DISPLAY[data.train.name] ?? data.train.name}: ${data.train.n} training${test ? ` and ${test.n} test` : ''} images; kernels: ${c.flavor} build`);
+  log(`${DISPLAY[data.train.name] ?? data.train.name}: ${data.train.n} training${test ? ` and ${test.n} test` : ''} images; kernels: ${c.flavor} build${o.flavor === 'auto' && env.whyBuild ? ` (auto: ${env.whyBuild()})` : ''}`);
   log(net.summary());
   checkFitsWasm(net, net.paramSpecs().reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0), { ...o, chunkAuto });
   for (const w of batchWarnings(o, data.train.n)) log(`warning: ${w}`);
@@ -337,6 +339,7 @@ export class TrainLoop {
       images_per_sec: this.seenThisRun / seconds,
       rss_mib: this.env.rssMib?.() ?? 0,
       wasm_live_mib: Math.round((this.core.heap.liveBytes / 2 ** 20) * 10) / 10,
+      kernels: this.core.flavor,
     };
     if (m.test_loss !== null && !Number.isFinite(m.test_loss)) {
       throw new Error(`test loss became ${m.test_loss} after epoch ${this.epoch + 1}; the last good checkpoint ${this.env.lastCheckpoint?.() ?? '(none: no --out)'} was kept`);

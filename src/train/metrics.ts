@@ -18,6 +18,8 @@ export interface EpochMetrics {
   /** the process's resident set and the core's live WASM heap after the epoch (flat across epochs) */
   rss_mib: number;
   wasm_live_mib: number;
+  /** the kernel build that ran (the relaxed build gives different bits than the plain one) */
+  kernels?: string;
 }
 
 /** The files a run writes into its folder (a fresh run moves an earlier run's aside, never over them). */

@@ -19,7 +19,7 @@ export const INITS: readonly InitScheme[] = ['lecun', 'he', 'xavier', 'torch'];
 export interface FitOptions {
   epochs: number;
   batchSize: number;
-  /** examples per gradient chunk: the unit of work for workers, fixed for determinism ('auto': max(32, batch/4)) */
+  /** examples per gradient chunk: the unit of work for workers, fixed for determinism ('auto': max(8, ceil(batch/16))) */
   chunkSize: number | 'auto';
   /** gradient worker threads (1: all in this thread) */
   workers: number;
