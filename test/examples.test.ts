@@ -287,6 +287,16 @@ describe.runIf(BUILT && CHROMIUM)('examples/browser in headless Chromium', () =>
     expect(r.heap.after).toBe(r.heap.before);
   });
 
+  it('opens with the shipped LeNet, which reads the sample digits (directly and drawn) and the opening one right', async () => {
+    const run = await runSelftest({ query: 'selftest&weights=/examples/browser/lenet.safetensors', timeoutMs: 30_000 });
+    expect(run.status, run.text).toBe('pass');
+    const r = run.result;
+    expect(r.randomWeights).toBe(false);
+    expect(r.direct.correct).toBeGreaterThanOrEqual(9);
+    expect(r.drawn.correct).toBeGreaterThanOrEqual(9);
+    expect(r.opening).toBe(String(SAMPLE_LABELS[7])); // the page opens with sample 7 on the pad
+  });
+
   it('a bad weights URL is reported in the page, not swallowed', async () => {
     const bad = await runSelftest({ query: 'selftest&weights=/no-such.safetensors', timeoutMs: 30_000 });
     expect(bad.status).toBe('error');

@@ -6,8 +6,8 @@
 //
 // Query parameters:
 //   ?weights=URL   a .safetensors checkpoint with PyTorch names for the opening LeNet (default:
-//                  runs/mnist/checkpoint.safetensors if `npm run train:mnist` wrote one, else
-//                  the random-init test fixture)
+//                  runs/mnist/checkpoint.safetensors if `npm run train:mnist` wrote one, else the
+//                  shipped examples/browser/lenet.safetensors, else the random-init test fixture)
 //   ?flavor=simd   force the plain SIMD build (default: relaxed SIMD where the browser validates it)
 //   ?selftest      classify the bundled MNIST digits, directly and through the drawing path, and
 //                  write the result as JSON into <pre id="selftest" data-status="pass|fail|error">
@@ -101,13 +101,14 @@ function showError(what, e) {
 
 // ---- model --------------------------------------------------------------------------------------
 
-/** Fetches ?weights, or the trainer's default output, or the test fixture; copies them into the model. */
+/** Fetches ?weights, or the trainer's default output, or the shipped LeNet, or the test fixture; copies them into the model. */
 async function loadWeights(m) {
   const given = query.get('weights');
   const candidates = given
     ? [{ url: new URL(given, location.href), label: given }]
     : [
         { url: new URL('runs/mnist/checkpoint.safetensors', root), label: 'runs/mnist/checkpoint.safetensors' },
+        { url: new URL('examples/browser/lenet.safetensors', root), label: 'shipped LeNet (the default train:mnist run, 99.52 %)' },
         { url: new URL('test/fixtures/torch/lenet_state.safetensors', root), label: 'test fixture (random init)', random: true },
       ];
   for (const c of candidates) {

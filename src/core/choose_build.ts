@@ -140,9 +140,9 @@ function fromMeasurement(m: Cached, by: 'measured' | 'cached', file: string): Bu
   const q1 = lowerQuartile(m.ratios);
   const verdict =
     flavor === 'relaxed' ? `clearly faster (median >= ${RELAXED_MIN_SPEEDUP}, lower quartile ${q1.toFixed(3)} > 1)`
-    : m.speedup < RELAXED_MIN_SPEEDUP ? `below the ${RELAXED_MIN_SPEEDUP}x it must reach`
+    : m.speedup < RELAXED_MIN_SPEEDUP ? `below the ${RELAXED_MIN_SPEEDUP.toFixed(4)}x it must reach`
     : `but not clearly (a quarter of the rounds at or below ${q1.toFixed(3)}x)`;
-  return { flavor, by, measurement: m, cacheFile: file, reason: `the relaxed build ran the LeNet's conv2 + fc1 kernels at ${m.speedup.toFixed(3)}x the plain build (median of ${m.ratios.length} pairwise ratios), ${verdict} (${when}; npm run tune measures again)` };
+  return { flavor, by, measurement: m, cacheFile: file, reason: `the relaxed build ran the LeNet's conv2 + fc1 kernels at ${m.speedup.toFixed(4)}x the plain build (median of ${m.ratios.length} pairwise ratios), ${verdict} (${when}; npm run tune measures again)` };
 }
 
 function tuneOff(): boolean {
