@@ -97,7 +97,7 @@ describe("choosing for 'auto'", () => {
     write([0.8, 0.9, 0.85]);
     const c = chooseBuildNow(noMeasure());
     expect(c).toMatchObject({ flavor: 'simd', by: 'cached' });
-    expect(c.reason).toMatch(/0\.850x .*below the 1\.03x .*measured on 2026-01-02/);
+    expect(c.reason).toMatch(/0\.8500x .*below the 1\.0300x .*measured on 2026-01-02/);
     writeFileSync(file(), '{ not json');
     expect(() => chooseBuildNow(noMeasure())).toThrow(/measured/);
   });
