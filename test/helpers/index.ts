@@ -99,3 +99,12 @@ export function expectBits(actual: Float32Array | Int32Array, expected: Float32A
     if (a[i] !== e[i]) throw new Error(`${what}: bits differ at index ${i}: actual ${actual[i]}, expected ${expected[i]} (n=${a.length})`);
   }
 }
+
+/** Each named export, and its `_scalar` twin, is a function of `c`'s module. */
+export function expectExportsWithTwins(c: Core, names: Iterable<string>): void {
+  const f = c.fns<Record<string, unknown>>();
+  for (const e of names) {
+    expect(typeof f[e], e).toBe('function');
+    expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
+  }
+}

@@ -5,7 +5,7 @@
 // tolerances (and their reasons), dims and eps are the op table's (`batchnorm.batchnorm`); the
 // zero-variance, repeat and bad-input cases below are the family's own.
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose, withBufs } from '../helpers/index.js';
+import { core, FLAVORS, randn, expectClose, withBufs, expectExportsWithTwins } from '../helpers/index.js';
 import type { Core } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
@@ -27,11 +27,7 @@ const CASES: BatchnormDims[] = k.test.dims.map((t) => t.dims);
 describe('batchnorm: the op table entry names exports (and _scalar twins) that every build has', () => {
   for (const flavor of FLAVORS) {
     it(flavor, () => {
-      const f = core(flavor).fns<Record<string, unknown>>();
-      for (const e of Object.values(k.exports)) {
-        expect(typeof f[e], e).toBe('function');
-        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
-      }
+      expectExportsWithTwins(core(flavor), Object.values(k.exports));
     });
   }
 });

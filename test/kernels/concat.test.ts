@@ -3,7 +3,7 @@
 // multiples of 4). Forward copies and backward adds one f32 per element, so both are exact.
 // The exports, wrappers, references, tolerances and dims are the op table's (`concat`).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, withBufs, expectBits, expectClose } from '../helpers/index.js';
+import { core, FLAVORS, randn, withBufs, expectBits, expectClose, expectExportsWithTwins } from '../helpers/index.js';
 import { concatForward, concatBackward } from '../../src/core/kernels/concat.js';
 import { OPS, type Tolerance } from '../../src/ops/table.js';
 
@@ -20,11 +20,7 @@ const tolText = (t: Tolerance) => (t === 'exact' ? 'exact' : `rtol ${t.rtol}`);
 describe('concat: the op table entry names exports (and _scalar twins) that every build has', () => {
   for (const flavor of FLAVORS) {
     it(flavor, () => {
-      const f = core(flavor).fns<Record<string, unknown>>();
-      for (const e of [k.exports.forward, k.exports.backward]) {
-        expect(typeof f[e], e).toBe('function');
-        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
-      }
+      expectExportsWithTwins(core(flavor), [k.exports.forward, k.exports.backward]);
     });
   }
 });

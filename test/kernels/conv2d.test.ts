@@ -4,7 +4,7 @@
 // src/ops/table.ts, which says why the tolerance is what it is: 1e-4 relative, to
 // max(|expected|, 1% of max|expected|)). The bad-input cases below are the family's own.
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose } from '../helpers/index.js';
+import { core, FLAVORS, randn, expectClose, expectExportsWithTwins } from '../helpers/index.js';
 import type { Core } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
@@ -47,10 +47,7 @@ describe('conv2d: the op table entry names exports (and _scalar twins) that ever
       const f = core(flavor).fns<Record<string, unknown>>();
       const { scratch, ...kernels } = k.exports;
       expect(typeof f[scratch], scratch).toBe('function');
-      for (const e of Object.values(kernels)) {
-        expect(typeof f[e], e).toBe('function');
-        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
-      }
+      expectExportsWithTwins(core(flavor), Object.values(kernels));
     });
   }
 });

@@ -6,7 +6,7 @@
 // kernels, which must accumulate: they start from non-zero gradients). The exports, wrappers,
 // references, tolerance and shapes are the op table's (`linear`).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose, withBufs } from '../helpers/index.js';
+import { core, FLAVORS, randn, expectClose, withBufs, expectExportsWithTwins } from '../helpers/index.js';
 import {
   linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims,
 } from '../../src/core/kernels/linear.js';
@@ -24,11 +24,7 @@ const SHAPES = k.test.shapes.map((d) => [d.m, d.inF, d.outF] as [number, number,
 describe('linear: the op table entry names exports (and _scalar twins) that every build has', () => {
   for (const flavor of FLAVORS) {
     it(flavor, () => {
-      const f = core(flavor).fns<Record<string, unknown>>();
-      for (const e of Object.values(k.exports)) {
-        expect(typeof f[e], e).toBe('function');
-        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
-      }
+      expectExportsWithTwins(core(flavor), Object.values(k.exports));
     });
   }
 });

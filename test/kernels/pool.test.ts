@@ -10,7 +10,7 @@
 // ties, NaN, bit-agreement and global-pooling cases below are the family's own.
 // The fast path must give the same bits as the general path (same order of additions).
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits } from '../helpers/index.js';
+import { core, FLAVORS, randn, rng, expectClose, withBufs, expectBits, expectExportsWithTwins } from '../helpers/index.js';
 import { OPS, POOL_LIST, type Tolerance } from '../../src/ops/table.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
@@ -67,13 +67,9 @@ const outLen = (g: Geom2d) => pool2dOutShape(g).reduce((a, b) => a * b, 1);
 describe('pool: every pool entry of the op table names exports (and _scalar twins) that every build has', () => {
   for (const flavor of FLAVORS) {
     it(flavor, () => {
-      const f = core(flavor).fns<Record<string, unknown>>();
       const names = POOL_LIST.flatMap(([, { pool: k }]) => [k.exports.forward, k.exports.backward]);
       expect(names.length).toBeGreaterThanOrEqual(4);
-      for (const e of names) {
-        expect(typeof f[e], e).toBe('function');
-        expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
-      }
+      expectExportsWithTwins(core(flavor), names);
     });
   }
 });

@@ -5,7 +5,7 @@
 // references, tolerances, shapes, eps) and the table suite runs them all; softmax_forward and
 // the edge cases below are the family's own.
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, rng, expectClose, expectBits } from '../helpers/index.js';
+import { core, FLAVORS, randn, rng, expectClose, expectBits, expectExportsWithTwins } from '../helpers/index.js';
 import {
   softmaxXentForward,
   softmaxXentBackward,
@@ -83,13 +83,7 @@ const XENT = OPS.softmax_xent.xent;
 describe('softmax_xent: the op table entry names exports (and _scalar twins) that every build has', () => {
   for (const flavor of FLAVORS) {
     it(flavor, () => {
-      const f = core(flavor).fns<Record<string, unknown>>();
-      for (const k of Object.values(XENT.variants)) {
-        for (const e of [k.exports.forward, k.exports.backward]) {
-          expect(typeof f[e], e).toBe('function');
-          expect(typeof f[`${e}_scalar`], `${e}_scalar`).toBe('function');
-        }
-      }
+      expectExportsWithTwins(core(flavor), Object.values(XENT.variants).flatMap((k) => [k.exports.forward, k.exports.backward]));
     });
   }
 });
