@@ -15,14 +15,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCoreSync, type Core } from '../src/core/load.js';
 import { fromArrays, type Dataset } from '../src/data/dataset.js';
-import { permutation } from '../src/data/batches.js';
 import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
 import { defaultChunkSize } from '../src/train/engine.js';
-import { PoolEngine } from '../src/train/pool.js';
 import { PredictPool } from '../src/train/predict_pool.js';
-import { makeOptimizer } from '../src/optim/index.js';
+import { lenetSteps, imagesPerSecond } from './lenet_steps.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { stateTensors } from '../src/io/weights.js';
 import { exportOnnx } from '../src/io/onnx.js';
@@ -147,45 +145,19 @@ function startTorch(python: string): Promise<Started> {
 
 // ---- ours ---------------------------------------------------------------------------------------
 
-/** images/s of `step` (which handles `batch` images) over about `ms` milliseconds. */
-async function rate(step: () => Promise<void> | void, batch: number, ms: number): Promise<number> {
-  const t0 = performance.now();
-  let images = 0;
-  while (performance.now() - t0 < ms) {
-    await step();
-    images += batch;
-  }
-  return images / ((performance.now() - t0) / 1000);
-}
-
 async function trainer(core: Core, batch: number, data: Dataset) {
-  const model = new BoundModel(core, lenet(), MNIST_SHAPE);
-  model.params.init(1);
-  const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
-  const engine = new PoolEngine(core, model, LENET_SPEC, data, { workers: 2, chunkSize: defaultChunkSize(batch), batchSize: batch }, { augment: {}, fill: [0], seed: 1 });
-  const perm = permutation(data.n, 1, 0);
-  let step = 0;
-  const once = async () => {
-    const start = (step * batch) % (data.n - batch);
-    await engine.minibatch(perm.subarray(start, start + batch), step);
-    opt.step(0.01);
-    step++;
-  };
+  const { next, close } = lenetSteps(core, data, { batch, workers: 2, chunk: defaultChunkSize(batch) });
   return {
     what: `iruka PoolEngine, 2 workers, chunk ${defaultChunkSize(batch)}, ${core.flavor} build`,
-    time: (ms: number) => rate(once, batch, ms),
-    close: async () => {
-      await engine.close();
-      opt.free();
-      model.free();
-    },
+    time: (ms: number) => imagesPerSecond(next, batch, ms),
+    close,
   };
 }
 
 /** predict through a PredictPool of 2 workers (the batch split in two, one part per worker thread). */
 async function poolPredictor(model: BoundModel, x: Float32Array, batch: number) {
   const pool = await PredictPool.create(LENET_SPEC, model, { workers: 2 });
-  return { time: (ms: number) => rate(async () => void (await pool.predict(x, batch)), batch, ms), close: () => pool.close() };
+  return { time: (ms: number) => imagesPerSecond(async () => void (await pool.predict(x, batch)), batch, ms), close: () => pool.close() };
 }
 
 // ---- the run ------------------------------------------------------------------------------------
@@ -248,7 +220,7 @@ async function main(argv: string[]) {
       name: 'infer_b256_1t',
       what: `iruka BoundModel.predict, 1 thread, ${core.flavor} build`,
       batch: 256,
-      ours: (ms) => rate(() => void model.predict(x256, 256), 256, ms),
+      ours: (ms) => imagesPerSecond(() => void model.predict(x256, 256), 256, ms),
       pairings: [
         { peer: 'pytorch', started: torch, command: 'infer 256 1' },
         { peer: 'onnxruntime-web', started: ort1, command: 'infer 256 1' },

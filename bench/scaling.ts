@@ -17,12 +17,12 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { loadCoreSync, type Core } from '../src/core/load.js';
 import { fromArrays, type Dataset } from '../src/data/dataset.js';
+import { lenetSteps } from './lenet_steps.js';
 import { permutation } from '../src/data/batches.js';
-import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
-import { LocalEngine, defaultChunkSize, type GradEngine, type StepOptions } from '../src/train/engine.js';
-import { PoolEngine } from '../src/train/pool.js';
+import { defaultChunkSize } from '../src/train/engine.js';
 import { makeOptimizer } from '../src/optim/index.js';
 import { add, copy, sumK } from '../src/core/kernels/elementwise.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
@@ -252,28 +252,14 @@ function limit(pr: Projection, batch: number, chunk: number, W: number): string 
 
 /** Measured images/s of the real engines at 1 (local) and 2 (pool) workers. */
 async function measureEngine(core: Core, data: Dataset, batch: number, chunk: number, workers: number, ms: number): Promise<number> {
-  const model = new BoundModel(core, lenet(), MNIST_SHAPE);
-  model.params.init(1);
-  const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
-  const opts: StepOptions = { augment: {}, fill: [0], seed: 1 };
-  const engine: GradEngine = workers === 1 ? new LocalEngine(model, data, chunk, opts) : new PoolEngine(core, model, LENET_SPEC, data, { workers, chunkSize: chunk, batchSize: batch }, opts);
-  const perm = permutation(data.n, 1, 0);
-  let step = 0;
-  const once = async () => {
-    const start = (step * batch) % (data.n - batch);
-    await engine.minibatch(perm.subarray(start, start + batch), step);
-    opt.step(0.01);
-    step++;
-  };
+  const { next: once, close } = lenetSteps(core, data, { batch, workers, chunk });
   try {
     // warm-up: each worker's WASM tiers up on its own thread
     const t0 = performance.now();
     while (performance.now() - t0 < Math.min(1500, ms)) await once();
     return batch / (await timeIt(once, ms));
   } finally {
-    await engine.close();
-    opt.free();
-    model.free();
+    await close();
   }
 }
 

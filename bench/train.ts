@@ -10,14 +10,12 @@ import { dirname, resolve } from 'node:path';
 import { loadCoreSync, type Flavor, type Core } from '../src/core/load.js';
 import { loadDataset } from '../src/data/datasets.js';
 import { backgroundFill, fromArrays, type Dataset } from '../src/data/dataset.js';
-import { permutation } from '../src/data/batches.js';
-import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
-import { LocalEngine, defaultChunkSize, type GradEngine, type StepOptions } from '../src/train/engine.js';
-import { PoolEngine } from '../src/train/pool.js';
-import { makeOptimizer } from '../src/optim/index.js';
+import { defaultChunkSize } from '../src/train/engine.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
+import { lenetSteps, imagesPerSecond } from './lenet_steps.js';
 import { peakGflops, peakSample } from './peak.js';
 import { pairwise, summarise, windowRatios, type TimelineEvent } from './peak_ratio.js';
 
@@ -63,34 +61,9 @@ function syntheticMnist(n: number): Dataset {
 /** One configuration under test: its own core, model, optimizer and engine. */
 async function setup(flavor: Flavor, batch: number, workers: number, chunk: number, data: Dataset) {
   const core = loadCoreSync({ flavor });
-  const model = new BoundModel(core, lenet(), MNIST_SHAPE);
-  model.params.init(1);
-  const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
-  const opts: StepOptions = { augment: {}, fill: backgroundFill(data), seed: 1 };
-  const engine: GradEngine = workers === 1 ? new LocalEngine(model, data, chunk, opts) : new PoolEngine(core, model, LENET_SPEC, data, { workers, chunkSize: chunk, batchSize: batch }, opts);
-  const perm = permutation(data.n, 1, 0);
-  let step = 0;
-  const next = async () => {
-    const start = (step * batch) % (data.n - batch);
-    await engine.minibatch(perm.subarray(start, start + batch), step);
-    opt.step(0.01);
-    step++;
-  };
+  const { next, close } = lenetSteps(core, data, { batch, workers, chunk, fill: backgroundFill(data) });
   /** images/s over about `ms` milliseconds of steps */
-  const time = async (ms: number) => {
-    const t0 = performance.now();
-    let images = 0;
-    while (performance.now() - t0 < ms) {
-      await next();
-      images += batch;
-    }
-    return images / ((performance.now() - t0) / 1000);
-  };
-  const close = async () => {
-    await engine.close();
-    opt.free();
-    model.free();
-  };
+  const time = (ms: number) => imagesPerSecond(next, batch, ms);
   return { time, close };
 }
 
