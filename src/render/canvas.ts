@@ -168,15 +168,15 @@ export function pixel(r: Raster, x: number, y: number): [number, number, number]
   return [r.data[o], r.data[o + 1], r.data[o + 2]];
 }
 
-/** A white canvas with `title` in bold at (16, 16): how the confusion and digit sheets start. */
-export function titledCanvas(cv: CanvasModule, width: number, height: number, title: string): { canvas: CanvasLike; ctx: CanvasRenderingContext2D } {
+/** A white canvas with `title` in bold at (16, top): how the sheets and charts start. */
+export function titledCanvas(cv: CanvasModule, width: number, height: number, title: string, style: { top?: number; px?: number } = {}): { canvas: CanvasLike; ctx: CanvasRenderingContext2D } {
   const canvas = cv.createCanvas(width, height);
   const ctx = canvas.getContext('2d');
   ctx.fillStyle = '#ffffff';
   ctx.fillRect(0, 0, width, height);
   ctx.fillStyle = '#1a1a1a';
-  ctx.font = font(14, true);
+  ctx.font = font(style.px ?? 14, true);
   ctx.textBaseline = 'top';
-  ctx.fillText(title, 16, 16);
+  ctx.fillText(title, 16, style.top ?? 16);
   return { canvas, ctx };
 }

@@ -4,7 +4,7 @@
 //   { "epoch": 1, "train_loss": 0.21, "train_acc": 0.94, "test_loss": 0.07, "test_acc": 0.978, ... }
 // (extra keys are ignored; train_acc may be missing). Accuracies in 0..1 are drawn as percent.
 // The plan (axis ranges, ticks, points in pixels) is plain code; canvas only draws it.
-import { font, loadCanvas, writePng } from './canvas.js';
+import { font, loadCanvas, writePng, titledCanvas } from './canvas.js';
 import { plotSeries, legendEntry } from './plot.js';
 
 export interface EpochMetrics {
@@ -221,14 +221,7 @@ export interface CurvesInfo {
 export async function renderCurves(metrics: EpochMetrics[], outPath: string, opts: CurvesOptions = {}): Promise<CurvesInfo> {
   const plan = planCurves(metrics, opts);
   const cv = await loadCanvas();
-  const canvas = cv.createCanvas(plan.width, plan.height);
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, plan.width, plan.height);
-  ctx.fillStyle = '#1a1a1a';
-  ctx.font = font(15, true);
-  ctx.textBaseline = 'top';
-  ctx.fillText(plan.title, 16, 14);
+  const { canvas, ctx } = titledCanvas(cv, plan.width, plan.height, plan.title, { top: 14, px: 15 });
   for (const c of plan.charts) drawChart(ctx, c);
   writePng(canvas, outPath);
   return { path: outPath, width: plan.width, height: plan.height, plots: plan.charts.map(({ title, x, y, w, h }) => ({ title, x, y, w, h })) };

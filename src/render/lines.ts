@@ -1,6 +1,6 @@
 // A plain line chart (several labelled series over one x axis, linear or log10 y) for the
 // experiments' results. Layout is plain code (planLines); canvas draws and encodes the PNG.
-import { loadCanvas, font, writePng } from './canvas.js';
+import { loadCanvas, font, writePng, titledCanvas } from './canvas.js';
 import { niceAxis, formatTick } from './curves.js';
 import { plotSeries, legendEntry } from './plot.js';
 
@@ -64,15 +64,8 @@ export function planLines(series: LineSeries[], opts: LinesOptions): LinesPlan {
 export async function renderLines(series: LineSeries[], outPath: string, opts: LinesOptions): Promise<LinesPlan> {
   const p = planLines(series, opts);
   const cv = await loadCanvas();
-  const canvas = cv.createCanvas(p.width, p.height);
-  const ctx = canvas.getContext('2d');
+  const { canvas, ctx } = titledCanvas(cv, p.width, p.height, opts.title, { top: 14 });
   const { x, y, w, h } = p.plot;
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, p.width, p.height);
-  ctx.fillStyle = '#1a1a1a';
-  ctx.font = font(14, true);
-  ctx.textBaseline = 'top';
-  ctx.fillText(opts.title, 16, 14);
   ctx.strokeStyle = '#e6e6e6';
   ctx.lineWidth = 1;
   ctx.beginPath();
