@@ -4,7 +4,7 @@
 // src/ops/table.ts, which says why the tolerance is what it is: 1e-4 relative, to
 // max(|expected|, 1% of max|expected|)). The bad-input cases below are the family's own.
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose, expectExportsWithTwins } from '../helpers/index.js';
+import { core, FLAVORS, expectClose, expectExportsWithTwins } from '../helpers/index.js';
 import type { Core } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
@@ -17,6 +17,7 @@ import {
   type Conv2dExports,
 } from '../../src/core/kernels/conv2d.js';
 import { OPS } from '../../src/ops/table.js';
+import { convInputs, convLabel, geom } from '../helpers/conv2d.js';
 
 /** The op table's conv2d entry: exports, wrappers, references, tolerance and geometries. */
 const k = OPS.conv2d.conv;
@@ -28,16 +29,6 @@ function close(actual: Float32Array, expected: Float32Array, what: string): void
   expectClose(actual, expected, RTOL, what, Math.max(max * k.tolerance.floor, 1e-30));
 }
 
-/** x [n,c,h,w], w [oc,c,kh,kw], stride [sh,sw], pad [ph,pw]. */
-function geom(x: number[], w: number[], s: [number, number] = [1, 1], p: [number, number] = [0, 0]): Conv2dGeom {
-  if (x[1] !== w[1]) throw new Error('test case: channel mismatch');
-  return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
-}
-
-function label(g: Conv2dGeom): string {
-  const pair = (a: number, b: number) => (a === b ? `${a}` : `${a},${b}`);
-  return `x=[${g.n},${g.c},${g.h},${g.w}] w=[${g.oc},${g.c},${g.kh},${g.kw}] s=${pair(g.sh, g.sw)} p=${pair(g.ph, g.pw)}`;
-}
 
 const CASES: Conv2dGeom[] = k.test.geoms.map((t) => t.geom);
 
@@ -70,20 +61,10 @@ interface Data {
 
 const cache = new Map<string, Data>();
 function data(g: Conv2dGeom, seed: number): Data {
-  const key = label(g);
+  const key = convLabel(g);
   let d = cache.get(key);
   if (d) return d;
-  const [, , oh, ow] = conv2dOutShape(g);
-  const nx = g.n * g.c * g.h * g.w;
-  const nw = g.oc * g.c * g.kh * g.kw;
-  const ny = g.n * g.oc * oh * ow;
-  const x = randn(nx, seed);
-  const w = randn(nw, seed + 1);
-  const b = randn(g.oc, seed + 2);
-  const dy = randn(ny, seed + 3);
-  const dx0 = randn(nx, seed + 4);
-  const dw0 = randn(nw, seed + 5);
-  const db0 = randn(g.oc, seed + 6);
+  const { x, w, b, dy, dx0, dw0, db0 } = convInputs(g, seed);
   d = {
     x, w, b, dy, dx0, dw0, db0,
     y: k.ref.forward(x, w, b, g),
@@ -129,7 +110,7 @@ for (const flavor of FLAVORS) {
     describe(`conv2d ${flavor} ${path}`, () => {
       const opts = { scalar };
       CASES.forEach((g, ci) => {
-        const name = label(g);
+        const name = convLabel(g);
         const seed = 1000 + 17 * ci;
         const guarded = scalar ? undefined : g;
 

@@ -12,17 +12,17 @@
 // Each SIMD run is also repeated to check it gives the same bits (no data-dependent order), and
 // a guard block after the scratch catches a kernel that writes past what it asked for.
 import { describe, it, expect } from 'vitest';
-import { core, FLAVORS, randn, expectClose, expectBits } from '../helpers/index.js';
+import { core, FLAVORS, expectClose, expectBits } from '../helpers/index.js';
 import type { Core } from '../../src/core/load.js';
 import type { Buf } from '../../src/core/heap.js';
 import {
   conv2dForward,
   conv2dBackwardData,
   conv2dBackwardFilter,
-  conv2dOutShape,
   type Conv2dGeom,
   type Conv2dExports,
 } from '../../src/core/kernels/conv2d.js';
+import { convInputs, convLabel, geom } from '../helpers/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef } from '../../src/ref/conv2d.js';
 
 const RTOL = 1e-4;
@@ -34,15 +34,6 @@ function close(actual: Float32Array, expected: Float32Array, what: string): void
   expectClose(actual, expected, RTOL, what, Math.max(max * FLOOR, 1e-30));
 }
 
-/** x [n,c,h,w], w [oc,c,kh,kw], stride [sh,sw], pad [ph,pw]. */
-function geom(x: number[], w: number[], s: [number, number] = [1, 1], p: [number, number] = [0, 0]): Conv2dGeom {
-  if (x[1] !== w[1]) throw new Error('test case: channel mismatch');
-  return { n: x[0], c: x[1], h: x[2], w: x[3], oc: w[0], kh: w[2], kw: w[3], sh: s[0], sw: s[1], ph: p[0], pw: p[1] };
-}
-
-function label(g: Conv2dGeom): string {
-  return `x=[${g.n},${g.c},${g.h},${g.w}] w=[${g.oc},${g.c},${g.kh},${g.kw}] s=${g.sh},${g.sw} p=${g.ph},${g.pw}`;
-}
 
 const CASES: Conv2dGeom[] = [
   geom([3, 4, 12, 13], [9, 4, 5, 5]), // K 100, ow 9: runs break; oc 9 = 8 + a 4-wide panel with 1 lane
@@ -84,18 +75,10 @@ function withGuard(c: Core, g: Conv2dGeom, arrays: Float32Array[], body: (bufs: 
 for (const flavor of FLAVORS) {
   describe(`conv2d implicit paths, ${flavor}`, () => {
     CASES.forEach((g, ci) => {
-      const name = label(g);
+      const name = convLabel(g);
       const seed = 5000 + 31 * ci;
-      const [, , oh, ow] = conv2dOutShape(g);
-      const nx = g.n * g.c * g.h * g.w;
-      const nw = g.oc * g.c * g.kh * g.kw;
-      const ny = g.n * g.oc * oh * ow;
-      const x = randn(nx, seed);
-      const w = randn(nw, seed + 1);
-      const b = randn(g.oc, seed + 2);
-      const dy = randn(ny, seed + 3);
-      const dx0 = randn(nx, seed + 4);
-      const dw0 = randn(nw, seed + 5);
+      const { x, w, b, dy, dx0, dw0 } = convInputs(g, seed);
+      const ny = dy.length;
 
       it(`forward ${name}, with and without bias, twice to the same bits`, () => {
         const c = core(flavor);
