@@ -17,6 +17,7 @@ import { gradInit, SharedGradStep, type PoolConfig } from './grad_step.js';
 import { shared } from './shared_data.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset } from '../data/dataset.js';
+import type { EngineContext } from './loop.js';
 
 export type { PoolConfig } from './grad_step.js';
 
@@ -100,14 +101,6 @@ export class PoolEngine implements GradEngine {
 }
 
 /** The trainer's hook: a pool engine for a model built from `spec`. */
-export async function makePoolEngine(args: {
-  core: Core;
-  model: BoundModel;
-  spec: ModelSpec;
-  cfg: { workers: number; chunkSize: number; batchSize: number };
-  opts: StepOptions;
-  data: Dataset;
-  log?: (line: string) => void;
-}): Promise<GradEngine> {
+export async function makePoolEngine(args: Omit<EngineContext, 'log' | 'warn'> & { log?: (line: string) => void }): Promise<GradEngine> {
   return new PoolEngine(args.core, args.model, args.spec, args.data, args.cfg, args.opts, args.log ?? ((l) => process.stderr.write(l + '\n')));
 }
