@@ -49,14 +49,15 @@ describe('worker pool', () => {
   it.each(['throw', 'exit'])('recomputes a chunk whose worker fails once (%s) and stays identical', (mode) => {
     const r = train(2, `fault-${mode}`, { IRUKA_TEST_FAULTS: JSON.stringify([{ step: 3, chunk: 1, mode, times: 1 }]) });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/worker failed on step 3, chunk 1 .*retrying it/);
+    // 2 workers, 4 chunks: one task per worker, chunks 0-1 and 2-3
+    expect(r.stderr).toMatch(/worker failed on step 3, chunks 0-1 .*retrying it/);
     expect(weights(r.ckpt).equals(one)).toBe(true);
   });
 
   it('stops with a clear error when the same chunk fails twice, keeping the last good checkpoint', () => {
     const r = train(2, 'fault-twice', { IRUKA_TEST_FAULTS: JSON.stringify([{ step: 4, chunk: 2, mode: 'exit', times: 2 }]) }, ['--checkpoint-every', '2']);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/train:mnist: error: step 4, chunk 2 failed twice/);
+    expect(r.stderr).toMatch(/train:mnist: error: step 4, chunks 2-3 failed twice/);
     // the checkpoint written after step 4 (steps 0-3) is the last good one, and it is intact
     expect(readSafetensors(r.ckpt).metadata.step).toBe('4');
   });

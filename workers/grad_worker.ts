@@ -16,12 +16,12 @@ const compute = new GradCompute(init, () => loadCoreSync({ flavor: init.flavor }
 
 export default grad;
 
-/** Computes one chunk's gradient into its slot (after an injected fault, when one is due). */
-export function grad(task: ChunkTask): ChunkResult {
+/** Computes a run of chunks' gradients into their tree nodes' slots (after an injected fault, when one is due). */
+export function grad(task: ChunkTask): ChunkResult[] {
   for (const f of init.faults ?? []) {
-    if (f.step === task.step && f.chunk === task.k && Atomics.add(new Int32Array(f.counter), 0, 1) < f.times) {
+    if (f.step === task.step && f.chunk >= task.first && f.chunk < task.last && Atomics.add(new Int32Array(f.counter), 0, 1) < f.times) {
       if (f.mode === 'exit') process.exit(3); // ends this worker thread, as a crash would
-      throw new Error(`injected fault at step ${task.step}, chunk ${task.k}`);
+      throw new Error(`injected fault at step ${task.step}, chunk ${f.chunk}`);
     }
   }
   return compute.grad(task);

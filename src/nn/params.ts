@@ -98,6 +98,16 @@ export class Params {
   }
 
   /**
+   * Points every trainable tensor's gradient at its window of `into` (same offsets as `grad`),
+   * so that a backward pass accumulates there; `gradInto(grad)` points them back. The engines
+   * use it to compute a chunk's gradient straight into a buffer of their reduction.
+   */
+  gradInto(into: Buf): void {
+    if (into.length < this.grad.length) throw new Error(`Params.gradInto: a buffer of ${into.length} floats cannot hold the ${this.grad.length} trainable parameters' gradients`);
+    for (const e of this.entries) if (e.trainable) e.tensor.grad = into.sub(e.offset, e.size);
+  }
+
+  /**
    * Initialises every parameter from its scheme with a seeded PRNG (same seed, same weights).
    * `stdGain` (σ_u) multiplies the σ of the normal schemes: lecun draws σ_u/√M (M the fan-in).
    */

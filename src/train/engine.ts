@@ -1,12 +1,14 @@
 // Gradient engines: how a minibatch's gradient is computed. Every engine splits the minibatch
 // into fixed-size chunks (independent of the number of workers), computes each chunk's
-// gradient of (chunk mean loss × chunk/batch), and sums the chunk gradients in chunk order
-// (the pool with the sum_k kernel over shared slots, this thread with add: the same f32 sums). Same chunks, same order, same kernels: the same bits for
-// any worker count (STYLE 19).
+// gradient of (chunk mean loss × chunk/batch), and sums the chunk gradients along the fixed
+// tree of reduce_tree.ts (this thread walks all of it; pool workers sum the subtrees inside
+// their tasks and the parallel reduce the rest). Same chunks, same tree, same f32 additions:
+// the same bits for any worker count (STYLE 19).
 import type { Buf } from '../core/heap.js';
-import { add, copy } from '../core/kernels/elementwise.js';
+import { add, fill } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
 import type { Augment, Dataset } from '../data/dataset.js';
+import { stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
 
 export interface StepOptions {
   seed: number;
@@ -51,48 +53,74 @@ export function chunkSeed(seed: number, step: number, k: number): number {
 }
 
 /**
- * All chunks in this thread, one after another. Chunk gradients are summed into one buffer
- * in chunk order (acc = g0; acc = acc + g1; ...), which is bit for bit what sum_k computes over
- * the pool's K slots, in 2 × P floats instead of K × P.
+ * Chunk k's gradient computed into `into` (zeroed first): the leaf of the reduction tree. The
+ * model's gradients stay pointed at `into` until the caller points them back.
  */
+export function chunkGradient(model: BoundModel, data: Dataset, idx: Uint32Array, range: [number, number], k: number, step: number, opts: StepOptions, into: Buf): ChunkResult & { n: number } {
+  const [s, e] = range;
+  model.params.gradInto(into);
+  fill(model.core, into, 0, model.params.size);
+  const r = model.gradChunk(data, idx.subarray(s, e), (e - s) / idx.length, { seed: chunkSeed(opts.seed, step, k), augment: opts.augment, fill: opts.fill });
+  return { ...r, n: e - s };
+}
+
+/** Gradient buffers for tree walks: the model's own gradient first, then spares allocated on demand. */
+export class GradStack {
+  private readonly spares: Buf[] = [];
+
+  constructor(private readonly model: BoundModel) {}
+
+  /** Buffers for a walk of a node of `chunks` chunks (see stackDepth). */
+  forNode(chunks: number): Buf[] {
+    const need = stackDepth(0, chunks) - 1;
+    while (this.spares.length < need) this.spares.push(this.model.core.heap.alloc(this.model.params.size));
+    return [this.model.params.grad, ...this.spares.slice(0, need)];
+  }
+
+  free(): void {
+    for (const b of this.spares.splice(0)) b.free();
+  }
+}
+
+/** Tree operations whose leaves are chunk gradients computed here (chunk results go to `parts`). */
+export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>): TreeOps<Buf> {
+  return {
+    direct: (lo, hi, into) => {
+      if (hi - lo !== 1) return false;
+      parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into);
+      return true;
+    },
+    addInto: (into, right) => add(model.core, into, into, right, model.params.size),
+  };
+}
+
+/** All chunks in this thread, summed along the whole tree into model.params.grad. */
 export class LocalEngine implements GradEngine {
-  private acc: Buf | null = null;
+  private readonly stack: GradStack;
 
   constructor(
     private readonly model: BoundModel,
     private readonly data: Dataset,
     private readonly chunk: number,
     private readonly opts: StepOptions,
-  ) {}
+  ) {
+    this.stack = new GradStack(model);
+  }
 
   async minibatch(idx: Uint32Array, step: number): Promise<ChunkResult> {
     const { model } = this;
-    const { core } = model;
-    const grad = model.params.grad;
     const ranges = chunkRanges(idx.length, this.chunk);
-    if (ranges.length > 1 && !this.acc) this.acc = core.heap.alloc(model.params.size);
     const parts: Array<ChunkResult & { n: number }> = [];
-    for (let k = 0; k < ranges.length; k++) {
-      const [s, e] = ranges[k];
-      model.params.zeroGrad();
-      const r = model.gradChunk(this.data, idx.subarray(s, e), (e - s) / idx.length, {
-        seed: chunkSeed(this.opts.seed, step, k),
-        augment: this.opts.augment,
-        fill: this.opts.fill,
-      });
-      if (ranges.length > 1) {
-        if (k === 0) copy(core, this.acc!, grad);
-        else add(core, this.acc!, this.acc!, grad);
-      }
-      parts.push({ ...r, n: e - s });
+    try {
+      sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts), this.stack.forNode(ranges.length));
+    } finally {
+      model.params.gradInto(model.params.grad);
     }
-    if (ranges.length > 1) copy(core, grad, this.acc!);
     return sumChunks(parts, idx.length);
   }
 
   async close(): Promise<void> {
-    this.acc?.free();
-    this.acc = null;
+    this.stack.free();
   }
 }
 

@@ -1,17 +1,20 @@
 // What a gradient worker computes, whatever carries its messages (a Piscina thread in Node,
 // workers/grad_worker.ts; a Web Worker in a page, workers/web_worker.ts): it rebuilds the model
 // and the loss from the spec it is sent, then computes the gradient of one chunk of a minibatch
-// per task into that chunk's slot, and reduces a slice of the parameters over the slots. Every
+// per task for a run of consecutive chunks, summed in its memory along the reduction tree
+// (reduce_tree.ts) into the largest tree nodes inside the run, each written to the slot of its
+// first chunk; then it reduces a slice of the parameters over the nodes every task sent. Every
 // large array is shared: the normalised training set and its targets, the current parameters,
-// the per-chunk gradient slots and the reduced gradient live in SharedArrayBuffers; a task
-// carries only indices and the parameter version. The model is built on the first task, so a
+// the node slots and the reduced gradient live in SharedArrayBuffers; a task carries only
+// indices and the parameter version. The model is built on the first task, so a
 // spec the worker cannot build rejects that task instead of killing the worker.
 import type { Core, Flavor } from '../core/load.js';
 import { buildModel, type ModelSpec } from '../nn/spec.js';
 import { BoundModel, type ChunkResult } from './model.js';
 import type { LossSpec } from './losses.js';
-import { chunkSeed } from './engine.js';
-import { sumK } from '../core/kernels/elementwise.js';
+import { chunkRanges, GradStack, leafOps } from './engine.js';
+import { add } from '../core/kernels/elementwise.js';
+import { nodesWithin, stackDepth, sumNode, type TreeNode } from './reduce_tree.js';
 import type { Buf } from '../core/heap.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { targetsOf, type SharedTargets } from './shared_data.js';
@@ -25,8 +28,8 @@ export interface WorkerInit {
   x: SharedArrayBuffer; // f32, n × sample size
   targets: SharedTargets;
   params: SharedArrayBuffer; // f32, P
-  slots: SharedArrayBuffer; // f32, maxChunks × P
-  reduced: SharedArrayBuffer; // f32, P: the chunk gradients summed in chunk order
+  slots: SharedArrayBuffer; // f32, maxChunks × P: tree node [lo, hi) in slot lo
+  reduced: SharedArrayBuffer; // f32, P: the chunk gradients summed along the tree
   idx: SharedArrayBuffer; // u32, batch size
   seed: number;
   augment: Augment;
@@ -35,19 +38,22 @@ export interface WorkerInit {
   faults?: { step: number; chunk: number; mode: 'throw' | 'exit'; times: number; counter: SharedArrayBuffer }[];
 }
 
-/** Sum of the K chunk slots over parameters [lo, hi), in chunk order. */
+/** Parameters [lo, hi) of the sum of the K chunks' gradients, from the tree nodes in the slots. */
 export interface ReduceTask {
   k: number;
   lo: number;
   hi: number;
+  /** the nodes the grad tasks wrote (together they partition [0, k)) */
+  nodes: TreeNode[];
 }
 
+/** Chunks [first, last) of a minibatch of `batch` examples in chunks of `chunk`. */
 export interface ChunkTask {
   step: number;
-  k: number;
-  start: number;
-  end: number;
+  first: number;
+  last: number;
   batch: number;
+  chunk: number;
   version: number;
 }
 
@@ -58,8 +64,8 @@ export class GradCompute {
   private readonly idx: Uint32Array;
   private readonly reduced: Float32Array;
   private state: { core: Core; model: BoundModel; data: Dataset; P: number } | null = null;
-  private reduceIn: Buf | null = null;
-  private reduceOut: Buf | null = null;
+  private stack: GradStack | null = null;
+  private reduceBuf: Buf | null = null;
   private version = -1;
 
   constructor(
@@ -90,43 +96,53 @@ export class GradCompute {
     return this.state;
   }
 
-  /** Computes one chunk's gradient into its slot. */
-  grad(task: ChunkTask): ChunkResult {
+  /** The gradients of the task's chunks, summed into its tree nodes, each into its slot; the chunks' results in order. */
+  grad(task: ChunkTask): ChunkResult[] {
     const { model, data, P } = this.setup();
     if (task.version !== this.version) {
       model.params.data.view().set(this.params);
       this.version = task.version;
     }
-    model.params.zeroGrad();
-    const r = model.gradChunk(data, this.idx.subarray(task.start, task.end), (task.end - task.start) / task.batch, {
-      seed: chunkSeed(this.init.seed, task.step, task.k),
-      augment: this.init.augment,
-      fill: this.init.fill,
-    });
-    this.slots.set(model.params.grad.view(), task.k * P);
-    return r;
+    const ranges = chunkRanges(task.batch, task.chunk);
+    const parts: Array<ChunkResult & { n: number }> = [];
+    const ops = leafOps(model, data, this.idx.subarray(0, task.batch), ranges, task.step, this.init, parts);
+    const stack = (this.stack ??= new GradStack(model)).forNode(task.last - task.first);
+    try {
+      for (const [lo, hi] of nodesWithin(ranges.length, task.first, task.last)) {
+        sumNode(lo, hi, ops, stack);
+        this.slots.set(stack[0].view(), lo * P);
+      }
+    } finally {
+      model.params.gradInto(model.params.grad);
+    }
+    return parts.slice(task.first, task.last).map(({ n: _n, ...r }) => r);
   }
 
   /**
-   * Reduces a slice of the parameters across the K chunk slots with the same sum_k kernel (and
-   * so the same bits) as the single-thread path; the workers split the parameter range, so the
-   * reduction runs in parallel instead of on the main thread.
+   * Sums a slice of the parameters along the tree from the nodes in the slots, with the same
+   * f32 additions (and so the same bits) as this thread's engine; the workers split the
+   * parameter range, so the reduction runs in parallel instead of on the main thread.
    */
   reduce(task: ReduceTask): void {
     const n = task.hi - task.lo;
     if (n <= 0) return;
     const { core, P } = this.setup();
-    if (!this.reduceIn || this.reduceIn.length < task.k * n) {
-      this.reduceIn?.free();
-      this.reduceIn = core.heap.alloc(task.k * n);
+    const depth = stackDepth(0, task.k);
+    if (!this.reduceBuf || this.reduceBuf.length < depth * n) {
+      this.reduceBuf?.free();
+      this.reduceBuf = core.heap.alloc(depth * n);
     }
-    if (!this.reduceOut || this.reduceOut.length < n) {
-      this.reduceOut?.free();
-      this.reduceOut = core.heap.alloc(n);
-    }
-    const inView = this.reduceIn.view();
-    for (let j = 0; j < task.k; j++) inView.set(this.slots.subarray(j * P + task.lo, j * P + task.hi), j * n);
-    sumK(core, this.reduceOut, this.reduceIn, task.k, n);
-    this.reduced.set(this.reduceOut.view().subarray(0, n), task.lo);
+    const stack = Array.from({ length: depth }, (_, d) => this.reduceBuf!.sub(d * n, n));
+    const at = new Map(task.nodes.map(([lo, hi]) => [`${lo},${hi}`, lo]));
+    sumNode(0, task.k, {
+      direct: (lo, hi, into) => {
+        const slot = at.get(`${lo},${hi}`);
+        if (slot === undefined) return false;
+        into.set(this.slots.subarray(slot * P + task.lo, slot * P + task.hi));
+        return true;
+      },
+      addInto: (into, right) => add(core, into, into, right, n),
+    }, stack);
+    this.reduced.set(stack[0].view(), task.lo);
   }
 }

@@ -1,14 +1,17 @@
 // The main side of a data-parallel step, whatever runs the tasks (the Piscina pool in Node,
 // src/train/pool.ts; the Web Worker pool in a page, src/train/web_pool.ts): publish the
-// parameters to shared memory, one task per chunk (indices only), then the workers reduce the
-// chunk slots in chunk order, each over a slice of the parameters, with sum_k (the same f32
-// sums in the same order as the local engine), and the chunks' losses, counts and BatchNorm
-// statistics are summed in chunk order. So any pool and any worker count give the same bits.
+// parameters to shared memory, one task per worker with a run of consecutive chunks (indices
+// only; each task sums its chunks along the reduction tree and sends the tree nodes it
+// completed), then the workers sum those nodes along the rest of the tree, each over a slice of
+// the parameters (the same f32 additions as the local engine), and the chunks' losses, counts
+// and BatchNorm statistics are summed in chunk order. So any pool and any worker count give the
+// same bits; one task per worker also means no task waits for the main thread to hand it out.
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import { chunkRanges, sumChunks, type StepOptions } from './engine.js';
 import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
 import { asShared, shared, sharedTargets } from './shared_data.js';
+import { nodesWithin, taskRanges } from './reduce_tree.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset } from '../data/dataset.js';
 
@@ -48,6 +51,7 @@ export function gradInit(core: Core, model: BoundModel, spec: ModelSpec, data: D
 export class SharedGradStep {
   private readonly params: Float32Array;
   private readonly idx: Uint32Array;
+  private readonly slots: Float32Array;
   private readonly reduced: Float32Array;
   private version = 0;
 
@@ -58,6 +62,7 @@ export class SharedGradStep {
   ) {
     this.params = new Float32Array(init.params);
     this.idx = new Uint32Array(init.idx);
+    this.slots = new Float32Array(init.slots);
     this.reduced = new Float32Array(init.reduced);
   }
 
@@ -68,17 +73,25 @@ export class SharedGradStep {
     this.params.set(this.model.params.data.view());
     this.version++;
     const ranges = chunkRanges(idx.length, this.cfg.chunkSize);
-    const results = await Promise.all(
-      ranges.map(([start, end], k) => run<ChunkResult>({ step, k, start, end, batch: idx.length, version: this.version }, 'grad', `step ${step}, chunk ${k}`)),
-    );
-    // reduce the slots in parallel: each worker sums one slice of the parameters in chunk order
-    const P = this.model.params.size;
     const K = ranges.length;
-    const slice = Math.ceil(P / this.cfg.workers / 16) * 16;
-    const parts: Promise<void>[] = [];
-    for (let lo = 0; lo < P; lo += slice) parts.push(run<void>({ k: K, lo, hi: Math.min(P, lo + slice) }, 'reduce', `reducing step ${step}`));
-    await Promise.all(parts);
-    this.model.params.grad.view().set(this.reduced);
-    return sumChunks(results.map((r, k) => ({ ...r, n: ranges[k][1] - ranges[k][0] })), idx.length);
+    const tasks = taskRanges(K, this.cfg.workers);
+    const results = await Promise.all(
+      tasks.map(([first, last]) =>
+        run<ChunkResult[]>({ step, first, last, batch: idx.length, chunk: this.cfg.chunkSize, version: this.version }, 'grad', `step ${step}, ${last - first > 1 ? `chunks ${first}-${last - 1}` : `chunk ${first}`}`),
+      ),
+    );
+    const nodes = tasks.flatMap(([first, last]) => nodesWithin(K, first, last));
+    const P = this.model.params.size;
+    if (nodes.length === 1) this.model.params.grad.view().set(this.slots.subarray(0, P));
+    else {
+      // the rest of the tree in parallel: each worker sums one slice of the parameters
+      const slice = Math.ceil(P / this.cfg.workers / 16) * 16;
+      const parts: Promise<void>[] = [];
+      for (let lo = 0; lo < P; lo += slice) parts.push(run<void>({ k: K, lo, hi: Math.min(P, lo + slice), nodes }, 'reduce', `reducing step ${step}`));
+      await Promise.all(parts);
+      this.model.params.grad.view().set(this.reduced);
+    }
+    const chunks = results.flat();
+    return sumChunks(chunks.map((r, k) => ({ ...r, n: ranges[k][1] - ranges[k][0] })), idx.length);
   }
 }
