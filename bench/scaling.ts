@@ -1,8 +1,10 @@
 // npm run bench:scaling — a scaling model of the data-parallel trainer for many cores, built from
 // parts measured on this machine: the compute of one chunk of C examples on one thread, the
-// per-chunk fixed cost (zeroing the gradient and copying it to its slot: P floats each), a
-// message round trip and the main thread's cost per task, the reduction (the slots copied and
-// summed with sum_k, per float), the optimizer step and the parameter copies. From them it
+// per-chunk fixed cost (zeroing its gradient buffer: P floats), adding and copying P floats (a
+// task sums its chunks along the reduction tree and copies each tree node it completed to
+// shared memory), a message round trip and the main thread's cost per task, the reduction of the
+// nodes the tasks sent (copied into the worker's heap and added, per float), the optimizer step
+// and the parameter copies. From them it
 // projects images/s and efficiency (images/s ÷ (workers × one thread's images/s at its fastest
 // chunk for that batch), and against one thread at the same chunk) for 4..64 workers at batch
 // 64, 256 and 1024, with the default chunk rule, the previous rule (max(32, batch/4)) and chunk
@@ -23,8 +25,9 @@ import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
 import { defaultChunkSize } from '../src/train/engine.js';
+import { nodesWithin, taskRanges } from '../src/train/reduce_tree.js';
 import { makeOptimizer } from '../src/optim/index.js';
-import { add, copy, sumK } from '../src/core/kernels/elementwise.js';
+import { add, fill } from '../src/core/kernels/elementwise.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
 
 const FLAGS = {
@@ -66,13 +69,13 @@ export interface Parts {
   P: number;
   /** seconds of one chunk's forward + backward on one thread, by chunk size */
   compute: Record<number, number>;
-  /** zeroing the gradient and copying it to its slot: seconds per chunk */
+  /** zeroing a chunk's gradient buffer: seconds per chunk */
   fixed: number;
-  /** copying P floats (publishing the parameters, the reduced gradient, a worker loading them) */
+  /** copying P floats (publishing the parameters, a tree node to its slot, the reduced gradient, a worker loading them) */
   copyP: number;
-  /** adding P floats (the local engine's chunk sum) */
+  /** adding P floats (one node of the reduction tree) */
   addP: number;
-  /** the reduction: seconds per slot float (copy into the worker's heap + sum_k) */
+  /** the reduction: seconds per float of a node slot (copied into the worker's heap, then added) */
   reducePerFloat: number;
   /** the optimizer step (SGD with momentum and weight decay) */
   optimizer: number;
@@ -101,19 +104,16 @@ async function measureParts(core: Core, data: Dataset, chunks: number[], ms: num
     }
   }
   const slot = new Float32Array(new SharedArrayBuffer(P * 4));
-  const fixed = await timeCheap(() => {
-    model.params.zeroGrad();
-    slot.set(model.params.grad.view());
-  }, ms);
-  const tmp = core.heap.alloc(P);
-  const copyP = await timeCheap(() => copy(core, tmp, model.params.grad), ms);
+  const fixed = await timeCheap(() => fill(core, model.params.grad, 0), ms);
+  const copyP = await timeCheap(() => slot.set(model.params.grad.view()), ms);
   const K = 4;
   const slots = new Float32Array(new SharedArrayBuffer(K * P * 4));
   const inBuf = core.heap.alloc(K * P);
+  const views = Array.from({ length: K }, (_, j) => inBuf.sub(j * P, P));
   const reduced = await timeCheap(() => {
     const v = inBuf.view();
     for (let j = 0; j < K; j++) v.set(slots.subarray(j * P, (j + 1) * P), j * P);
-    sumK(core, tmp, inBuf, K, P);
+    for (let j = 1; j < K; j++) add(core, views[0], views[0], views[j]);
   }, ms, 5);
   const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
   const optimizer = await timeCheap(() => opt.step(0.01), ms);
@@ -122,7 +122,6 @@ async function measureParts(core: Core, data: Dataset, chunks: number[], ms: num
   const parts: Parts = { P, compute, fixed, copyP, addP: await addTime(core, P, ms), reducePerFloat: reduced / (K * P), optimizer, roundTrip, perTask, contention2 };
   opt.free();
   inBuf.free();
-  tmp.free();
   model.free();
   return parts;
 }
@@ -185,25 +184,32 @@ export function projectLocal(p: Parts, batch: number, chunk: number): Projection
   const terms = {
     compute: chunkTimes(p, batch, chunk).reduce((a, b) => a + b, 0),
     fixed: K * p.fixed,
-    reduce: K > 1 ? K * p.addP + p.copyP : 0,
+    reduce: (K - 1) * p.addP, // the tree's K - 1 additions
     optimizer: p.optimizer,
   };
   return finish(terms, batch);
 }
 
-/** W pool workers: the grad phase (chunks dealt in rounds), the parallel reduction, the serial rest. */
+/**
+ * W pool workers: one task per worker with a run of chunks, each summed along the tree in the
+ * worker and its completed nodes copied out; the parallel reduction of the nodes; the serial rest.
+ */
 export function projectPool(p: Parts, batch: number, chunk: number, W: number): Projection {
   const K = Math.ceil(batch / chunk);
   const times = chunkTimes(p, batch, chunk);
-  // chunk k runs on worker k mod W (Piscina hands each task to an idle thread): the busiest worker sets the phase
-  const perWorker = new Array(Math.min(W, K)).fill(0);
-  times.forEach((t, k) => (perWorker[k % perWorker.length] += t + p.fixed));
+  const tasks = taskRanges(K, W);
+  const nodes = tasks.flatMap(([a, b]) => nodesWithin(K, a, b));
+  // the busiest task sets the phase: its chunks, their zeroing, the additions inside its nodes, the node copies
+  const perTask = tasks.map(([a, b]) => {
+    const own = nodesWithin(K, a, b);
+    return times.slice(a, b).reduce((s, t) => s + t + p.fixed, 0) + (b - a - own.length) * p.addP + own.length * p.copyP;
+  });
   const slice = Math.ceil(p.P / W / 16) * 16;
-  const R = Math.ceil(p.P / slice);
+  const R = nodes.length > 1 ? Math.ceil(p.P / slice) : 0;
   const terms = {
-    compute: Math.max(...perWorker) + p.copyP, // + each worker loading the new parameters
-    messaging: 2 * p.roundTrip + (K + R) * p.perTask,
-    reduce: K * slice * p.reducePerFloat,
+    compute: Math.max(...perTask) + p.copyP, // + each worker loading the new parameters
+    messaging: 2 * p.roundTrip + (tasks.length + R) * p.perTask,
+    reduce: nodes.length > 1 ? nodes.length * Math.min(slice, p.P) * p.reducePerFloat : p.copyP,
     serial: 2 * p.copyP + p.optimizer, // publishing the parameters, taking the reduced gradient
   };
   return finish(terms, batch);
@@ -243,8 +249,8 @@ function limit(pr: Projection, batch: number, chunk: number, W: number): string 
   const idle = K < W ? `; only ${K} chunks for ${W} workers, ${W - K} idle` : '';
   const what: Record<string, string> = {
     compute: 'the busiest worker\'s chunks',
-    messaging: 'messaging (the main thread handles one message per chunk and per reduce slice)',
-    reduce: 'the reduction (every worker copies and sums K slots of its slice)',
+    messaging: 'messaging (the main thread handles one message per task and per reduce slice)',
+    reduce: 'the reduction (every worker copies and adds the tree nodes the tasks sent, over its slice)',
     serial: 'the serial main-thread work (parameter copies, optimizer step)',
   };
   return `${what[name]}: ${share}${idle}`;
@@ -290,8 +296,8 @@ async function main(argv: string[]) {
   const us = (s: number) => `${(s * 1e6).toFixed(1)} µs`;
   console.log(`bench:scaling on ${availableParallelism()} cores, LeNet (P = ${parts.P} floats), simd build`);
   console.log(`  compute per chunk: ${Object.entries(parts.compute).map(([c, s]) => `C=${c}: ${(s * 1e3).toFixed(2)} ms (${((1e6 * s) / Number(c)).toFixed(0)} µs/example)`).join(', ')}`);
-  console.log(`  fixed per chunk (zero + copy ${parts.P} floats): ${us(parts.fixed)}; copy P: ${us(parts.copyP)}; add P: ${us(parts.addP)}`);
-  console.log(`  reduction: ${(parts.reducePerFloat * 1e9).toFixed(2)} ns per slot float; optimizer step: ${us(parts.optimizer)}`);
+  console.log(`  fixed per chunk (zeroing ${parts.P} floats): ${us(parts.fixed)}; copy P to shared memory: ${us(parts.copyP)}; add P: ${us(parts.addP)}`);
+  console.log(`  reduction: ${(parts.reducePerFloat * 1e9).toFixed(2)} ns per node-slot float; optimizer step: ${us(parts.optimizer)}`);
   console.log(`  messaging: round trip ${us(parts.roundTrip)}, main-thread cost per task ${us(parts.perTask)}`);
   console.log(`  a chunk of 32 with a second thread computing: ${parts.contention2.toFixed(2)}x its time alone (shared caches, memory, other tenants)`);
 
