@@ -19,7 +19,7 @@
 //
 // Scratch (gemm_scratch_floats): packed B block, packed A block, one MR x 8 tile.
 // The *_scalar twins run the same blocking with plain-scalar packing and microkernels.
-import { GEMM_MR, GEMM_NR, gemm_5x8, gemm_6x8, gemm_5x8_scalar, gemm_6x8_scalar } from './gemm_tiles';
+import { GEMM_MR, GEMM_NR, gemm_4x8, gemm_5x8, gemm_6x8, gemm_4x8_scalar, gemm_5x8_scalar, gemm_6x8_scalar } from './gemm_tiles';
 import { pack_a_n, pack_a_t, pack_b_n, pack_b_t } from './pack';
 
 /** Depth of a k slice: a B panel of KC x 8 floats fills a quarter of a 32 KiB L1. */
@@ -51,26 +51,28 @@ export function gemm_scratch_floats(m: i32, n: i32, k: i32): i32 {
 // @ts-ignore: decorator
 @inline function tile(scalar: bool, h: i32, kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: i32): void {
   if (scalar) {
-    if (GEMM_MR == 6 && h == 6) gemm_6x8_scalar(kc, a, b, c, ldc, accumulate);
-    else gemm_5x8_scalar(kc, a, b, c, ldc, accumulate);
+    if (h == 6) gemm_6x8_scalar(kc, a, b, c, ldc, accumulate);
+    else if (h == 5) gemm_5x8_scalar(kc, a, b, c, ldc, accumulate);
+    else gemm_4x8_scalar(kc, a, b, c, ldc, accumulate);
   } else {
     if (GEMM_MR == 6 && h == 6) gemm_6x8(kc, a, b, c, ldc, accumulate);
-    else gemm_5x8(kc, a, b, c, ldc, accumulate);
+    else if (GEMM_MR == 6 || h == 5) gemm_5x8(kc, a, b, c, ldc, accumulate);
+    else gemm_4x8(kc, a, b, c, ldc, accumulate);
   }
 }
 
 /**
- * Rows of an mc-row block that go to MR-row tiles; the rest go to (MR-1)-row tiles. In the
- * relaxed build (MR = 6) a block that 6-row tiles would cover with waste is covered exactly
- * by a mix of 6- and 5-row tiles when the same number of tiles allows it (50 rows: 5x6 + 4x5
- * instead of 9x6 = 54), which is worth more than the ~4% the 5x8 tile gives up to 6x8. The
- * plain build (MR = 5) has no smaller tile: all rows go to 5-row tiles, the last maybe partial.
+ * Rows of an mc-row block that go to MR-row tiles; the rest go to (MR-1)-row tiles. A block
+ * that MR-row tiles would cover with waste is covered exactly by a mix of MR- and (MR-1)-row
+ * tiles when the same number of tiles allows it: in the relaxed build (6 and 5) 50 rows are
+ * 5x6 + 4x5 instead of 9x6 = 54, in the plain build (5 and 4) a chunk of 8 rows is 2x4 instead
+ * of 5 + a 3-row edge tile, and 16 rows are 4x4 instead of 3x5 + 1. That is worth more than the
+ * few percent the shorter tile gives up per FLOP.
  */
 // @ts-ignore: decorator
 @inline function tallRows(mc: i32): i32 {
-  if (GEMM_MR != 6) return mc;
-  const t = (mc + 5) / 6;
-  return 5 * t > mc ? mc : 6 * (mc - 5 * t);
+  const t = (mc + GEMM_MR - 1) / GEMM_MR;
+  return (GEMM_MR - 1) * t > mc ? mc : GEMM_MR * (mc - (GEMM_MR - 1) * t);
 }
 
 /** C = beta * C over m x n (k == 0 or alpha == 0: no product to add); beta == 0 writes zeros. */

@@ -69,6 +69,37 @@ export function gemm_5x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumu
 }
 
 /**
+ * 4x8 tile: the plain build's short tile, for the rows a block of 5-row tiles would cover with
+ * waste (8 rows: two 4-row tiles instead of 5 + a 3-row edge run into a buffer). Same contract
+ * as gemm_5x8; each element's sum runs over k in the same order in any tile, so the tile mix
+ * never changes a bit of C.
+ */
+export function gemm_4x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: i32): void {
+  assert(kc > 0);
+  let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  let c30 = c00, c31 = c00;
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    let av = v128.load32_splat(a);
+    c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+    av = v128.load32_splat(a, 4);
+    c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+    av = v128.load32_splat(a, 8);
+    c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+    av = v128.load32_splat(a, 12);
+    c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+    a += 16;
+    b += 32;
+  }
+  const s = <usize>ldc << 2;
+  const acc = accumulate != 0;
+  storeRow(c, c00, c01, acc); c += s;
+  storeRow(c, c10, c11, acc); c += s;
+  storeRow(c, c20, c21, acc); c += s;
+  storeRow(c, c30, c31, acc);
+}
+
+/**
  * 6x8 tile, the relaxed build's microkernel (a fused madd frees the register a sixth row needs).
  * Same contract as gemm_5x8.
  */
@@ -121,6 +152,11 @@ export function gemm_6x8(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumu
 /** Scalar twin of gemm_5x8 (same packed inputs): the scalar GEMM path, the first test oracle. */
 export function gemm_5x8_scalar(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: i32): void {
   tileScalar(5, kc, a, b, c, ldc, accumulate);
+}
+
+/** Scalar twin of gemm_4x8. */
+export function gemm_4x8_scalar(kc: i32, a: usize, b: usize, c: usize, ldc: i32, accumulate: i32): void {
+  tileScalar(4, kc, a, b, c, ldc, accumulate);
 }
 
 /** Scalar twin of gemm_6x8. */
