@@ -2,7 +2,7 @@
 //   x is (M, IN), weight w is (OUT, IN), bias b is (OUT), y is (M, OUT)     [M = batch rows]
 //   forward:          y  = x w^T + b          (OVERWRITES y; b == 0 means no bias)  gemm_nt
 //   backward_data:    dx += dy w              (ACCUMULATES)                         gemm_nn
-//   backward_weight:  dw += dy^T x            (ACCUMULATES)                         gemm_tn
+//   backward_weight:  dw += dy^T x            (ACCUMULATES; OVERWRITES with accumulate 0) gemm_tn
 //   backward_bias:    db += column sums of dy (ACCUMULATES)
 // Scratch: linear_scratch_floats(m, in_f, out_f) floats, enough for any of the three GEMMs.
 import {
@@ -59,16 +59,20 @@ export function linear_backward_data_scalar(dx: usize, dy: usize, w: usize, scra
   gemm_nn_scalar(dx, dy, w, scratch, m, in_f, out_f, out_f, in_f, in_f, 1, 1);
 }
 
-/** dw += dy^T x: dy (m, out_f), x (m, in_f), dw (out_f, in_f). Linear backward to the weight. */
-export function linear_backward_weight(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32): void {
+/**
+ * dw += dy^T x: dy (m, out_f), x (m, in_f), dw (out_f, in_f). Linear backward to the weight.
+ * accumulate 0 overwrites dw (never reading it): the first gradient written into a buffer that
+ * holds garbage, which saves zeroing the largest gradient and reading it back.
+ */
+export function linear_backward_weight(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32, accumulate: i32): void {
   assert(m > 0 && in_f > 0 && out_f > 0);
-  gemm_tn(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, 1, 1);
+  gemm_tn(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, 1, accumulate != 0 ? 1 : 0);
 }
 
 /** Scalar twin of linear_backward_weight. */
-export function linear_backward_weight_scalar(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32): void {
+export function linear_backward_weight_scalar(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32, accumulate: i32): void {
   assert(m > 0 && in_f > 0 && out_f > 0);
-  gemm_tn_scalar(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, 1, 1);
+  gemm_tn_scalar(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, 1, accumulate != 0 ? 1 : 0);
 }
 
 /**

@@ -3,6 +3,7 @@
 // `.data` is a fresh Float32Array view each time (memory growth detaches old views).
 import type { Core } from './core/load.js';
 import type { Buf, DType } from './core/heap.js';
+import { fill } from './core/kernels/elementwise.js';
 
 export type Shape = readonly number[];
 
@@ -29,6 +30,11 @@ export class Tensor {
   readonly owned: boolean;
   private disposed = false;
   private ownsGrad = false;
+  /**
+   * The gradient buffer holds garbage (markGradUnwritten): the first op to write it either
+   * overwrites it (gradForWrite) or zeroes it first (ensureGrad), so nothing zeroes it up front.
+   */
+  private gradUnwritten = false;
 
   constructor(
     readonly core: Core,
@@ -82,7 +88,34 @@ export class Tensor {
       this.grad = this.base ? this.base.ensureGrad() : this.core.heap.alloc(this.size);
       this.ownsGrad = !this.base;
     }
+    if (this.gradUnwritten) {
+      fill(this.core, this.grad, 0, this.size);
+      this.gradUnwritten = false;
+    }
     return this.grad;
+  }
+
+  /**
+   * The gradient buffer for a kernel that can either accumulate into it or overwrite it:
+   * `overwrite` is true when nothing has been written to it since markGradUnwritten.
+   */
+  gradForWrite(): { buf: Buf; overwrite: boolean } {
+    if (this.gradUnwritten && this.grad) {
+      this.gradUnwritten = false;
+      return { buf: this.grad, overwrite: true };
+    }
+    return { buf: this.ensureGrad(), overwrite: false };
+  }
+
+  /** Declares the (existing) gradient buffer's contents garbage; see gradUnwritten. */
+  markGradUnwritten(): void {
+    if (!this.grad) throw new Error('markGradUnwritten: the tensor has no gradient buffer');
+    this.gradUnwritten = true;
+  }
+
+  /** Zeroes the gradient if nothing wrote it since markGradUnwritten (a parameter no gradient reached). */
+  settleGrad(): void {
+    this.ensureGrad();
   }
 
   /** Frees the data (if this tensor owns it) and the gradient (if it owns one). Idempotent. */

@@ -16,6 +16,29 @@ describe('Tensor', () => {
     expect(() => t.data).toThrow(/freed buffer/);
   });
 
+  it('an unwritten gradient is overwritten by its first writer, or zeroed before the first accumulation', () => {
+    const c = core('simd');
+    const t = Tensor.from(c, [1, 2, 3], [3]);
+    const g = t.ensureGrad();
+    g.set([NaN, NaN, NaN]);
+    t.markGradUnwritten();
+    const first = t.gradForWrite();
+    expect(first.overwrite).toBe(true);
+    expect(first.buf).toBe(g);
+    first.buf.set([4, 5, 6]);
+    // written now: later writers accumulate, and nothing zeroes it behind their back
+    expect(t.gradForWrite().overwrite).toBe(false);
+    expect(Array.from(t.ensureGrad().view())).toEqual([4, 5, 6]);
+    g.set([NaN, NaN, NaN]);
+    t.markGradUnwritten();
+    expect(Array.from(t.ensureGrad().view())).toEqual([0, 0, 0]);
+    g.set([NaN, NaN, NaN]);
+    t.markGradUnwritten();
+    t.settleGrad(); // nothing wrote it: zeroed
+    expect(Array.from(g.view())).toEqual([0, 0, 0]);
+    t.dispose();
+  });
+
   it('scope() disposes what a step created and keeps what it returns', () => {
     const c = core('simd');
     c.releaseScratch();

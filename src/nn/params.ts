@@ -100,11 +100,22 @@ export class Params {
   /**
    * Points every trainable tensor's gradient at its window of `into` (same offsets as `grad`),
    * so that a backward pass accumulates there; `gradInto(grad)` points them back. The engines
-   * use it to compute a chunk's gradient straight into a buffer of their reduction.
+   * use it to compute a chunk's gradient straight into a buffer of their reduction. With
+   * `unwritten`, `into` may hold garbage: each gradient's first write overwrites or zeroes it
+   * (Tensor.gradForWrite), and settleGrads() zeroes those no gradient reached.
    */
-  gradInto(into: Buf): void {
+  gradInto(into: Buf, unwritten = false): void {
     if (into.length < this.grad.length) throw new Error(`Params.gradInto: a buffer of ${into.length} floats cannot hold the ${this.grad.length} trainable parameters' gradients`);
-    for (const e of this.entries) if (e.trainable) e.tensor.grad = into.sub(e.offset, e.size);
+    for (const e of this.entries) {
+      if (!e.trainable) continue;
+      e.tensor.grad = into.sub(e.offset, e.size);
+      if (unwritten) e.tensor.markGradUnwritten();
+    }
+  }
+
+  /** After a backward pass into an `unwritten` buffer: zeroes the gradients nothing wrote. */
+  settleGrads(): void {
+    for (const e of this.entries) if (e.trainable) e.tensor.settleGrad();
   }
 
   /**

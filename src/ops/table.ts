@@ -893,7 +893,11 @@ export const OPS = {
       const d = { m: x.shape[0], inF: x.shape[1], outF: w.shape[0] };
       const dy = out.grad!;
       if (needs[0]) linearBackwardData(core, x.ensureGrad(), dy, w.buf, d);
-      if (needs[1]) linearBackwardWeight(core, w.ensureGrad(), dy, x.buf, d);
+      if (needs[1]) {
+        // the engines leave parameter gradients unwritten, so the first write skips zeroing and reading the largest one
+        const dw = w.gradForWrite();
+        linearBackwardWeight(core, dw.buf, dy, x.buf, d, { overwrite: dw.overwrite });
+      }
       if (needs[2]) linearBackwardBias(core, b.ensureGrad(), dy, d);
     },
     flops: ([x, w]) => 2 * x[0] * x[1] * w[0],

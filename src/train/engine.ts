@@ -5,7 +5,7 @@
 // their tasks and the parallel reduce the rest). Same chunks, same tree, same f32 additions:
 // the same bits for any worker count (STYLE 19).
 import type { Buf } from '../core/heap.js';
-import { add, fill } from '../core/kernels/elementwise.js';
+import { add } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
@@ -53,14 +53,16 @@ export function chunkSeed(seed: number, step: number, k: number): number {
 }
 
 /**
- * Chunk k's gradient computed into `into` (zeroed first): the leaf of the reduction tree. The
- * model's gradients stay pointed at `into` until the caller points them back.
+ * Chunk k's gradient computed into `into` (whatever it held): the leaf of the reduction tree.
+ * Nothing zeroes `into` first: each parameter's first gradient write overwrites or zeroes its
+ * window (Params.gradInto, unwritten), which spares the largest ones a pass. The model's
+ * gradients stay pointed at `into` until the caller points them back.
  */
 export function chunkGradient(model: BoundModel, data: Dataset, idx: Uint32Array, range: [number, number], k: number, step: number, opts: StepOptions, into: Buf): ChunkResult & { n: number } {
   const [s, e] = range;
-  model.params.gradInto(into);
-  fill(model.core, into, 0, model.params.size);
+  model.params.gradInto(into, true);
   const r = model.gradChunk(data, idx.subarray(s, e), (e - s) / idx.length, { seed: chunkSeed(opts.seed, step, k), augment: opts.augment, fill: opts.fill });
+  model.params.settleGrads();
   return { ...r, n: e - s };
 }
 

@@ -70,6 +70,17 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
         });
       });
 
+      it.each(SHAPES)('backward weight x=[%i,%i] outF=%i with overwrite writes dw without reading it', (m, inF, outF) => {
+        const cr = core(flavor);
+        const d = { m, inF, outF };
+        const dy = randn(m * outF, 7), x = randn(m * inF, 8), garbage = new Float32Array(outF * inF).fill(NaN);
+        withBufs(cr, [dy, x, garbage], ([DY, X, DW]) => {
+          linearBackwardWeight(cr, DW, DY, X, d, { ...opts, overwrite: true });
+          const scale = maxAbs(k.ref.backwardWeight(abs(dy), abs(x), d));
+          expectClose(DW.toArray(), k.ref.backwardWeight(dy, x, d), RTOL, name(d), scale);
+        });
+      });
+
       it.each(SHAPES)('backward bias x=[%i,%i] outF=%i accumulates into db', (m, inF, outF) => {
         const cr = core(flavor);
         const d = { m, inF, outF };

@@ -1,6 +1,7 @@
 // Typed, validating wrappers over the linear family (assembly/linear.ts), PyTorch layout:
 // x [m, inF], weight [outF, inF], bias [outF], y [m, outF]. linearForward overwrites y; the
-// backward wrappers accumulate (+=) into dx, dw and db.
+// backward wrappers accumulate (+=) into dx, dw and db (linearBackwardWeight overwrites dw
+// when asked to: the first write into a gradient that holds garbage).
 import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
@@ -18,6 +19,8 @@ export interface LinearDims {
 type ForwardFn = (y: number, x: number, w: number, b: number, scratch: number, m: number, inF: number, outF: number) => void;
 /** (out, in1, in2, scratch, m, in_f, out_f) */
 type BackwardFn = (out: number, a: number, b: number, scratch: number, m: number, inF: number, outF: number) => void;
+/** (dw, dy, x, scratch, m, in_f, out_f, accumulate) */
+type WeightFn = (dw: number, dy: number, x: number, scratch: number, m: number, inF: number, outF: number, accumulate: number) => void;
 /** (db, dy, m, out_f) */
 type BiasFn = (db: number, dy: number, m: number, outF: number) => void;
 
@@ -27,8 +30,8 @@ export interface LinearExports {
   linear_forward_scalar: ForwardFn;
   linear_backward_data: BackwardFn;
   linear_backward_data_scalar: BackwardFn;
-  linear_backward_weight: BackwardFn;
-  linear_backward_weight_scalar: BackwardFn;
+  linear_backward_weight: WeightFn;
+  linear_backward_weight_scalar: WeightFn;
   linear_backward_bias: BiasFn;
   linear_backward_bias_scalar: BiasFn;
   linear_scratch_floats(m: number, inF: number, outF: number): number;
@@ -79,8 +82,8 @@ export function linearBackwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: Line
   (opts.scalar ? f.linear_backward_data_scalar : f.linear_backward_data)(dx.ptr, dy.ptr, w.ptr, s.ptr, d.m, d.inF, d.outF);
 }
 
-/** dw [outF, inF] += dy [m, outF]^T x [m, inF]. */
-export function linearBackwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts: KernelOpts = {}): void {
+/** dw [outF, inF] += dy [m, outF]^T x [m, inF]; with `overwrite`, dw = dy^T x (dw's old values are never read). */
+export function linearBackwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts: KernelOpts & { overwrite?: boolean } = {}): void {
   const op = 'linearBackwardWeight';
   dimsOk(op, d);
   check.buf(op, 'dy', dy, d.m * d.outF);
@@ -90,7 +93,7 @@ export function linearBackwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: Li
   check.disjoint(op, ['dw', dw], ['x', x]);
   const s = scratch(core, d);
   const f = fns(core);
-  (opts.scalar ? f.linear_backward_weight_scalar : f.linear_backward_weight)(dw.ptr, dy.ptr, x.ptr, s.ptr, d.m, d.inF, d.outF);
+  (opts.scalar ? f.linear_backward_weight_scalar : f.linear_backward_weight)(dw.ptr, dy.ptr, x.ptr, s.ptr, d.m, d.inF, d.outF, opts.overwrite ? 0 : 1);
 }
 
 /** db [outF] += column sums of dy [m, outF]. (d.inF is not used but must be valid.) */
