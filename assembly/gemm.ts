@@ -91,11 +91,12 @@ function gemm(
   transA: bool, transB: bool, scalar: bool,
   c: usize, a: usize, b: usize, scratch: usize,
   m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32, alpha: f32, beta: f32,
+  bpre: usize = 0,
 ): void {
   assert(m >= 0 && n >= 0 && k >= 0);
   assert(ldc >= n);
   assert(transA ? lda >= m : lda >= k);
-  assert(transB ? ldb >= k : ldb >= n);
+  assert(bpre != 0 || (transB ? ldb >= k : ldb >= n));
   if (m <= 0 || n <= 0) return;
   if (k <= 0 || alpha == 0) {
     scaleC(c, m, n, ldc, beta);
@@ -114,8 +115,9 @@ function gemm(
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = min(kcMax, k - pc);
       const acc: i32 = pc == 0 ? accFirst : 1;
-      if (transB) pack_b_t(bp, b + ((<usize>jc * <usize>ldb + <usize>pc) << 2), ldb, nc, kc, scalar);
-      else pack_b_n(bp, b + ((<usize>pc * <usize>ldb + <usize>jc) << 2), ldb, nc, kc, scalar);
+      // B packed ahead (gemm_pack_b) is read where that laid the block out; otherwise packed here
+      const bblock = bpre != 0 ? bpre + (packedBlockAt(jc, pc, nc, k) << 2) : bp;
+      if (bpre == 0) packBBlock(bp, b, transB, jc, pc, nc, kc, ldb, scalar);
       for (let ic = 0; ic < m; ic += MC) {
         const mc = min(MC, m - ic);
         const tall = tallRows(mc);
@@ -131,7 +133,7 @@ function gemm(
         }
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const bpanel = bp + (<usize>(jr * kc) << 2);
+          const bpanel = bblock + (<usize>(jr * kc) << 2);
           let apanel = ap;
           let ctile = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
           for (let ir = 0; ir < mc; ) {
@@ -159,6 +161,71 @@ function gemm(
       }
     }
   }
+}
+
+/** Packs the (jc, pc) block of op(B), nc columns by kc k-values, into 8-column panels at dst. */
+// @ts-ignore: decorator
+@inline function packBBlock(dst: usize, b: usize, transB: bool, jc: i32, pc: i32, nc: i32, kc: i32, ldb: i32, scalar: bool): void {
+  if (transB) pack_b_t(dst, b + ((<usize>jc * <usize>ldb + <usize>pc) << 2), ldb, nc, kc, scalar);
+  else pack_b_n(dst, b + ((<usize>pc * <usize>ldb + <usize>jc) << 2), ldb, nc, kc, scalar);
+}
+
+/**
+ * Where gemm_pack_b puts block (jc, pc), in floats: the column blocks one after another, each
+ * its k slices in order, a slice up(nc, 8) x kc floats (NC is a multiple of 8, so a full
+ * column block takes NC x k).
+ */
+// @ts-ignore: decorator
+@inline function packedBlockAt(jc: i32, pc: i32, nc: i32, k: i32): usize {
+  return <usize>jc * <usize>k + <usize>up(nc, GEMM_NR) * <usize>pc;
+}
+
+/** Floats gemm_pack_b writes for an op(B) of k x n. */
+export function gemm_packed_b_floats(n: i32, k: i32): i32 {
+  if (n <= 0 || k <= 0) return 0;
+  return (n / NC) * NC * k + up(n % NC, GEMM_NR) * k;
+}
+
+// @ts-ignore: decorator
+@inline function packB(dst: usize, b: usize, n: i32, k: i32, ldb: i32, transB: bool, scalar: bool): void {
+  assert(n > 0 && k > 0);
+  assert(transB ? ldb >= k : ldb >= n);
+  const kcMax = sliceK(k);
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += kcMax) {
+      packBBlock(dst + (packedBlockAt(jc, pc, nc, k) << 2), b, transB, jc, pc, nc, min(kcMax, k - pc), ldb, scalar);
+    }
+  }
+}
+
+/**
+ * Packs all of op(B) (k x n; B stored n x k when trans_b) the way the gemm_* calls pack it block
+ * by block, into gemm_packed_b_floats(n, k) floats at dst, for gemm_prepacked: a caller that
+ * multiplies by the same B several times (a layer's weight over the chunks of a step) packs once.
+ */
+export function gemm_pack_b(dst: usize, b: usize, n: i32, k: i32, ldb: i32, trans_b: i32): void {
+  packB(dst, b, n, k, ldb, trans_b != 0, false);
+}
+
+/** Scalar twin of gemm_pack_b (the same layout). */
+export function gemm_pack_b_scalar(dst: usize, b: usize, n: i32, k: i32, ldb: i32, trans_b: i32): void {
+  packB(dst, b, n, k, ldb, trans_b != 0, true);
+}
+
+/**
+ * C = alpha*A*op(B) + beta*C with op(B) packed by gemm_pack_b(bp, ..., n, k, ...): the same
+ * blocking, panels and tiles as gemm_nn / gemm_nt, so the same bits, without packing B.
+ */
+export function gemm_prepacked(c: usize, a: usize, bp: usize, scratch: usize, m: i32, n: i32, k: i32, lda: i32, ldc: i32, alpha: f32, beta: f32): void {
+  assert(bp != 0);
+  gemm(false, false, false, c, a, 0, scratch, m, n, k, lda, 0, ldc, alpha, beta, bp);
+}
+
+/** Scalar twin of gemm_prepacked. */
+export function gemm_prepacked_scalar(c: usize, a: usize, bp: usize, scratch: usize, m: i32, n: i32, k: i32, lda: i32, ldc: i32, alpha: f32, beta: f32): void {
+  assert(bp != 0);
+  gemm(false, false, true, c, a, 0, scratch, m, n, k, lda, 0, ldc, alpha, beta, bp);
 }
 
 /**

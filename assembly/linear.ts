@@ -5,8 +5,12 @@
 //   backward_weight:  dw += dy^T x            (ACCUMULATES; OVERWRITES with accumulate 0) gemm_tn
 //   backward_bias:    db += column sums of dy (ACCUMULATES)
 // Scratch: linear_scratch_floats(m, in_f, out_f) floats, enough for any of the three GEMMs.
+// Packed weights: the forward and backward-data GEMMs pack w on every call; a caller that runs
+// several calls with the same w (the chunks of one step) packs it once with linear_pack_weight
+// and calls the *_packed kernels, which give the same bits.
 import {
   gemm_nn, gemm_nt, gemm_tn, gemm_nn_scalar, gemm_nt_scalar, gemm_tn_scalar, gemm_scratch_floats,
+  gemm_packed_b_floats, gemm_pack_b, gemm_pack_b_scalar, gemm_prepacked, gemm_prepacked_scalar,
 } from './gemm';
 
 /** Floats of scratch linear_forward / linear_backward_data / linear_backward_weight need. */
@@ -45,6 +49,54 @@ export function linear_forward_scalar(y: usize, x: usize, w: usize, b: usize, sc
   assert(m > 0 && in_f > 0 && out_f > 0);
   if (b != 0) fillBias(y, b, m, out_f, true);
   gemm_nt_scalar(y, x, w, scratch, m, out_f, in_f, in_f, in_f, out_f, 1, b != 0 ? 1 : 0);
+}
+
+/** Which GEMM a packed weight is for: the forward's w^T or backward-data's w. */
+const FOR_FORWARD: i32 = 0;
+
+/** Floats linear_pack_weight writes: `which` 0 for the forward (w^T), 1 for backward-data (w). */
+export function linear_packed_weight_floats(in_f: i32, out_f: i32, which: i32): i32 {
+  return which == FOR_FORWARD ? gemm_packed_b_floats(out_f, in_f) : gemm_packed_b_floats(in_f, out_f);
+}
+
+/** Packs w (out_f, in_f) for linear_forward_packed (which 0) or linear_backward_data_packed (which 1). */
+export function linear_pack_weight(wp: usize, w: usize, in_f: i32, out_f: i32, which: i32): void {
+  assert(in_f > 0 && out_f > 0);
+  if (which == FOR_FORWARD) gemm_pack_b(wp, w, out_f, in_f, in_f, 1);
+  else gemm_pack_b(wp, w, in_f, out_f, in_f, 0);
+}
+
+/** Scalar twin of linear_pack_weight (the same layout). */
+export function linear_pack_weight_scalar(wp: usize, w: usize, in_f: i32, out_f: i32, which: i32): void {
+  assert(in_f > 0 && out_f > 0);
+  if (which == FOR_FORWARD) gemm_pack_b_scalar(wp, w, out_f, in_f, in_f, 1);
+  else gemm_pack_b_scalar(wp, w, in_f, out_f, in_f, 0);
+}
+
+/** linear_forward with w packed by linear_pack_weight(wp, w, in_f, out_f, 0): the same bits. */
+export function linear_forward_packed(y: usize, x: usize, wp: usize, b: usize, scratch: usize, m: i32, in_f: i32, out_f: i32): void {
+  assert(m > 0 && in_f > 0 && out_f > 0);
+  if (b != 0) fillBias(y, b, m, out_f, false);
+  gemm_prepacked(y, x, wp, scratch, m, out_f, in_f, in_f, out_f, 1, b != 0 ? 1 : 0);
+}
+
+/** Scalar twin of linear_forward_packed. */
+export function linear_forward_packed_scalar(y: usize, x: usize, wp: usize, b: usize, scratch: usize, m: i32, in_f: i32, out_f: i32): void {
+  assert(m > 0 && in_f > 0 && out_f > 0);
+  if (b != 0) fillBias(y, b, m, out_f, true);
+  gemm_prepacked_scalar(y, x, wp, scratch, m, out_f, in_f, in_f, out_f, 1, b != 0 ? 1 : 0);
+}
+
+/** linear_backward_data with w packed by linear_pack_weight(wp, w, in_f, out_f, 1): the same bits. */
+export function linear_backward_data_packed(dx: usize, dy: usize, wp: usize, scratch: usize, m: i32, in_f: i32, out_f: i32): void {
+  assert(m > 0 && in_f > 0 && out_f > 0);
+  gemm_prepacked(dx, dy, wp, scratch, m, in_f, out_f, out_f, in_f, 1, 1);
+}
+
+/** Scalar twin of linear_backward_data_packed. */
+export function linear_backward_data_packed_scalar(dx: usize, dy: usize, wp: usize, scratch: usize, m: i32, in_f: i32, out_f: i32): void {
+  assert(m > 0 && in_f > 0 && out_f > 0);
+  gemm_prepacked_scalar(dx, dy, wp, scratch, m, in_f, out_f, out_f, in_f, 1, 1);
 }
 
 /** dx += dy w: dy (m, out_f), w (out_f, in_f), dx (m, in_f). Linear backward to the input. */

@@ -3,7 +3,7 @@
 // gives the whole-tree sum bit for bit. Then the engines themselves: this thread's and the
 // Piscina pool's minibatch gradients for splits that do not fall on tree nodes.
 import { describe, it, expect, afterAll } from 'vitest';
-import { nodesWithin, splitPoint, stackDepth, sumNode, taskRanges, type TreeNode } from '../src/train/reduce_tree.js';
+import { nodesWithin, splitPoint, stackDepth, sumNode, taskRanges, walkDepth, type TreeNode } from '../src/train/reduce_tree.js';
 import { chunkRanges, chunkSeed, LocalEngine } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
 import { BoundModel } from '../src/train/model.js';
@@ -58,6 +58,14 @@ describe('reduction tree', () => {
           expect(nodes[nodes.length - 1][1]).toBe(b);
           for (let i = 1; i < nodes.length; i++) expect(nodes[i][0]).toBe(nodes[i - 1][1]);
         }
+  });
+
+  it('knows how many buffers a walk needs: the whole depth from leaves, fewer from larger nodes', () => {
+    const leaves = () => false;
+    expect([1, 2, 3, 4, 5, 8, 16].map((k) => walkDepth(0, k, leaves))).toEqual([1, 2, 2, 3, 3, 4, 5]);
+    for (let k = 1; k <= 17; k++) expect(walkDepth(0, k, leaves)).toBeLessThanOrEqual(stackDepth(0, k));
+    const two = new Set(['0,4', '4,8']);
+    expect(walkDepth(0, 8, (lo, hi) => two.has(`${lo},${hi}`))).toBe(2);
   });
 
   it('splits k chunks into at most `tasks` near-equal runs', () => {

@@ -7,6 +7,7 @@ import { padFor, windowOut } from '../ops/shapes.js';
 import type { PlainActivation } from '../ops/table.js';
 import type { InitScheme, ParamSpec, Params } from './params.js';
 import type { SummaryRow } from './sequential.js';
+import type { PackedWeights } from '../core/kernels/linear.js';
 
 /** What a forward pass needs besides the input. */
 export interface Ctx {
@@ -17,6 +18,8 @@ export interface Ctx {
   random: () => number;
   /** BatchNorm layers in training append their batch statistics here; the trainer updates the running ones */
   batchStats?: BatchStat[];
+  /** where dense layers find their weights packed while they are fixed (BoundModel's WeightPacks) */
+  packs?: PackedWeights;
 }
 
 /** One BatchNorm layer's statistics over one chunk: mean then unbiased variance per channel. */
@@ -161,7 +164,7 @@ export class Linear implements Layer {
     return [s[0], this.outFeatures];
   }
   forward(ctx: Ctx, x: Tensor, prefix: string): Tensor {
-    return ctx.tape.apply('linear', [x, ctx.params.get(`${prefix}.weight`), ctx.params.get(`${prefix}.bias`)], {});
+    return ctx.tape.apply('linear', [x, ctx.params.get(`${prefix}.weight`), ctx.params.get(`${prefix}.bias`)], ctx.packs ? { packs: ctx.packs } : {});
   }
 }
 

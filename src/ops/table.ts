@@ -24,7 +24,7 @@ import {
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims } from '../core/kernels/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, type LinearDims, type PackedWeights } from '../core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
@@ -548,6 +548,14 @@ export interface BatchnormAttrs {
   stats?: Float32Array;
 }
 export type NoAttrs = Record<string, never>;
+
+/**
+ * linear's only attribute: where the layer's weight is found packed for this step's GEMMs (the
+ * engines' WeightPacks while weights are fixed); absent, each call packs it. Same bits either way.
+ */
+export interface LinearAttrs {
+  packs?: PackedWeights;
+}
 export interface SoftmaxXentAttrs {
   /** eps in [0, 1): the target is (1 - eps) * onehot + eps / C (PyTorch label_smoothing); absent or 0: none */
   labelSmoothing?: number;
@@ -885,14 +893,21 @@ export const OPS = {
       if (b[0] !== w[0]) throw new Error(`linear: bias ${shapeStr(b)} must have ${w[0]} elements`);
       return [x[0], w[0]];
     },
-    forward(core, out, [x, w, b]) {
-      linearForward(core, out.buf, x.buf, w.buf, b.buf, { m: x.shape[0], inF: x.shape[1], outF: w.shape[0] });
+    forward(core, out, [x, w, b], attrs) {
+      const d = { m: x.shape[0], inF: x.shape[1], outF: w.shape[0] };
+      const wp = attrs.packs?.packed(w.buf, d, 'forward');
+      if (wp) linearForwardPacked(core, out.buf, x.buf, wp, b.buf, d);
+      else linearForward(core, out.buf, x.buf, w.buf, b.buf, d);
       return undefined;
     },
-    backward(core, { inputs: [x, w, b], out }, needs) {
+    backward(core, { inputs: [x, w, b], out, attrs }, needs) {
       const d = { m: x.shape[0], inF: x.shape[1], outF: w.shape[0] };
       const dy = out.grad!;
-      if (needs[0]) linearBackwardData(core, x.ensureGrad(), dy, w.buf, d);
+      if (needs[0]) {
+        const wp = attrs.packs?.packed(w.buf, d, 'backwardData');
+        if (wp) linearBackwardDataPacked(core, x.ensureGrad(), dy, wp, d);
+        else linearBackwardData(core, x.ensureGrad(), dy, w.buf, d);
+      }
       if (needs[1]) {
         // the engines leave parameter gradients unwritten, so the first write skips zeroing and reading the largest one
         const dw = w.gradForWrite();
@@ -940,7 +955,7 @@ export const OPS = {
       torch: { file: 'linear.safetensors', rtol: { forward: 1e-4, backward: 1e-5 } },
     },
     gradcheck: { cases: [{ shapes: [[3, 7], [5, 7], [5]], attrs: {} }, { shapes: [[1, 13], [9, 13], [9]], attrs: {} }] },
-  } satisfies OpDef<NoAttrs>,
+  } satisfies OpDef<LinearAttrs>,
 
   /** max over kh x kw windows; records the arg-max for backward */
   maxpool2d: {

@@ -114,7 +114,8 @@ export class LocalEngine implements GradEngine {
     const ranges = chunkRanges(idx.length, this.chunk);
     const parts: Array<ChunkResult & { n: number }> = [];
     try {
-      sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts), this.stack.forNode(ranges.length));
+      // the weights are fixed for the whole minibatch: dense layers pack theirs once, not per chunk
+      model.packs.during(() => sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts), this.stack.forNode(ranges.length)));
     } finally {
       model.params.gradInto(model.params.grad);
     }

@@ -14,7 +14,7 @@ import { BoundModel, type ChunkResult } from './model.js';
 import type { LossSpec } from './losses.js';
 import { chunkRanges, GradStack, leafOps } from './engine.js';
 import { add } from '../core/kernels/elementwise.js';
-import { nodesWithin, stackDepth, sumNode, type TreeNode } from './reduce_tree.js';
+import { nodesWithin, sumNode, walkDepth, type TreeNode } from './reduce_tree.js';
 import type { Buf } from '../core/heap.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { targetsOf, type SharedTargets } from './shared_data.js';
@@ -108,10 +108,13 @@ export class GradCompute {
     const ops = leafOps(model, data, this.idx.subarray(0, task.batch), ranges, task.step, this.init, parts);
     const stack = (this.stack ??= new GradStack(model)).forNode(task.last - task.first);
     try {
-      for (const [lo, hi] of nodesWithin(ranges.length, task.first, task.last)) {
-        sumNode(lo, hi, ops, stack);
-        this.slots.set(stack[0].view(), lo * P);
-      }
+      // the weights are fixed for the task: dense layers pack theirs once, not per chunk
+      model.packs.during(() => {
+        for (const [lo, hi] of nodesWithin(ranges.length, task.first, task.last)) {
+          sumNode(lo, hi, ops, stack);
+          this.slots.set(stack[0].view(), lo * P);
+        }
+      });
     } finally {
       model.params.gradInto(model.params.grad);
     }
@@ -127,13 +130,14 @@ export class GradCompute {
     const n = task.hi - task.lo;
     if (n <= 0) return;
     const { core, P } = this.setup();
-    const depth = stackDepth(0, task.k);
+    const at = new Map(task.nodes.map(([lo, hi]) => [`${lo},${hi}`, lo]));
+    // two nodes (two tasks) need two buffers, not the whole tree's depth
+    const depth = walkDepth(0, task.k, (lo, hi) => at.has(`${lo},${hi}`));
     if (!this.reduceBuf || this.reduceBuf.length < depth * n) {
       this.reduceBuf?.free();
       this.reduceBuf = core.heap.alloc(depth * n);
     }
     const stack = Array.from({ length: depth }, (_, d) => this.reduceBuf!.sub(d * n, n));
-    const at = new Map(task.nodes.map(([lo, hi]) => [`${lo},${hi}`, lo]));
     sumNode(0, task.k, {
       direct: (lo, hi, into) => {
         const slot = at.get(`${lo},${hi}`);

@@ -4,6 +4,7 @@
 import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tape } from '../autograd.js';
+import { WeightPacks } from '../nn/weight_packs.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { Params, gaussian, type ParamSpec } from '../nn/params.js';
 import type { Ctx, BatchStat } from '../nn/layers.js';
@@ -42,6 +43,8 @@ export class BoundModel {
   /** the network's output per sample */
   readonly outShape: Shape;
   readonly loss: Loss;
+  /** dense weights packed while an engine holds them fixed (packs.during) */
+  readonly packs: WeightPacks;
   private xBuf: Buf | null = null;
   private yBuf: Buf | null = null;
 
@@ -58,6 +61,7 @@ export class BoundModel {
     this.outShape = net.outShape([1, ...sampleShape]).slice(1);
     this.loss = lossOf(loss);
     this.tape = new Tape(core);
+    this.packs = new WeightPacks(core);
   }
 
   get sampleSize(): number {
@@ -123,7 +127,7 @@ export class BoundModel {
   }
 
   private ctx(training: boolean, seed: number, batchStats?: BatchStat[]): Ctx {
-    return { tape: this.tape, params: this.params, training, random: gaussian(seed).uniform, batchStats };
+    return { tape: this.tape, params: this.params, training, random: gaussian(seed).uniform, batchStats, packs: this.packs };
   }
 
   /**
@@ -204,6 +208,7 @@ export class BoundModel {
     this.xBuf?.free();
     this.yBuf?.free();
     this.xBuf = this.yBuf = null;
+    this.packs.free();
     this.params.free();
   }
 }

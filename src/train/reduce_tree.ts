@@ -68,6 +68,13 @@ export function stackDepth(lo: number, hi: number): number {
   return d;
 }
 
+/** Buffers a walk of node [lo, hi) needs when the nodes `atHand` says yes to are not descended into. */
+export function walkDepth(lo: number, hi: number, atHand: (lo: number, hi: number) => boolean): number {
+  if (atHand(lo, hi) || hi - lo < 2) return 1;
+  const mid = splitPoint(lo, hi);
+  return Math.max(walkDepth(lo, mid, atHand), 1 + walkDepth(mid, hi, atHand));
+}
+
 /** Computes node [lo, hi) into stack[depth], using stack[depth + 1 ...] for right subtrees. */
 export function sumNode<B>(lo: number, hi: number, ops: TreeOps<B>, stack: readonly B[], depth = 0): void {
   if (ops.direct(lo, hi, stack[depth])) return;

@@ -9,7 +9,9 @@ import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs, expectExportsWithTwins } from '../helpers/index.js';
 import {
   linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims,
+  linearPackWeight, linearPackedWeightFloats, linearForwardPacked, linearBackwardDataPacked,
 } from '../../src/core/kernels/linear.js';
+import { WeightPacks } from '../../src/nn/weight_packs.js';
 import { OPS } from '../../src/ops/table.js';
 
 /** The op table's linear entry: exports, wrappers, references, tolerance and shapes. */
@@ -95,6 +97,68 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
   }
 });
 
+// The packed-weight kernels against the per-call-packing ones: bit for bit, since they run the
+// same panels through the same tiles. Besides the table's shapes, two that span several GEMM
+// column blocks (NC = 2048) and k slices (KC = 256) in each direction.
+const PACKED_SHAPES: Array<[number, number, number]> = [...SHAPES, [3, 600, 2100], [2, 2100, 300]];
+
+describe.each(FLAVORS)('linear with packed weights on %s', (flavor) => {
+  for (const scalar of [false, true]) {
+    const opts = { scalar };
+    it.each(PACKED_SHAPES)(`${scalar ? 'scalar twin' : 'simd'}: forward and backward data x=[%i,%i] outF=%i give the unpacked bits`, (m, inF, outF) => {
+      const cr = core(flavor);
+      const d = { m, inF, outF };
+      const x = randn(m * inF, 1), w = randn(outF * inF, 2), b = randn(outF, 3), dy = randn(m * outF, 4), dx0 = randn(m * inF, 6);
+      const fwdFloats = linearPackedWeightFloats(cr, d, 'forward'), bwdFloats = linearPackedWeightFloats(cr, d, 'backwardData');
+      expect(fwdFloats).toBeGreaterThanOrEqual(outF * inF);
+      expect(bwdFloats).toBeGreaterThanOrEqual(outF * inF);
+      withBufs(cr, [x, w, b, dy, dx0, dx0, new Float32Array(m * outF), new Float32Array(m * outF), new Float32Array(fwdFloats).fill(NaN), new Float32Array(bwdFloats).fill(NaN)], ([X, W, B, DY, DX1, DX2, Y1, Y2, WPF, WPB]) => {
+        linearPackWeight(cr, WPF, W, d, 'forward', opts);
+        linearPackWeight(cr, WPB, W, d, 'backwardData', opts);
+        for (const bias of [B, null]) {
+          linearForward(cr, Y1, X, W, bias, d, opts);
+          linearForwardPacked(cr, Y2, X, WPF, bias, d, opts);
+          expect(Buffer.from(Y2.toArray().buffer).equals(Buffer.from(Y1.toArray().buffer)), `forward ${name(d)} bias ${bias !== null}`).toBe(true);
+        }
+        linearBackwardData(cr, DX1, DY, W, d, opts);
+        linearBackwardDataPacked(cr, DX2, DY, WPB, d, opts);
+        expect(Buffer.from(DX2.toArray().buffer).equals(Buffer.from(DX1.toArray().buffer)), `backward data ${name(d)}`).toBe(true);
+        // and the unpacked kernels are right (accumulating into dx0)
+        const scale = maxAbs(k.ref.backwardData(abs(dy), abs(w), d, abs(dx0)));
+        expectClose(DX2.toArray(), k.ref.backwardData(dy, w, d, Float32Array.from(dx0)), RTOL, name(d), scale);
+      });
+    });
+  }
+});
+
+describe('WeightPacks', () => {
+  it('packs a weight once while open, again after a reopen, and not at all while closed', () => {
+    const cr = core('simd');
+    const d = { m: 4, inF: 13, outF: 9 };
+    const packs = new WeightPacks(cr);
+    withBufs(cr, [randn(9 * 13, 5)], ([W]) => {
+      expect(packs.packed(W, d, 'forward')).toBeNull();
+      packs.open();
+      const a = packs.packed(W, d, 'forward')!;
+      const snapshot = a.toArray();
+      W.set(randn(9 * 13, 6)); // a change the open scope promised would not happen: the pack is kept
+      expect(packs.packed(W, d, 'forward')).toBe(a);
+      expect(Array.from(a.toArray())).toEqual(Array.from(snapshot));
+      packs.close();
+      packs.open(); // a new step: packed again from the current weight
+      const again = packs.packed(W, d, 'forward')!;
+      expect(again).toBe(a);
+      expect(Array.from(again.toArray())).not.toEqual(Array.from(snapshot));
+      expect(packs.packed(W, d, 'backwardData')).not.toBe(a);
+      expect(packs.floats).toBe(linearPackedWeightFloats(cr, d, 'forward') + linearPackedWeightFloats(cr, d, 'backwardData'));
+      packs.close();
+      expect(packs.packed(W, d, 'forward')).toBeNull();
+      packs.free(); // withBufs checks that nothing is left allocated
+      expect(packs.floats).toBe(0);
+    });
+  });
+});
+
 describe('linear bad input', () => {
   const cr = core('simd');
   const d = { m: 2, inF: 3, outF: 4 };
@@ -108,6 +172,10 @@ describe('linear bad input', () => {
       expect(() => linearForward(cr, y, x, w, b, { ...d, inF: 1.5 })).toThrow(/linearForward: inF must be an integer >= 1, got 1.5/);
       expect(() => linearForward(cr, x, x, w, b, { m: 1, inF: 3, outF: 2 })).toThrow(/linearForward: y and x overlap/);
       expect(() => linearBackwardData(cr, small, y, w, d)).toThrow(/linearBackwardData: dx holds 5 elements, needs 6/);
+      expect(() => linearForwardPacked(cr, y, x, small, b, d)).toThrow(/linearForwardPacked: wp holds 5 elements, needs \d+/);
+      expect(() => linearBackwardDataPacked(cr, x, y, small, d)).toThrow(/linearBackwardDataPacked: wp holds 5 elements, needs \d+/);
+      expect(() => linearPackWeight(cr, small, w, d, 'forward')).toThrow(/linearPackWeight: wp holds 5 elements, needs \d+/);
+      expect(() => linearPackWeight(cr, w, w, d, 'sideways' as never)).toThrow(/linearPackWeight: which must be 'forward' or 'backwardData', got sideways/);
       expect(() => linearBackwardData(cr, x, small, w, d)).toThrow(/linearBackwardData: dy holds 5 elements, needs 8/);
       expect(() => linearBackwardWeight(cr, small, y, x, d)).toThrow(/linearBackwardWeight: dw holds 5 elements, needs 12/);
       expect(() => linearBackwardWeight(cr, w, y, small.sub(0, 4), d)).toThrow(/linearBackwardWeight: x holds 4 elements, needs 6/);

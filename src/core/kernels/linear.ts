@@ -23,6 +23,8 @@ type BackwardFn = (out: number, a: number, b: number, scratch: number, m: number
 type WeightFn = (dw: number, dy: number, x: number, scratch: number, m: number, inF: number, outF: number, accumulate: number) => void;
 /** (db, dy, m, out_f) */
 type BiasFn = (db: number, dy: number, m: number, outF: number) => void;
+/** (wp, w, in_f, out_f, which) */
+type PackFn = (wp: number, w: number, inF: number, outF: number, which: number) => void;
 
 /** The linear family's WASM exports. */
 export interface LinearExports {
@@ -35,6 +37,23 @@ export interface LinearExports {
   linear_backward_bias: BiasFn;
   linear_backward_bias_scalar: BiasFn;
   linear_scratch_floats(m: number, inF: number, outF: number): number;
+  linear_packed_weight_floats(inF: number, outF: number, which: number): number;
+  linear_pack_weight: PackFn;
+  linear_pack_weight_scalar: PackFn;
+  linear_forward_packed: ForwardFn;
+  linear_forward_packed_scalar: ForwardFn;
+  linear_backward_data_packed: BackwardFn;
+  linear_backward_data_packed_scalar: BackwardFn;
+}
+
+/** What a packed weight is for: the forward's GEMM (w^T) or backward-data's (w). */
+export type PackedFor = 'forward' | 'backwardData';
+
+const WHICH: Record<PackedFor, number> = { forward: 0, backwardData: 1 };
+
+/** Where the linear op finds a weight already packed (src/nn/weight_packs.ts); null: pack per call. */
+export interface PackedWeights {
+  packed(w: Buf, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor): Buf | null;
 }
 
 function dimsOk(op: string, d: LinearDims): void {
@@ -66,6 +85,57 @@ export function linearForward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null,
   const s = scratch(core, d);
   const f = fns(core);
   (opts.scalar ? f.linear_forward_scalar : f.linear_forward)(y.ptr, x.ptr, w.ptr, b === null ? 0 : b.ptr, s.ptr, d.m, d.inF, d.outF);
+}
+
+/** Floats a weight packed for `which` takes (linearPackWeight's output). */
+export function linearPackedWeightFloats(core: Core, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor): number {
+  return fns(core).linear_packed_weight_floats(d.inF, d.outF, WHICH[which]);
+}
+
+/**
+ * Packs w [outF, inF] into wp (linearPackedWeightFloats floats) for linearForwardPacked or
+ * linearBackwardDataPacked: the layout their GEMMs would pack on every call.
+ */
+export function linearPackWeight(core: Core, wp: Buf, w: Buf, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor, opts: KernelOpts = {}): void {
+  const op = 'linearPackWeight';
+  check.int(op, 'inF', d.inF);
+  check.int(op, 'outF', d.outF);
+  if (!(which in WHICH)) throw new Error(`${op}: which must be 'forward' or 'backwardData', got ${String(which)}`);
+  check.buf(op, 'w', w, d.outF * d.inF);
+  check.buf(op, 'wp', wp, linearPackedWeightFloats(core, d, which));
+  check.disjoint(op, ['wp', wp], ['w', w]);
+  const f = fns(core);
+  (opts.scalar ? f.linear_pack_weight_scalar : f.linear_pack_weight)(wp.ptr, w.ptr, d.inF, d.outF, WHICH[which]);
+}
+
+/** linearForward with the weight packed for 'forward' by linearPackWeight: the same bits, no packing. */
+export function linearForwardPacked(core: Core, y: Buf, x: Buf, wp: Buf, b: Buf | null, d: LinearDims, opts: KernelOpts = {}): void {
+  const op = 'linearForwardPacked';
+  dimsOk(op, d);
+  check.buf(op, 'x', x, d.m * d.inF);
+  check.buf(op, 'wp', wp, linearPackedWeightFloats(core, d, 'forward'));
+  if (b !== null) check.buf(op, 'b', b, d.outF);
+  check.buf(op, 'y', y, d.m * d.outF);
+  check.disjoint(op, ['y', y], ['x', x]);
+  check.disjoint(op, ['y', y], ['wp', wp]);
+  if (b !== null) check.disjoint(op, ['y', y], ['b', b]);
+  const s = scratch(core, d);
+  const f = fns(core);
+  (opts.scalar ? f.linear_forward_packed_scalar : f.linear_forward_packed)(y.ptr, x.ptr, wp.ptr, b === null ? 0 : b.ptr, s.ptr, d.m, d.inF, d.outF);
+}
+
+/** linearBackwardData with the weight packed for 'backwardData': dx += dy w, the same bits, no packing. */
+export function linearBackwardDataPacked(core: Core, dx: Buf, dy: Buf, wp: Buf, d: LinearDims, opts: KernelOpts = {}): void {
+  const op = 'linearBackwardDataPacked';
+  dimsOk(op, d);
+  check.buf(op, 'dy', dy, d.m * d.outF);
+  check.buf(op, 'wp', wp, linearPackedWeightFloats(core, d, 'backwardData'));
+  check.buf(op, 'dx', dx, d.m * d.inF);
+  check.disjoint(op, ['dx', dx], ['dy', dy]);
+  check.disjoint(op, ['dx', dx], ['wp', wp]);
+  const s = scratch(core, d);
+  const f = fns(core);
+  (opts.scalar ? f.linear_backward_data_packed_scalar : f.linear_backward_data_packed)(dx.ptr, dy.ptr, wp.ptr, s.ptr, d.m, d.inF, d.outF);
 }
 
 /** dx [m, inF] += dy [m, outF] w [outF, inF]. */
