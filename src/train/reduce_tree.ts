@@ -61,11 +61,9 @@ export interface TreeOps<B> {
   addInto(into: B, right: B): void;
 }
 
-/** Buffers a walk of node [lo, hi) needs: one per level it may descend, plus one. */
+/** Buffers a walk of node [lo, hi) down to its chunks needs (the same for any node of that size). */
 export function stackDepth(lo: number, hi: number): number {
-  let d = 1;
-  for (let n = hi - lo; n > 1; n = splitPoint(0, n)) d++;
-  return d;
+  return walkDepth(lo, hi, () => false);
 }
 
 /** Buffers a walk of node [lo, hi) needs when the nodes `atHand` says yes to are not descended into. */
