@@ -22,7 +22,11 @@
 import { GEMM_MR, GEMM_NR, gemm_4x8, gemm_5x8, gemm_6x8, gemm_4x8_scalar, gemm_5x8_scalar, gemm_6x8_scalar } from './gemm_tiles';
 import { pack_a_n, pack_a_t, pack_b_n, pack_b_t } from './pack';
 
-/** Depth of a k slice: a B panel of KC x 8 floats fills a quarter of a 32 KiB L1. */
+/**
+ * Depth of a k slice: a B panel of KC x 8 floats fills a quarter of a 32 KiB L1. A product with
+ * k <= KC is added to C as one complete sum per element; LINEAR_WEIGHT_WHOLE_ROWS in
+ * src/core/kernels/linear.ts relies on that (and test/kernels/linear.test.ts checks it).
+ */
 const KC: i32 = 256;
 /** Rows per packed A block (a multiple of both tile heights). */
 const MC: i32 = 240;

@@ -3,7 +3,7 @@
 // gives the whole-tree sum bit for bit. Then the engines themselves: this thread's and the
 // Piscina pool's minibatch gradients for splits that do not fall on tree nodes.
 import { describe, it, expect, afterAll } from 'vitest';
-import { nodesWithin, splitPoint, stackDepth, sumNode, taskRanges, walkDepth, type TreeNode } from '../src/train/reduce_tree.js';
+import { FOLD, nodesWithin, splitPoint, stackDepth, sumNode, taskRanges, walkDepth, type TreeNode } from '../src/train/reduce_tree.js';
 import { chunkRanges, chunkSeed, LocalEngine } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
 import { BoundModel } from '../src/train/model.js';
@@ -39,14 +39,16 @@ function treeSum(leaves: Float32Array, given?: Map<string, number>): number {
 }
 
 describe('reduction tree', () => {
-  it('splits a node at the largest power of two below its size', () => {
-    expect([2, 3, 4, 5, 6, 7, 8, 9, 16, 17].map((n) => splitPoint(0, n))).toEqual([1, 2, 2, 4, 4, 4, 4, 8, 8, 16]);
+  it('splits a node inside a group of FOLD chunks before its last chunk, across groups at a power-of-two count of groups', () => {
+    expect(FOLD).toBe(4);
+    expect([2, 3, 4, 5, 6, 7, 8, 9, 16, 17].map((n) => splitPoint(0, n))).toEqual([1, 2, 3, 4, 4, 4, 4, 8, 8, 16]);
     expect(splitPoint(8, 14)).toBe(12);
+    expect(splitPoint(4, 7)).toBe(6);
   });
 
   it('gives a task the largest tree nodes inside its chunks, which partition them', () => {
     expect(nodesWithin(8, 0, 4)).toEqual([[0, 4]]);
-    expect(nodesWithin(8, 0, 3)).toEqual([[0, 2], [2, 3]]);
+    expect(nodesWithin(8, 0, 3)).toEqual([[0, 3]]); // a prefix of a group's fold
     expect(nodesWithin(8, 3, 6)).toEqual([[3, 4], [4, 6]]);
     expect(nodesWithin(6, 0, 6)).toEqual([[0, 6]]);
     expect(nodesWithin(6, 4, 6)).toEqual([[4, 6]]);
@@ -62,8 +64,8 @@ describe('reduction tree', () => {
 
   it('knows how many buffers a walk needs: the whole depth from leaves, fewer from larger nodes', () => {
     const leaves = () => false;
-    expect([1, 2, 3, 4, 5, 8, 16].map((k) => walkDepth(0, k, leaves))).toEqual([1, 2, 2, 3, 3, 4, 5]);
-    for (let k = 1; k <= 17; k++) expect(stackDepth(5, 5 + k)).toBe(walkDepth(0, k, leaves));
+    expect([1, 2, 3, 4, 5, 8, 16].map((k) => walkDepth(0, k, leaves))).toEqual([1, 2, 2, 2, 2, 3, 4]);
+    for (let k = 1; k <= 17; k++) expect(stackDepth(4, 4 + k)).toBe(walkDepth(0, k, leaves));
     const two = new Set(['0,4', '4,8']);
     expect(walkDepth(0, 8, (lo, hi) => two.has(`${lo},${hi}`))).toBe(2);
   });
@@ -93,10 +95,11 @@ describe('reduction tree', () => {
     }
   });
 
-  it('is not the chunk-order fold: the tree order is what the engines promise', () => {
-    const leaves = Float32Array.from([1e8, 1, -1e8, 1]);
-    // ((1e8 + 1) + -1e8) + 1 = 1 in f32; (1e8 + 1) + (-1e8 + 1) = 0
-    expect(treeSum(leaves)).toBe(0);
+  it('folds inside a group of 4 and adds the groups as a tree: the order the engines promise', () => {
+    // ((1e8 + 1) + -1e8) + 1 = 1 in f32, left to right; (1e8 + 1) + (-1e8 + 1) would be 0
+    expect(treeSum(Float32Array.from([1e8, 1, -1e8, 1]))).toBe(1);
+    // across groups: 1e8 + (((1 + -1e8) + 1) + 0) = 0, while the fold of all eight gives 1
+    expect(treeSum(Float32Array.from([1e8, 0, 0, 0, 1, -1e8, 1, 0]))).toBe(0);
   });
 });
 
@@ -134,14 +137,19 @@ describe('engines on the tree', () => {
     return m;
   }
 
-  it("this thread's engine sums the chunks' gradients along the tree, in f32", async () => {
-    const idx = Uint32Array.from({ length: 60 }, (_, i) => (i * 37) % n);
+  // chunks of 11: the dense weights' gradients are summed in place inside each group of 4 chunks;
+  // chunks of 300 (over LINEAR_WEIGHT_WHOLE_ROWS rows): every chunk's gradient is written alone, then added
+  it.each([
+    [60, 11],
+    [600, 300],
+  ])("this thread's engine sums the chunks' gradients along the tree, in f32 (batch %i, chunks of %i)", async (batch, chunk) => {
+    const idx = Uint32Array.from({ length: batch }, (_, i) => (i * 37) % n);
     const local = model();
-    const le = new LocalEngine(local, data, 11, opts);
+    const le = new LocalEngine(local, data, chunk, opts);
     await le.minibatch(idx, 3);
     await le.close();
     const single = model();
-    const ranges = chunkRanges(60, 11);
+    const ranges = chunkRanges(batch, chunk);
     // each chunk's gradient the plain way: zeroed, then accumulated into (no unwritten-gradient overwrite)
     const chunks = ranges.map(([s, e], k) => {
       single.params.zeroGrad();

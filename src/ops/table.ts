@@ -24,7 +24,7 @@ import {
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, type LinearDims, type PackedWeights } from '../core/kernels/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedWeights } from '../core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
@@ -910,7 +910,7 @@ export const OPS = {
       }
       if (needs[1]) {
         // the engines leave parameter gradients unwritten, so the first write skips zeroing and reading the largest one
-        const dw = w.gradForWrite();
+        const dw = w.gradForWrite(d.m <= LINEAR_WEIGHT_WHOLE_ROWS);
         linearBackwardWeight(core, dw.buf, dy, x.buf, d, { overwrite: dw.overwrite });
       }
       if (needs[2]) linearBackwardBias(core, b.ensureGrad(), dy, d);

@@ -9,6 +9,7 @@ import { add } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
+import type { ParamEntry } from '../nn/params.js';
 
 export interface StepOptions {
   seed: number;
@@ -59,10 +60,15 @@ export function chunkSeed(seed: number, step: number, k: number): number {
  * gradients stay pointed at `into` until the caller points them back.
  */
 export function chunkGradient(model: BoundModel, data: Dataset, idx: Uint32Array, range: [number, number], k: number, step: number, opts: StepOptions, into: Buf): ChunkResult & { n: number } {
-  const [s, e] = range;
   model.params.gradInto(into, true);
-  const r = model.gradChunk(data, idx.subarray(s, e), (e - s) / idx.length, { seed: chunkSeed(opts.seed, step, k), augment: opts.augment, fill: opts.fill });
+  const r = runChunk(model, data, idx, range, k, step, opts);
   model.params.settleGrads();
+  return r;
+}
+
+/** Chunk k's forward and backward, its gradients accumulating wherever the parameters' point. */
+function runChunk(model: BoundModel, data: Dataset, idx: Uint32Array, [s, e]: [number, number], k: number, step: number, opts: StepOptions): ChunkResult & { n: number } {
+  const r = model.gradChunk(data, idx.subarray(s, e), (e - s) / idx.length, { seed: chunkSeed(opts.seed, step, k), augment: opts.augment, fill: opts.fill });
   return { ...r, n: e - s };
 }
 
@@ -84,16 +90,48 @@ export class GradStack {
   }
 }
 
-/** Tree operations whose leaves are chunk gradients computed here (chunk results go to `parts`). */
+/**
+ * Tree operations whose leaves are chunk gradients computed here (chunk results go to `parts`).
+ * Inside a left-folded group (reduce_tree.ts) node + chunk k is computed by addChunk: the
+ * parameters whose gradient the previous chunk wrote in a single whole write (a dense weight:
+ * g + dyᵀx, one addition per element) accumulate straight onto the node, which has the bits of
+ * computing chunk k alone and adding it, and skips writing the largest gradient on its own and
+ * reading it back; the rest of chunk k goes to `spare` and is added over the other ranges.
+ */
 export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>): TreeOps<Buf> {
+  const { core, params } = model;
+  let fused: ParamEntry[] = [];
   return {
     direct: (lo, hi, into) => {
       if (hi - lo !== 1) return false;
       parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into);
+      fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
       return true;
     },
-    addInto: (into, right) => add(model.core, into, into, right, model.params.size),
+    addInto: (into, right) => add(core, into, into, right, params.size),
+    addChunk: (into, k, spare) => {
+      params.gradInto(spare, true);
+      for (const e of fused) e.tensor.accumulateInto(into.sub(e.offset, e.size));
+      parts[k] = runChunk(model, data, idx, ranges[k], k, step, opts);
+      params.settleGrads();
+      const broken = fused.find((e) => !e.tensor.writtenOnceWhole);
+      if (broken) throw new Error(`gradient of ${broken.name}: written once whole in chunk ${k - 1} but not in chunk ${k}, so it cannot be summed in place`);
+      for (const [s, e] of gaps(fused, params.size)) add(core, into.sub(s, e - s), into.sub(s, e - s), spare.sub(s, e - s));
+      fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
+    },
   };
+}
+
+/** The ranges of [0, size) outside the entries' windows, in order. */
+function gaps(entries: readonly ParamEntry[], size: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  let at = 0;
+  for (const e of [...entries].sort((a, b) => a.offset - b.offset)) {
+    if (e.offset > at) out.push([at, e.offset]);
+    at = Math.max(at, e.offset + e.size);
+  }
+  if (at < size) out.push([at, size]);
+  return out;
 }
 
 /** All chunks in this thread, summed along the whole tree into model.params.grad. */

@@ -1,18 +1,27 @@
 // The order in which a minibatch's K chunk gradients are summed: a fixed binary tree over the
-// chunk indices that depends on K alone. Node [lo, hi) is the f32 sum node [lo, mid) + node
-// [mid, hi), mid the largest power of two below hi - lo past lo (so [0, 8) splits 4 + 4 and
-// [0, 6) splits 4 + 2). Because every node is one f32 addition of its two children, it has the
-// same bits wherever it is computed: a worker that owns chunks 0..3 sums them into node [0, 4)
-// before anything leaves its memory, the parallel reduce sums the nodes the workers sent, and
-// this thread's engine walks the whole tree; any split of the chunks between workers gives the
-// minibatch gradient the same bits (STYLE 19). Only the nodes that no single task covers cross
-// shared memory, so a worker with four chunks sends one gradient instead of four.
+// chunk indices that depends on K alone. The chunks fall in groups of FOLD (4) consecutive ones,
+// each summed left to right (((g0 + g1) + g2) + g3), and the groups are summed along a balanced
+// tree ([0, 8) is [0, 4) + [4, 8); [0, 12) is [0, 8) + [8, 12)). Because every node is one f32
+// addition of its two children, it has the same bits wherever it is computed: a worker that owns
+// chunks 0..3 sums them into node [0, 4) before anything leaves its memory, the parallel reduce
+// sums the nodes the workers sent, and this thread's engine walks the whole tree; any split of
+// the chunks between workers gives the minibatch gradient the same bits (STYLE 19). Only the
+// nodes that no single task covers cross shared memory, so a worker with four chunks sends one
+// gradient instead of four. The left fold inside a group is what lets a dense layer's weight
+// gradient accumulate straight onto the running sum (node + chunk is one addition of a complete
+// sum, engine.ts), instead of being written alone and added afterwards.
 
-/** Where node [lo, hi) (hi - lo >= 2) splits. */
+/** Chunks per left-folded group. */
+export const FOLD = 4;
+
+/** Where node [lo, hi) (hi - lo >= 2) splits: inside a group, before its last chunk; across groups, at the largest power-of-two count of groups below its size. */
 export function splitPoint(lo: number, hi: number): number {
+  const first = Math.floor(lo / FOLD);
+  const groups = Math.floor((hi - 1) / FOLD) - first + 1;
+  if (groups === 1) return hi - 1;
   let half = 1;
-  while (half * 2 < hi - lo) half *= 2;
-  return lo + half;
+  while (half * 2 < groups) half *= 2;
+  return (first + half) * FOLD;
 }
 
 /** A node of the tree: chunks [lo, hi). */
@@ -59,9 +68,14 @@ export interface TreeOps<B> {
   direct(lo: number, hi: number, into: B): boolean;
   /** into = into + right, elementwise in f32 */
   addInto(into: B, right: B): void;
+  /**
+   * into = into + chunk k, when the right child is chunk k itself and the ops compute chunks:
+   * they may accumulate parts of it straight into `into` (`spare` is theirs for the rest).
+   */
+  addChunk?(into: B, k: number, spare: B): void;
 }
 
-/** Buffers a walk of node [lo, hi) down to its chunks needs (the same for any node of that size). */
+/** Buffers a walk of node [lo, hi) down to its chunks needs (for the tree's nodes, the same as node [0, hi - lo)). */
 export function stackDepth(lo: number, hi: number): number {
   return walkDepth(lo, hi, () => false);
 }
@@ -79,6 +93,10 @@ export function sumNode<B>(lo: number, hi: number, ops: TreeOps<B>, stack: reado
   if (hi - lo < 2) throw new Error(`reduction tree: node [${lo}, ${hi}) is neither at hand nor divisible`);
   const mid = splitPoint(lo, hi);
   sumNode(lo, mid, ops, stack, depth);
+  if (hi - mid === 1 && ops.addChunk) {
+    ops.addChunk(stack[depth], mid, stack[depth + 1]);
+    return;
+  }
   sumNode(mid, hi, ops, stack, depth + 1);
   ops.addInto(stack[depth], stack[depth + 1]);
 }

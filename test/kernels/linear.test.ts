@@ -9,7 +9,7 @@ import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs, expectExportsWithTwins } from '../helpers/index.js';
 import {
   linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, type LinearDims,
-  linearPackWeight, linearPackedWeightFloats, linearForwardPacked, linearBackwardDataPacked,
+  linearPackWeight, linearPackedWeightFloats, linearForwardPacked, linearBackwardDataPacked, LINEAR_WEIGHT_WHOLE_ROWS,
 } from '../../src/core/kernels/linear.js';
 import { WeightPacks } from '../../src/nn/weight_packs.js';
 import { OPS } from '../../src/ops/table.js';
@@ -80,6 +80,18 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
           linearBackwardWeight(cr, DW, DY, X, d, { ...opts, overwrite: true });
           const scale = maxAbs(k.ref.backwardWeight(abs(dy), abs(x), d));
           expectClose(DW.toArray(), k.ref.backwardWeight(dy, x, d), RTOL, name(d), scale);
+        });
+      });
+
+      it.each([8, 200, LINEAR_WEIGHT_WHOLE_ROWS])('backward weight over %i rows adds one complete sum: dw0 + (dyᵀx alone) has the bits of accumulating into dw0', (m) => {
+        const cr = core(flavor);
+        const d = { m, inF: 37, outF: 11 };
+        const dy = randn(m * d.outF, 12), x = randn(m * d.inF, 13), dw0 = randn(d.outF * d.inF, 14);
+        withBufs(cr, [dy, x, dw0, dw0], ([DY, X, ACC, ALONE]) => {
+          linearBackwardWeight(cr, ACC, DY, X, d, opts);
+          linearBackwardWeight(cr, ALONE, DY, X, d, { ...opts, overwrite: true });
+          const sum = ALONE.toArray().map((v, i) => Math.fround(dw0[i] + v));
+          expect(Buffer.from(ACC.toArray().buffer).equals(Buffer.from(sum.buffer))).toBe(true);
         });
       });
 

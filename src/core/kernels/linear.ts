@@ -8,6 +8,13 @@ import * as check from '../check.js';
 import type { KernelOpts } from './elementwise.js';
 
 
+/**
+ * Up to this many rows, linearBackwardWeight adds dyᵀx to dw as one complete sum per element
+ * (its k dimension, the rows, fits one k slice of the GEMM: KC in assembly/gemm.ts), so
+ * dw + that write has the bits of dw + (the same write into zeros).
+ */
+export const LINEAR_WEIGHT_WHOLE_ROWS = 256;
+
 /** Rows (batch), input features, output features. */
 export interface LinearDims {
   m: number;
