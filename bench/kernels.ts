@@ -47,6 +47,7 @@ import {
 import { OPTIM_LIST, type OptimKernel } from '../src/optim/registry.js';
 import { gemm, type GemmDims } from '../src/core/kernels/gemm.js';
 import type { Conv2dGeom } from '../src/core/kernels/conv2d.js';
+import { linearPackedWeightFloats } from '../src/core/kernels/linear.js';
 import { pointwiseForward, pointwiseBackward } from '../src/core/kernels/activation.js';
 import { copy, sumK } from '../src/core/kernels/elementwise.js';
 import { sumKRef } from '../src/ref/elementwise.js';
@@ -276,6 +277,41 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
           run: () => k.run.backwardWeight(core, DW, DY, X, d),
           verify: () => closeRel(k.exports.backwardWeight, DW.view(), k.ref.backwardWeight(dy, x, d)),
           free: () => freeAll(X, DY, DW),
+        };
+      },
+    },
+    // the packed-weight path the engines take while weights are fixed: the weight packed once, outside the timing
+    {
+      kernel: k.exports.forwardPacked,
+      shape,
+      ...tableCounts('linear', shapes, {}),
+      bound: 'compute',
+      setup(core) {
+        const { x, w, b } = data();
+        const X = core.heap.from(x), W = core.heap.from(w), B = core.heap.from(b), Y = core.heap.alloc(m * outF);
+        const WP = core.heap.alloc(linearPackedWeightFloats(core, d, 'forward'));
+        k.run.packWeight(core, WP, W, d, 'forward');
+        return {
+          run: () => k.run.forwardPacked(core, Y, X, WP, B, d),
+          verify: () => closeRel(k.exports.forwardPacked, Y.view(), k.ref.forward(x, w, b, d)),
+          free: () => freeAll(X, W, B, Y, WP),
+        };
+      },
+    },
+    {
+      kernel: k.exports.backwardDataPacked,
+      shape,
+      ...tableCounts('linear', shapes, {}, [true, false, false]),
+      bound: 'compute',
+      setup(core) {
+        const { w, dy } = data();
+        const W = core.heap.from(w), DY = core.heap.from(dy), DX = core.heap.alloc(m * inF);
+        const WP = core.heap.alloc(linearPackedWeightFloats(core, d, 'backwardData'));
+        k.run.packWeight(core, WP, W, d, 'backwardData');
+        return {
+          run: () => k.run.backwardDataPacked(core, DX, DY, WP, d),
+          verify: () => closeRel(k.exports.backwardDataPacked, DX.view(), k.ref.backwardData(dy, w, d)),
+          free: () => freeAll(W, DY, DX, WP),
         };
       },
     },

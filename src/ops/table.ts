@@ -24,7 +24,7 @@ import {
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedWeights } from '../core/kernels/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
 import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
@@ -301,13 +301,20 @@ export interface SoftmaxXentKernels {
  */
 export interface LinearKernels {
   /** WASM exports; each has a `<name>_scalar` twin */
-  exports: { forward: string; backwardData: string; backwardWeight: string; backwardBias: string };
+  /**
+   * the packed-weight path (the op's `packs` attribute): packWeight packs w once, and
+   * forwardPacked / backwardDataPacked give forward's and backwardData's bits from it
+   */
+  exports: { forward: string; backwardData: string; backwardWeight: string; backwardBias: string; packWeight: string; forwardPacked: string; backwardDataPacked: string };
   /** the typed wrappers (src/core/kernels/linear.ts) */
   run: {
     forward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
     backwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts?: KernelOpts): void;
     backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts): void;
     backwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts?: KernelOpts): void;
+    packWeight(core: Core, wp: Buf, w: Buf, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor, opts?: KernelOpts): void;
+    forwardPacked(core: Core, y: Buf, x: Buf, wp: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
+    backwardDataPacked(core: Core, dx: Buf, dy: Buf, wp: Buf, d: LinearDims, opts?: KernelOpts): void;
   };
   /** naive f64 references (src/ref/linear.ts): a backward given a start accumulates into it */
   ref: {
@@ -931,8 +938,19 @@ export const OPS = {
         backwardData: 'linear_backward_data',
         backwardWeight: 'linear_backward_weight',
         backwardBias: 'linear_backward_bias',
+        packWeight: 'linear_pack_weight',
+        forwardPacked: 'linear_forward_packed',
+        backwardDataPacked: 'linear_backward_data_packed',
       },
-      run: { forward: linearForward, backwardData: linearBackwardData, backwardWeight: linearBackwardWeight, backwardBias: linearBackwardBias },
+      run: {
+        forward: linearForward,
+        backwardData: linearBackwardData,
+        backwardWeight: linearBackwardWeight,
+        backwardBias: linearBackwardBias,
+        packWeight: linearPackWeight,
+        forwardPacked: linearForwardPacked,
+        backwardDataPacked: linearBackwardDataPacked,
+      },
       ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardBias: linearBackwardBiasRef },
       tolerance: { rtol: 1e-5, scale: 'absolute operands' },
       // batch 1, 1x1, sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case

@@ -125,15 +125,15 @@ describe.each(FLAVORS)('linear with packed weights on %s', (flavor) => {
       expect(fwdFloats).toBeGreaterThanOrEqual(outF * inF);
       expect(bwdFloats).toBeGreaterThanOrEqual(outF * inF);
       withBufs(cr, [x, w, b, dy, dx0, dx0, new Float32Array(m * outF), new Float32Array(m * outF), new Float32Array(fwdFloats).fill(NaN), new Float32Array(bwdFloats).fill(NaN)], ([X, W, B, DY, DX1, DX2, Y1, Y2, WPF, WPB]) => {
-        linearPackWeight(cr, WPF, W, d, 'forward', opts);
-        linearPackWeight(cr, WPB, W, d, 'backwardData', opts);
+        k.run.packWeight(cr, WPF, W, d, 'forward', opts);
+        k.run.packWeight(cr, WPB, W, d, 'backwardData', opts);
         for (const bias of [B, null]) {
-          linearForward(cr, Y1, X, W, bias, d, opts);
-          linearForwardPacked(cr, Y2, X, WPF, bias, d, opts);
+          k.run.forward(cr, Y1, X, W, bias, d, opts);
+          k.run.forwardPacked(cr, Y2, X, WPF, bias, d, opts);
           expect(Buffer.from(Y2.toArray().buffer).equals(Buffer.from(Y1.toArray().buffer)), `forward ${name(d)} bias ${bias !== null}`).toBe(true);
         }
-        linearBackwardData(cr, DX1, DY, W, d, opts);
-        linearBackwardDataPacked(cr, DX2, DY, WPB, d, opts);
+        k.run.backwardData(cr, DX1, DY, W, d, opts);
+        k.run.backwardDataPacked(cr, DX2, DY, WPB, d, opts);
         expect(Buffer.from(DX2.toArray().buffer).equals(Buffer.from(DX1.toArray().buffer)), `backward data ${name(d)}`).toBe(true);
         // and the unpacked kernels are right (accumulating into dx0)
         const scale = maxAbs(k.ref.backwardData(abs(dy), abs(w), d, abs(dx0)));
