@@ -7,6 +7,7 @@ import type { Core } from './core/load.js';
 import { fill } from './core/kernels/elementwise.js';
 import { Tensor, sizeOf, shapeStr } from './tensor.js';
 import { opDef, type OpName, type AttrsOf, type Saved } from './ops/table.js';
+import { SegmentsUnsupported, type Segments } from './ops/segments.js';
 
 interface Node {
   op: OpName;
@@ -22,12 +23,18 @@ export class Tape {
   private savedBufs: Saved[] = [];
   /** false inside noGrad(): ops run but record nothing */
   recording = true;
+  /** set while chunks run as segments of one batch (BoundModel.gradSegments): ops without a segment mode refuse */
+  segments: Segments | null = null;
 
   constructor(readonly core: Core) {}
 
   /** Runs `op` on `inputs`, records it if any input needs a gradient, returns the output. */
   apply<K extends OpName>(op: K, inputs: Tensor[], attrs: AttrsOf<K>): Tensor {
     const def = opDef(op);
+    if (this.segments) {
+      if (!def.segments) throw new SegmentsUnsupported(op);
+      if (def.segments === 'split') attrs = { ...(attrs as object), segments: this.segments } as AttrsOf<K>;
+    }
     if (inputs.length !== def.inputs.length) {
       throw new Error(`${op}: expected ${def.inputs.length} inputs (${def.inputs.join(', ')}), got ${inputs.length}`);
     }

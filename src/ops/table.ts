@@ -80,6 +80,7 @@ import {
   softmaxXentSmoothBackwardRef,
 } from '../ref/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
+import type { SegmentMode, Segments } from './segments.js';
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
@@ -477,6 +478,8 @@ export interface OpDef<A> {
   differentiable: readonly boolean[];
   /** output shares the first input's data (reshape) */
   alias?: boolean;
+  /** how it runs under segments (src/ops/segments.ts); absent: it cannot */
+  segments?: SegmentMode;
   outShape(shapes: Shape[], attrs: A): Shape;
   forward(core: Core, out: Tensor, ins: Tensor[], attrs: A): Saved;
   backward(core: Core, node: OpNode<A>, needs: boolean[]): void;
@@ -528,6 +531,8 @@ export interface OpDef<A> {
 export interface Conv2dAttrs {
   stride: [number, number];
   pad: [number, number];
+  /** set by the tape under segments: the filter and bias gradients are split by segment */
+  segments?: Segments;
 }
 export interface Pool2dAttrs {
   kernel: [number, number];
@@ -562,10 +567,14 @@ export type NoAttrs = Record<string, never>;
  */
 export interface LinearAttrs {
   packs?: PackedWeights;
+  /** set by the tape under segments: the weight and bias gradients are split by segment */
+  segments?: Segments;
 }
 export interface SoftmaxXentAttrs {
   /** eps in [0, 1): the target is (1 - eps) * onehot + eps / C (PyTorch label_smoothing); absent or 0: none */
   labelSmoothing?: number;
+  /** set by the tape under segments: one mean loss per segment, output [segments] */
+  segments?: Segments;
 }
 
 function rank(op: string, name: string, s: Shape, r: number): void {
@@ -646,6 +655,7 @@ function activation<A>(
   return {
     inputs: ['x'],
     differentiable: [true],
+    segments: 'per-example',
     outShape([x], a) {
       check(a);
       return x;
@@ -808,11 +818,22 @@ function bnBackward(core: Core, { inputs: [x, w, b, rm], out, attrs, saved }: Op
   });
 }
 
+/** Runs fn(k, start, count) for each segment, or once over all `n` examples without segments. */
+function eachSegment(segments: Segments | undefined, fn: (k: number, start: number, n: number) => void, n = 0): void {
+  if (!segments) {
+    fn(0, 0, n);
+    return;
+  }
+  const b = segments.bounds;
+  for (let k = 0; k + 1 < b.length; k++) fn(k, b[k], b[k + 1] - b[k]);
+}
+
 export const OPS = {
   /** y = conv(x, w) + b; x [n,c,h,w], w [oc,c,kh,kw], b [oc] → y [n,oc,oh,ow] */
   conv2d: {
     inputs: ['x', 'weight', 'bias'],
     differentiable: [true, true, true],
+    segments: 'split',
     outShape([x, w, b], a: Conv2dAttrs) {
       rank('conv2d', 'x', x, 4);
       rank('conv2d', 'weight', w, 4);
@@ -830,6 +851,17 @@ export const OPS = {
       const g = convGeom(x.shape, w.shape, attrs);
       const dy = out.grad!;
       if (needs[0]) conv2dBackwardData(core, x.ensureGrad(), dy, w.buf, g);
+      if (attrs.segments) {
+        // each segment's filter and bias gradients from its own examples, as in a batch of its own
+        const per = { x: sizeOf(x.shape) / g.n, y: out.size / g.n };
+        eachSegment(attrs.segments, (k, s, n) => {
+          const gk = { ...g, n };
+          const dyk = dy.sub(s * per.y, n * per.y);
+          if (needs[1]) conv2dBackwardFilter(core, attrs.segments!.grad(w, k, false).buf, dyk, x.buf.sub(s * per.x, n * per.x), gk);
+          if (needs[2]) conv2dBackwardBias(core, attrs.segments!.grad(b, k, false).buf, dyk, gk);
+        });
+        return;
+      }
       if (needs[1]) conv2dBackwardFilter(core, w.ensureGrad(), dy, x.buf, g);
       if (needs[2]) conv2dBackwardBias(core, b.ensureGrad(), dy, g);
     },
@@ -892,6 +924,7 @@ export const OPS = {
   linear: {
     inputs: ['x', 'weight', 'bias'],
     differentiable: [true, true, true],
+    segments: 'split',
     outShape([x, w, b]) {
       rank('linear', 'x', x, 2);
       rank('linear', 'weight', w, 2);
@@ -914,6 +947,19 @@ export const OPS = {
         const wp = attrs.packs?.packed(w.buf, d, 'backwardData');
         if (wp) linearBackwardDataPacked(core, x.ensureGrad(), dy, wp, d);
         else linearBackwardData(core, x.ensureGrad(), dy, w.buf, d);
+      }
+      if (attrs.segments) {
+        // each segment's weight and bias gradients from its own rows; a whole weight write lets segments accumulate in turn
+        eachSegment(attrs.segments, (k, s, n) => {
+          const dk = { ...d, m: n };
+          const dyk = dy.sub(s * d.outF, n * d.outF);
+          if (needs[1]) {
+            const dw = attrs.segments!.grad(w, k, n <= LINEAR_WEIGHT_WHOLE_ROWS);
+            linearBackwardWeight(core, dw.buf, dyk, x.buf.sub(s * d.inF, n * d.inF), dk, { overwrite: dw.overwrite });
+          }
+          if (needs[2]) linearBackwardBias(core, attrs.segments!.grad(b, k, false).buf, dyk, dk);
+        });
+        return;
       }
       if (needs[1]) {
         // the engines leave parameter gradients unwritten, so the first write skips zeroing and reading the largest one
@@ -977,6 +1023,7 @@ export const OPS = {
 
   /** max over kh x kw windows; records the arg-max for backward */
   maxpool2d: {
+    segments: 'per-example',
     inputs: ['x'],
     differentiable: [true],
     outShape: (s, a: Pool2dAttrs) => poolShape('maxpool2d', s, a),
@@ -1025,6 +1072,7 @@ export const OPS = {
 
   /** mean over kh x kw windows (padding counted, as PyTorch's default) */
   avgpool2d: {
+    segments: 'per-example',
     inputs: ['x'],
     differentiable: [true],
     outShape: (s, a: Pool2dAttrs) => poolShape('avgpool2d', s, a),
@@ -1293,6 +1341,7 @@ export const OPS = {
 
   /** y = a + b (same shape: the residual sum) */
   add: {
+    segments: 'per-example',
     inputs: ['a', 'b'],
     differentiable: [true, true],
     outShape([a, b]) {
@@ -1316,6 +1365,7 @@ export const OPS = {
 
   /** y = [a, b] along dim 1: a [N,C1,...], b [N,C2,...] → [N,C1+C2,...] */
   concat: {
+    segments: 'per-example',
     inputs: ['a', 'b'],
     differentiable: [true, true],
     outShape([a, b]) {
@@ -1367,6 +1417,7 @@ export const OPS = {
 
   /** [N,C,H,W] → [N,C]: the mean over each H×W plane */
   global_avgpool: {
+    segments: 'per-example',
     inputs: ['x'],
     differentiable: [true],
     outShape([x]) {
@@ -1398,6 +1449,7 @@ export const OPS = {
 
   /** the same data under another shape (flatten); shares data and gradient with x */
   reshape: {
+    segments: 'per-example',
     inputs: ['x'],
     differentiable: [true],
     alias: true,
@@ -1423,31 +1475,40 @@ export const OPS = {
   softmax_xent: {
     inputs: ['logits', 'labels'],
     differentiable: [true, false],
+    segments: 'split',
     outShape([l, y], a: SoftmaxXentAttrs) {
       rank('softmax_xent', 'logits', l, 2);
       rank('softmax_xent', 'labels', y, 1);
       if (y[0] !== l[0]) throw new Error(`softmax_xent: ${y[0]} labels for ${l[0]} rows of logits`);
       if (a.labelSmoothing !== undefined) checkLabelSmoothing('softmax_xent', a.labelSmoothing);
-      return [1];
+      return [a.segments ? a.segments.bounds.length - 1 : 1];
     },
     forward(core, out, [logits, labels], a) {
-      const d = { n: logits.shape[0], c: logits.shape[1] };
+      const c = logits.shape[1];
       const eps = a.labelSmoothing ?? 0;
       const probs = core.heap.alloc(logits.size, 'f32', false);
-      const loss = freeOnThrow(probs, () =>
-        eps === 0
-          ? softmaxXentForward(core, probs, logits.buf, labels.buf, d)
-          : softmaxXentSmoothForward(core, probs, logits.buf, labels.buf, d, eps),
+      const losses = out.buf.view();
+      // under segments one mean per segment, each over its rows as in a batch of its own
+      freeOnThrow(probs, () =>
+        eachSegment(a.segments, (k, s, n) => {
+          const d = { n, c };
+          const p = probs.sub(s * c, n * c), l = logits.buf.sub(s * c, n * c), y = labels.buf.sub(s, n);
+          losses[k] = eps === 0 ? softmaxXentForward(core, p, l, y, d) : softmaxXentSmoothForward(core, p, l, y, d, eps);
+        }, logits.shape[0]),
       );
-      out.buf.view()[0] = loss;
       return { probs };
     },
     backward(core, { inputs: [logits, labels], out, saved, attrs }) {
-      const d = { n: logits.shape[0], c: logits.shape[1] };
+      const c = logits.shape[1];
       const eps = attrs.labelSmoothing ?? 0;
-      const scale = out.grad!.view()[0];
-      if (eps === 0) softmaxXentBackward(core, logits.ensureGrad(), saved!.probs!, labels.buf, d, scale);
-      else softmaxXentSmoothBackward(core, logits.ensureGrad(), saved!.probs!, labels.buf, d, eps, scale);
+      const scales = out.grad!.view();
+      const dl = logits.ensureGrad();
+      eachSegment(attrs.segments, (k, s, n) => {
+        const d = { n, c };
+        const g = dl.sub(s * c, n * c), p = saved!.probs!.sub(s * c, n * c), y = labels.buf.sub(s, n);
+        if (eps === 0) softmaxXentBackward(core, g, p, y, d, scales[k]);
+        else softmaxXentSmoothBackward(core, g, p, y, d, eps, scales[k]);
+      }, logits.shape[0]);
     },
     // smoothing adds one subtraction and one addition per logit (the row sum of max - x)
     flops: ([l], a) => (a.labelSmoothing ? 7 : 5) * sizeOf(l),
@@ -1659,7 +1720,7 @@ export function opDef(name: OpName): OpDef<any> {
 // ---- which suites read each kernel side -------------------------------------------------------
 
 /** The fields of an OpDef that are not a kernel side. */
-type CoreField = 'inputs' | 'differentiable' | 'alias' | 'outShape' | 'forward' | 'backward' | 'flops' | 'backwardFlops' | 'bytes' | 'backwardBytes' | 'gradcheck';
+type CoreField = 'inputs' | 'differentiable' | 'alias' | 'outShape' | 'forward' | 'backward' | 'flops' | 'backwardFlops' | 'bytes' | 'backwardBytes' | 'gradcheck' | 'segments';
 /** The kernel sides an entry can carry (pointwise, loss, pool, ...): every other field of OpDef. */
 export type KernelSide = Exclude<keyof OpDef<unknown>, CoreField>;
 /** The ops whose entries carry (one of) the kernel side(s) F. */

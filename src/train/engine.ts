@@ -5,10 +5,12 @@
 // their tasks and the parallel reduce the rest). Same chunks, same tree, same f32 additions:
 // the same bits for any worker count (STYLE 19).
 import type { Buf } from '../core/heap.js';
-import { add } from '../core/kernels/elementwise.js';
+import { add, fill } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
 import type { Augment, Dataset } from '../data/dataset.js';
-import { stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
+import { FOLD, stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
+import { SegmentsUnsupported } from '../ops/segments.js';
+import type { Tensor } from '../tensor.js';
 import type { ParamEntry } from '../nn/params.js';
 
 export interface StepOptions {
@@ -75,8 +77,15 @@ function runChunk(model: BoundModel, data: Dataset, idx: Uint32Array, [s, e]: [n
 /** Gradient buffers for tree walks: the model's own gradient first, then spares allocated on demand. */
 export class GradStack {
   private readonly spares: Buf[] = [];
+  private readonly extra: Buf[] = [];
 
   constructor(private readonly model: BoundModel) {}
+
+  /** `count` more buffers of P floats, apart from the walk's (a group's segments beyond the first). */
+  extras(count: number): Buf[] {
+    while (this.extra.length < count) this.extra.push(this.model.core.heap.alloc(this.model.params.size));
+    return this.extra.slice(0, count);
+  }
 
   /** Buffers for a walk of a node of `chunks` chunks (see stackDepth). */
   forNode(chunks: number): Buf[] {
@@ -86,7 +95,7 @@ export class GradStack {
   }
 
   free(): void {
-    for (const b of this.spares.splice(0)) b.free();
+    for (const b of [...this.spares.splice(0), ...this.extra.splice(0)]) b.free();
   }
 }
 
@@ -98,11 +107,21 @@ export class GradStack {
  * computing chunk k alone and adding it, and skips writing the largest gradient on its own and
  * reading it back; the rest of chunk k goes to `spare` and is added over the other ranges.
  */
-export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>): TreeOps<Buf> {
+export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, stack: GradStack): TreeOps<Buf> {
   const { core, params } = model;
   let fused: ParamEntry[] = [];
   return {
     direct: (lo, hi, into) => {
+      if (hi - lo > 1 && withinGroup(lo, hi) && model.segmentable !== false) {
+        try {
+          segmentedGroup(model, data, idx, ranges, lo, hi, step, opts, parts, into, stack.extras(hi - lo - 1));
+          model.segmentable = true;
+          return true;
+        } catch (e) {
+          if (!(e instanceof SegmentsUnsupported)) throw e;
+          model.segmentable = false; // the chunks one by one from now on (they rewrite `into` whole)
+        }
+      }
       if (hi - lo !== 1) return false;
       parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into);
       fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
@@ -120,6 +139,54 @@ export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, rang
       fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
     },
   };
+}
+
+/** Whether chunks [lo, hi) lie in one left-folded group of the reduction tree. */
+function withinGroup(lo: number, hi: number): boolean {
+  return Math.floor(lo / FOLD) === Math.floor((hi - 1) / FOLD);
+}
+
+/**
+ * Node [lo, hi) of a group, its chunks run as segments of one batch (BoundModel.gradSegments):
+ * the same additions as leafOps' chunk-by-chunk fold. Segment 0 writes into `into` as a chunk
+ * does alone; a whole dense-weight write of a later segment accumulates onto it in turn (as
+ * addChunk's fused parameters do); every other gradient of segment k goes to spares[k - 1] and
+ * is added over the ranges outside those weights, k in order.
+ */
+function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[]): void {
+  const { core, params } = model;
+  const entryOf = new Map(params.entries.filter((e) => e.trainable).map((e) => [e.tensor, e]));
+  const whole = new Set<ParamEntry>();
+  const written = Array.from({ length: hi - lo }, () => new Set<ParamEntry>());
+  const grad = (t: Tensor, k: number, isWhole: boolean): { buf: Buf; overwrite: boolean } => {
+    const e = entryOf.get(t);
+    if (!e) throw new Error('a segment gradient asked for a tensor that is not a trainable parameter');
+    // a second write of one parameter in a segment (a shared weight) would change the order of the additions
+    if (written[k].has(e)) throw new SegmentsUnsupported(`parameter ${e.name} written twice`);
+    written[k].add(e);
+    if (isWhole && (k === 0 || whole.has(e))) {
+      whole.add(e);
+      return { buf: into.sub(e.offset, e.size), overwrite: k === 0 };
+    }
+    if (whole.has(e)) throw new SegmentsUnsupported(`parameter ${e.name} written whole in one segment only`);
+    const target = (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size);
+    fill(core, target, 0);
+    return { buf: target, overwrite: false };
+  };
+  const chunks = ranges.slice(lo, hi).map(([s, e], j) => ({
+    idx: idx.subarray(s, e),
+    scale: (e - s) / idx.length,
+    seed: chunkSeed(opts.seed, step, lo + j),
+    augment: opts.augment,
+    fill: opts.fill,
+  }));
+  const results = model.gradSegments(data, chunks, grad);
+  results.forEach((r, j) => (parts[lo + j] = { ...r, n: chunks[j].idx.length }));
+  // what no gradient reached is zero, as settleGrads leaves it
+  for (let k = 0; k < hi - lo; k++)
+    for (const e of entryOf.values()) if (!whole.has(e) && !written[k].has(e)) fill(core, (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size), 0);
+  const rest = gaps([...whole], params.size);
+  for (let k = 1; k < hi - lo; k++) for (const [s, e] of rest) add(core, into.sub(s, e - s), into.sub(s, e - s), spares[k - 1].sub(s, e - s));
 }
 
 /** The ranges of [0, size) outside the entries' windows, in order. */
@@ -153,7 +220,7 @@ export class LocalEngine implements GradEngine {
     const parts: Array<ChunkResult & { n: number }> = [];
     try {
       // the weights are fixed for the whole minibatch: dense layers pack theirs once, not per chunk
-      model.packs.during(() => sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts), this.stack.forNode(ranges.length)));
+      model.packs.during(() => sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts, this.stack), this.stack.forNode(ranges.length)));
     } finally {
       model.params.gradInto(model.params.grad);
     }

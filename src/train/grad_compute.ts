@@ -105,8 +105,9 @@ export class GradCompute {
     }
     const ranges = chunkRanges(task.batch, task.chunk);
     const parts: Array<ChunkResult & { n: number }> = [];
-    const ops = leafOps(model, data, this.idx.subarray(0, task.batch), ranges, task.step, this.init, parts);
-    const stack = (this.stack ??= new GradStack(model)).forNode(task.last - task.first);
+    const gradStack = (this.stack ??= new GradStack(model));
+    const ops = leafOps(model, data, this.idx.subarray(0, task.batch), ranges, task.step, this.init, parts, gradStack);
+    const stack = gradStack.forNode(task.last - task.first);
     try {
       // the weights are fixed for the task: dense layers pack theirs once, not per chunk
       model.packs.during(() => {

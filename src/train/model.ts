@@ -5,6 +5,7 @@ import type { Core } from '../core/load.js';
 import type { Buf } from '../core/heap.js';
 import { Tape } from '../autograd.js';
 import { WeightPacks } from '../nn/weight_packs.js';
+import { SegmentsUnsupported, type Segments } from '../ops/segments.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { Params, gaussian, type ParamSpec } from '../nn/params.js';
 import type { Ctx, BatchStat } from '../nn/layers.js';
@@ -45,6 +46,8 @@ export class BoundModel {
   readonly loss: Loss;
   /** dense weights packed while an engine holds them fixed (packs.during) */
   readonly packs: WeightPacks;
+  /** whether gradSegments runs this network (undefined: not tried yet; false: an op or the loss mixes examples) */
+  segmentable: boolean | undefined = undefined;
   private xBuf: Buf | null = null;
   private yBuf: Buf | null = null;
 
@@ -107,6 +110,35 @@ export class BoundModel {
     return { x: new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false }), y: targets };
   }
 
+  /**
+   * The chunks' examples one after another in one batch, each chunk loaded (and augmented) with
+   * its own draws, as load() would for it alone; class labels only.
+   */
+  private loadSegments(data: Dataset, chunks: ReadonlyArray<{ idx: ArrayLike<number>; augment?: Augment; fill?: number[]; random: () => number }>) {
+    const n = chunks.reduce((a, c) => a + c.idx.length, 0);
+    const size = this.sampleSize;
+    const { x, y } = this.buffers(n);
+    const t = data.targets;
+    if (this.loss.targets !== 'labels' || t.kind !== 'labels') throw new SegmentsUnsupported(`loss ${this.loss.spec.type}`);
+    const xs = x.sub(0, n * size);
+    const ys = y.sub(0, n);
+    const xv = xs.view();
+    const yv = ys.viewI32();
+    let at = 0;
+    for (const c of chunks) {
+      const plain = !c.augment || (!c.augment.shift && !c.augment.hflip);
+      for (let i = 0; i < c.idx.length; i++) {
+        const src = c.idx[i] * size;
+        if (plain) xv.set(data.x.subarray(src, src + size), (at + i) * size);
+        else augmentInto(xv, (at + i) * size, data.x, src, [...this.sampleShape], c.augment!, c.fill ?? [0], c.random);
+        yv[at + i] = t.data[c.idx[i]];
+      }
+      if (c.augment?.noise) addNoise(xv.subarray(at * size, (at + c.idx.length) * size), c.augment.noise, gaussian(Math.floor(c.random() * 2 ** 32)));
+      at += c.idx.length;
+    }
+    return { x: new Tensor(this.core, xs, [n, ...this.sampleShape], { owned: false }), y: new Tensor(this.core, ys, [n], { owned: false }) };
+  }
+
   private loadTargets(data: Dataset, idx: ArrayLike<number>, y: Buf, inputs: Float32Array): Tensor {
     const n = idx.length;
     const t = data.targets;
@@ -148,6 +180,39 @@ export class BoundModel {
       this.tape.backward(loss, scale);
       return { lossSum: lossMean * idx.length, correct, ...(batchStats.length ? { stats: batchStats } : {}) };
     } finally {
+      this.tape.dispose();
+    }
+  }
+
+  /**
+   * Forward and backward over several chunks as segments of one batch: chunk k is the examples
+   * `chunks[k].idx`, its loss (mean over its examples) scaled by `chunks[k].scale`, its parameter
+   * gradients written where `grad` says (src/ops/segments.ts). The same per-chunk results and
+   * gradients as gradChunk on each chunk alone, with the convolution and dense GEMMs run over all
+   * of them at once. Throws SegmentsUnsupported when the network or the loss mixes examples (the
+   * forward is then the first to refuse, before any gradient is written).
+   */
+  gradSegments(data: Dataset, chunks: ReadonlyArray<{ idx: ArrayLike<number>; scale: number } & ChunkOptions>, grad: Segments['grad']): ChunkResult[] {
+    const bounds = [0];
+    for (const c of chunks) bounds.push(bounds[bounds.length - 1] + c.idx.length);
+    const ctx = this.ctx(true, chunks[0].seed, []);
+    try {
+      const { x, y } = this.loadSegments(data, chunks.map((c) => ({ idx: c.idx, augment: c.augment, fill: c.fill, random: gaussian(c.seed ^ 0x5bd1e995).uniform })));
+      this.tape.segments = { bounds, grad };
+      const out = this.net.forward(ctx, x);
+      const loss = this.loss.apply(this.tape, out, y);
+      const means = loss.data;
+      const logits = out.data;
+      const labels = y.buf.viewI32();
+      const c = this.classes;
+      const results = chunks.map((ch, k) => ({
+        lossSum: means[k] * ch.idx.length,
+        correct: countCorrect(logits.subarray(bounds[k] * c, bounds[k + 1] * c), labels.subarray(bounds[k], bounds[k + 1]), c),
+      }));
+      this.tape.backward(loss, chunks.map((ch) => ch.scale));
+      return results;
+    } finally {
+      this.tape.segments = null;
       this.tape.dispose();
     }
   }

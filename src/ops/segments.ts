@@ -1,0 +1,31 @@
+// Segments: several chunks of a minibatch run through the network as one batch, with each
+// chunk's parameter gradients and loss kept apart. Ops that compute every example on its own
+// (convolution, dense, activations, pooling, reshape, add, concat) give each example's output
+// and input gradient the bits they have in a batch of its chunk alone (the kernels' per-element
+// arithmetic does not depend on the batch size: test/segments.test.ts), so only the reductions
+// over examples need splitting: the weight and bias gradients (one kernel call per segment, into
+// that segment's buffer) and the loss (one mean per segment). Ops that mix examples (BatchNorm's
+// statistics, dropout's mask drawn over the whole tensor) do not run under segments.
+import type { Buf } from '../core/heap.js';
+import type { Tensor } from '../tensor.js';
+
+export interface Segments {
+  /** segment k is examples [bounds[k], bounds[k + 1]) of the batch */
+  readonly bounds: readonly number[];
+  /**
+   * Where segment k's gradient of parameter `t` goes. `whole`: the kernel adds one complete sum
+   * per element (a dense weight over at most LINEAR_WEIGHT_WHOLE_ROWS rows), so several segments
+   * may accumulate into one buffer in turn; `overwrite`: nothing is there yet, write over it.
+   */
+  grad(t: Tensor, k: number, whole: boolean): { buf: Buf; overwrite: boolean };
+}
+
+/** How an op runs under segments: per example as it is, or with its reductions over examples split. */
+export type SegmentMode = 'per-example' | 'split';
+
+/** Thrown by the tape when an op that cannot run under segments is applied under them. */
+export class SegmentsUnsupported extends Error {
+  constructor(readonly op: string) {
+    super(`${op} mixes the examples of a batch, so it cannot run chunks as segments of one batch`);
+  }
+}
