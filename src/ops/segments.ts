@@ -20,6 +20,12 @@ export interface Segments {
   grad(t: Tensor, k: number, whole: boolean): { buf: Buf; overwrite: boolean };
 }
 
+/**
+ * The most examples run as segments of one batch: a group of chunks larger than this runs chunk
+ * by chunk (memory: a group's activations are all alive at once).
+ */
+export const SEGMENT_MAX_ROWS = 256;
+
 /** How an op runs under segments: per example as it is, or with its reductions over examples split. */
 export type SegmentMode = 'per-example' | 'split';
 

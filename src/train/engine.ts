@@ -9,7 +9,7 @@ import { add, fill } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { FOLD, stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
-import { SegmentsUnsupported } from '../ops/segments.js';
+import { SEGMENT_MAX_ROWS, SegmentsUnsupported } from '../ops/segments.js';
 import type { Tensor } from '../tensor.js';
 import type { ParamEntry } from '../nn/params.js';
 
@@ -112,7 +112,7 @@ export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, rang
   let fused: ParamEntry[] = [];
   return {
     direct: (lo, hi, into) => {
-      if (hi - lo > 1 && withinGroup(lo, hi) && model.segmentable !== false) {
+      if (hi - lo > 1 && withinGroup(lo, hi) && ranges[hi - 1][1] - ranges[lo][0] <= SEGMENT_MAX_ROWS && model.segmentable !== false) {
         try {
           segmentedGroup(model, data, idx, ranges, lo, hi, step, opts, parts, into, stack.extras(hi - lo - 1));
           model.segmentable = true;

@@ -7,6 +7,8 @@
 import type { Model } from '../nn/spec.js';
 import { InputError } from '../errors.js';
 import { sizeOf } from '../tensor.js';
+import { FOLD } from './reduce_tree.js';
+import { SEGMENT_MAX_ROWS } from '../ops/segments.js';
 
 export const WASM_MAX_BYTES = 4 * 2 ** 30;
 
@@ -17,10 +19,16 @@ export function activationFloats(net: Model): number {
   return n;
 }
 
-/** Estimated WebAssembly bytes of one instance training chunks of `chunk` and evaluating batches of `evalBatch`. */
+/**
+ * Estimated WebAssembly bytes of one instance training chunks of `chunk` and evaluating batches
+ * of `evalBatch`. A worker may run a group of chunks as segments of one batch (up to
+ * SEGMENT_MAX_ROWS examples), and keeps a buffer of P floats per further chunk of a group and
+ * the dense weights packed (at most 2 P).
+ */
 export function estimateWasmBytes(net: Model, params: number, chunk: number, evalBatch: number): { train: number; eval: number } {
   const a = activationFloats(net);
-  return { train: 4 * (5 * params + 4 * chunk * a), eval: 4 * (2 * params + 2 * evalBatch * a) };
+  const inFlight = Math.max(chunk, Math.min(FOLD * chunk, SEGMENT_MAX_ROWS));
+  return { train: 4 * ((5 + FOLD - 1 + 2) * params + 4 * inFlight * a), eval: 4 * (2 * params + 2 * evalBatch * a) };
 }
 
 const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
@@ -31,7 +39,7 @@ export function checkFitsWasm(net: Model, params: number, o: { batchSize: number
   const est = estimateWasmBytes(net, params, chunk, o.evalBatch);
   const perExample = 16 * activationFloats(net);
   if (est.train > WASM_MAX_BYTES) {
-    const fits = Math.max(1, Math.floor((WASM_MAX_BYTES - 20 * params) / perExample));
+    const fits = Math.max(1, Math.floor((WASM_MAX_BYTES - 4 * (5 + FOLD - 1 + 2) * params) / perExample));
     const how = o.chunkAuto ? `--chunk-size auto gives ${chunk} for --batch-size ${o.batchSize}` : `--chunk-size ${chunk}`;
     throw new InputError(
       `--batch-size/--chunk-size: a gradient chunk of ${chunk} examples (${how}) needs about ${gib(est.train)} of WebAssembly memory, ` +
