@@ -3,7 +3,8 @@
 // gradient of (chunk mean loss × chunk/batch), and sums the chunk gradients along the fixed
 // tree of reduce_tree.ts (this thread walks all of it; pool workers sum the subtrees inside
 // their tasks and the parallel reduce the rest). Same chunks, same tree, same f32 additions:
-// the same bits for any worker count (STYLE 19).
+// the same bits for any worker count (STYLE 19). Where the network allows, the chunks of a
+// group run as segments of one batch (segmentedGroup), which gives those same bits too.
 import type { Buf } from '../core/heap.js';
 import { add, fill } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
@@ -33,9 +34,9 @@ export interface GradEngine {
  * The default chunk size for a minibatch: a sixteenth of the batch, at least 8 examples. It
  * depends on the batch size only, never on the number of workers (that is what keeps results
  * identical for any worker count): batch 64 gives 8 chunks of 8, batch 256 gives 16 of 16, so
- * the default batch can feed 8 workers and batch 256 16. A chunk carries fixed costs (zeroing
- * and copying a full gradient) and small chunks run smaller GEMMs, so on 2 cores a larger
- * --chunk-size is a little faster (bench/README.md gives the figures); results depend on it.
+ * the default batch can feed 8 workers and batch 256 16. Each chunk still has its own
+ * weight-gradient GEMMs (the reduction needs them apart), so on 2 cores a larger --chunk-size
+ * is a little faster (README, "What a chunk costs now"); results depend on it.
  */
 export function defaultChunkSize(batch: number): number {
   return Math.max(8, Math.ceil(batch / 16));
