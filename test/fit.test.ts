@@ -5,28 +5,13 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fit, resolveFitOptions, FIT_DEFAULTS, OPTION_BOUNDS, OptionsError, fromArrays, loadDataset, subset, buildModel, InputError, readSafetensors, loadModel, loadCoreSync, type ModelSpec, type Dataset } from '../src/index.js';
+import { fit, resolveFitOptions, FIT_DEFAULTS, OPTION_BOUNDS, OptionsError, fromArrays, loadDataset, subset, buildModel, InputError, readSafetensors, loadModel, loadCoreSync, type Dataset } from '../src/index.js';
 import { rng } from './helpers/index.js';
+import { BN_NET } from './helpers/specs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'iruka-fit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const BN_NET: ModelSpec = {
-  name: 'bn_net',
-  input: [1, 28, 28],
-  init: 'he',
-  layers: [
-    { type: 'conv2d', name: 'c1', filters: 4, kernel: 3, stride: 2, padding: 1 },
-    { type: 'batchnorm', name: 'bn1' },
-    { type: 'relu' },
-    { type: 'residual', name: 'res', body: [{ type: 'conv2d', name: 'c', filters: 4, kernel: 3, padding: 'same' }, { type: 'batchnorm', name: 'bn' }] },
-    { type: 'relu' },
-    { type: 'maxpool2d', kernel: 2 },
-    { type: 'flatten' },
-    { type: 'dropout', p: 0.2 },
-    { type: 'linear', name: 'fc', units: 10 },
-  ],
-};
 
 const mnist = loadDataset('mnist', { limitTrain: 512, limitTest: 128 });
 

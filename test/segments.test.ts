@@ -14,19 +14,8 @@ import { SegmentsUnsupported } from '../src/ops/segments.js';
 import { conv2dBackwardData } from '../src/core/kernels/conv2d.js';
 import { linearBackwardData } from '../src/core/kernels/linear.js';
 import { core, FLAVORS, rng } from './helpers/index.js';
+import { BN_NET } from './helpers/specs.js';
 
-const BN_NET: ModelSpec = {
-  name: 'bn_net',
-  input: [1, 28, 28],
-  init: 'he',
-  layers: [
-    { type: 'conv2d', name: 'c1', filters: 4, kernel: 3, stride: 2, padding: 1 },
-    { type: 'batchnorm', name: 'bn1' },
-    { type: 'relu' },
-    { type: 'flatten' },
-    { type: 'linear', name: 'fc', units: 10 },
-  ],
-};
 
 const random = rng(17);
 const n = 256;
