@@ -18,6 +18,22 @@ export interface Segments {
    * may accumulate into one buffer in turn; `overwrite`: nothing is there yet, write over it.
    */
   grad(t: Tensor, k: number, whole: boolean): { buf: Buf; overwrite: boolean };
+  /**
+   * Where the sum of every segment's gradient of `t`, added left to right, goes when the kernel
+   * forms that sum itself (a dense weight's segments written whole one after another): one
+   * buffer, to overwrite. Null: write segment by segment through `grad`.
+   */
+  gradAll?(t: Tensor): Buf | null;
+}
+
+/** The rows of every segment but the last, when they are all equal and the last is no longer; else null. */
+export function uniformRows(bounds: readonly number[]): number | null {
+  const rows = bounds[1] - bounds[0];
+  for (let k = 1; k + 1 < bounds.length; k++) {
+    const n = bounds[k + 1] - bounds[k];
+    if (n > rows || (n < rows && k + 2 < bounds.length)) return null;
+  }
+  return rows;
 }
 
 /**

@@ -24,8 +24,8 @@ import {
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
-import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardBiasRef } from '../ref/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
+import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardWeightSegmentsRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
@@ -80,7 +80,7 @@ import {
   softmaxXentSmoothBackwardRef,
 } from '../ref/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
-import type { SegmentMode, Segments } from './segments.js';
+import { uniformRows, type SegmentMode, type Segments } from './segments.js';
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
@@ -304,14 +304,17 @@ export interface LinearKernels {
   /** WASM exports; each has a `<name>_scalar` twin */
   /**
    * the packed-weight path (the op's `packs` attribute): packWeight packs w once, and
-   * forwardPacked / backwardDataPacked give forward's and backwardData's bits from it
+   * forwardPacked / backwardDataPacked give forward's and backwardData's bits from it;
+   * backwardWeightSegments sums the weight gradients of row segments (a group of chunks under
+   * segments) with the bits of backwardWeight per segment, writing dw once
    */
-  exports: { forward: string; backwardData: string; backwardWeight: string; backwardBias: string; packWeight: string; forwardPacked: string; backwardDataPacked: string };
+  exports: { forward: string; backwardData: string; backwardWeight: string; backwardWeightSegments: string; backwardBias: string; packWeight: string; forwardPacked: string; backwardDataPacked: string };
   /** the typed wrappers (src/core/kernels/linear.ts) */
   run: {
     forward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
     backwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts?: KernelOpts): void;
-    backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts): void;
+    backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts & { overwrite?: boolean }): void;
+    backwardWeightSegments(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, seg: number, opts?: KernelOpts): void;
     backwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts?: KernelOpts): void;
     packWeight(core: Core, wp: Buf, w: Buf, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor, opts?: KernelOpts): void;
     forwardPacked(core: Core, y: Buf, x: Buf, wp: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
@@ -322,6 +325,7 @@ export interface LinearKernels {
     forward(x: Float32Array, w: Float32Array, b: Float32Array | null, d: LinearDims): Float32Array;
     backwardData(dy: Float32Array, w: Float32Array, d: LinearDims, dx?: Float32Array): Float32Array;
     backwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims, dw?: Float32Array): Float32Array;
+    backwardWeightSegments(dy: Float32Array, x: Float32Array, d: LinearDims, seg: number): Float32Array;
     backwardBias(dy: Float32Array, d: LinearDims, db?: Float32Array): Float32Array;
   };
   /**
@@ -949,11 +953,15 @@ export const OPS = {
         else linearBackwardData(core, x.ensureGrad(), dy, w.buf, d);
       }
       if (attrs.segments) {
-        // each segment's weight and bias gradients from its own rows; a whole weight write lets segments accumulate in turn
+        // the segments' weight gradients summed by one kernel where the engine takes their sum whole
+        const rows = uniformRows(attrs.segments.bounds);
+        const all = needs[1] && rows !== null && rows <= LINEAR_WEIGHT_WHOLE_ROWS ? (attrs.segments.gradAll?.(w) ?? null) : null;
+        if (all) linearBackwardWeightSegments(core, all, dy, x.buf, d, rows!);
+        // otherwise each segment's from its own rows; a whole weight write lets segments accumulate in turn
         eachSegment(attrs.segments, (k, s, n) => {
           const dk = { ...d, m: n };
           const dyk = dy.sub(s * d.outF, n * d.outF);
-          if (needs[1]) {
+          if (needs[1] && !all) {
             const dw = attrs.segments!.grad(w, k, n <= LINEAR_WEIGHT_WHOLE_ROWS);
             linearBackwardWeight(core, dw.buf, dyk, x.buf.sub(s * d.inF, n * d.inF), dk, { overwrite: dw.overwrite });
           }
@@ -983,6 +991,7 @@ export const OPS = {
         forward: 'linear_forward',
         backwardData: 'linear_backward_data',
         backwardWeight: 'linear_backward_weight',
+        backwardWeightSegments: 'linear_backward_weight_segments',
         backwardBias: 'linear_backward_bias',
         packWeight: 'linear_pack_weight',
         forwardPacked: 'linear_forward_packed',
@@ -992,12 +1001,13 @@ export const OPS = {
         forward: linearForward,
         backwardData: linearBackwardData,
         backwardWeight: linearBackwardWeight,
+        backwardWeightSegments: linearBackwardWeightSegments,
         backwardBias: linearBackwardBias,
         packWeight: linearPackWeight,
         forwardPacked: linearForwardPacked,
         backwardDataPacked: linearBackwardDataPacked,
       },
-      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardBias: linearBackwardBiasRef },
+      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardWeightSegments: linearBackwardWeightSegmentsRef, backwardBias: linearBackwardBiasRef },
       tolerance: { rtol: 1e-5, scale: 'absolute operands' },
       // batch 1, 1x1, sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case
       test: {

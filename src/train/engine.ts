@@ -151,8 +151,9 @@ function withinGroup(lo: number, hi: number): boolean {
  * Node [lo, hi) of a group, its chunks run as segments of one batch (BoundModel.gradSegments):
  * the same additions as leafOps' chunk-by-chunk fold. Segment 0 writes into `into` as a chunk
  * does alone; a whole dense-weight write of a later segment accumulates onto it in turn (as
- * addChunk's fused parameters do); every other gradient of segment k goes to spares[k - 1] and
- * is added over the ranges outside those weights, k in order.
+ * addChunk's fused parameters do), or a kernel writes all the segments' sum of it at once
+ * (gradAll); every other gradient of segment k goes to spares[k - 1] and is added over the
+ * ranges outside those weights, k in order.
  */
 function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[]): void {
   const { core, params } = model;
@@ -174,6 +175,14 @@ function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, rang
     fill(core, target, 0);
     return { buf: target, overwrite: false };
   };
+  const gradAll = (t: Tensor): Buf => {
+    const e = entryOf.get(t);
+    if (!e) throw new Error('a segment gradient asked for a tensor that is not a trainable parameter');
+    if (written.some((w) => w.has(e))) throw new SegmentsUnsupported(`parameter ${e.name} written twice`);
+    for (const w of written) w.add(e);
+    whole.add(e);
+    return into.sub(e.offset, e.size);
+  };
   const chunks = ranges.slice(lo, hi).map(([s, e], j) => ({
     idx: idx.subarray(s, e),
     scale: (e - s) / idx.length,
@@ -181,7 +190,7 @@ function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, rang
     augment: opts.augment,
     fill: opts.fill,
   }));
-  const results = model.gradSegments(data, chunks, grad);
+  const results = model.gradSegments(data, chunks, { grad, gradAll });
   results.forEach((r, j) => (parts[lo + j] = { ...r, n: chunks[j].idx.length }));
   // what no gradient reached is zero, as settleGrads leaves it
   for (let k = 0; k < hi - lo; k++)

@@ -192,13 +192,13 @@ export class BoundModel {
    * of them at once. Throws SegmentsUnsupported when the network or the loss mixes examples (the
    * forward is then the first to refuse, before any gradient is written).
    */
-  gradSegments(data: Dataset, chunks: ReadonlyArray<{ idx: ArrayLike<number>; scale: number } & ChunkOptions>, grad: Segments['grad']): ChunkResult[] {
+  gradSegments(data: Dataset, chunks: ReadonlyArray<{ idx: ArrayLike<number>; scale: number } & ChunkOptions>, where: Omit<Segments, 'bounds'>): ChunkResult[] {
     const bounds = [0];
     for (const c of chunks) bounds.push(bounds[bounds.length - 1] + c.idx.length);
     const ctx = this.ctx(true, chunks[0].seed, []);
     try {
       const { x, y } = this.loadSegments(data, chunks.map((c) => ({ idx: c.idx, augment: c.augment, fill: c.fill, random: gaussian(c.seed ^ 0x5bd1e995).uniform })));
-      this.tape.segments = { bounds, grad };
+      this.tape.segments = { bounds, ...where };
       const out = this.net.forward(ctx, x);
       const loss = this.loss.apply(this.tape, out, y);
       const means = loss.data;
