@@ -1,14 +1,15 @@
 // npm run bench:scaling — a scaling model of the data-parallel trainer for many cores, built from
-// parts measured on this machine: the compute of one chunk of C examples on one thread, the
-// per-chunk fixed cost (zeroing its gradient buffer: P floats), adding and copying P floats (a
-// task sums its chunks along the reduction tree and copies each tree node it completed to
-// shared memory), a message round trip and the main thread's cost per task, the reduction of the
-// nodes the tasks sent (copied into the worker's heap and added, per float), the optimizer step
-// and the parameter copies. From them it
+// parts measured on this machine: each pool task as a worker runs it (GradCompute on this thread:
+// the parameters loaded, its chunks computed the way the engine computes them, as segments of one
+// batch inside a group, with packed weights and in-place sums, the tree nodes it completes
+// copied to shared memory), one thread's whole minibatch (the local engine), a message round trip
+// and the main thread's cost per task, the reduction of the nodes the tasks sent (copied into the
+// worker's heap and added, per float), the optimizer step and the parameter copies. From them it
 // projects images/s and efficiency (images/s ÷ (workers × one thread's images/s at its fastest
 // chunk for that batch), and against one thread at the same chunk) for 4..64 workers at batch
 // 64, 256 and 1024, with the default chunk rule, the previous rule (max(32, batch/4)) and chunk
-// 8, checks the projection against measured 1- and 2-worker points, and names what limits each
+// 8, checks the projection against measured 1- and 2-worker points (the 2-worker one also with
+// the measured slowdown of two threads computing side by side), and names what limits each
 // configuration at 64 workers (and at 16 workers, batch 256). Writes bench/results/scaling.json.
 import '../src/cli/relaxed_simd.js';
 import { availableParallelism } from 'node:os';
@@ -17,26 +18,31 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { loadCoreSync, type Core } from '../src/core/load.js';
+import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import { fromArrays, type Dataset } from '../src/data/dataset.js';
 import { lenetSteps } from './lenet_steps.js';
 import { permutation } from '../src/data/batches.js';
-import { lenet, MNIST_SHAPE } from '../src/nn/lenet.js';
+import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
-import { defaultChunkSize } from '../src/train/engine.js';
-import { nodesWithin, taskRanges } from '../src/train/reduce_tree.js';
+import { defaultChunkSize, LocalEngine } from '../src/train/engine.js';
+import { GradCompute } from '../src/train/grad_compute.js';
+import { gradInit } from '../src/train/grad_step.js';
+import { FOLD, nodesWithin, taskRanges, type TreeNode } from '../src/train/reduce_tree.js';
 import { makeOptimizer } from '../src/optim/index.js';
-import { add, fill } from '../src/core/kernels/elementwise.js';
-import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
+import { add } from '../src/core/kernels/elementwise.js';
+import { helpText, parseFlags, num, choice, runCli } from '../src/cli/common.js';
 
 const FLAGS = {
   seconds: { type: 'string', arg: 'S', default: '0.5', help: 'seconds per measured part' },
   'check-seconds': { type: 'string', arg: 'S', default: '3', help: 'seconds per measured 1- and 2-worker check point (0: no check)' },
   workers: { type: 'string', arg: 'LIST', default: '4,8,16,32,64', help: 'projected worker counts' },
   batches: { type: 'string', arg: 'LIST', default: '64,256,1024', help: 'projected batch sizes' },
+  flavor: { type: 'string', arg: 'BUILD', default: 'simd', help: 'kernel build: simd or relaxed' },
   json: { type: 'string', arg: 'FILE', default: 'bench/results/scaling.json', help: 'where to write the results' },
 } as const;
+
+const FLAVORS = ['simd', 'relaxed'] as const;
 
 const HELP = helpText('npm run bench:scaling -- [options]', 'Projects the trainer\'s images/s and efficiency for many workers from parts measured on this machine.', FLAGS);
 
@@ -67,14 +73,16 @@ function timeCheap(fn: () => void, ms: number, inner = 20): Promise<number> {
 export interface Parts {
   /** floats in the gradient */
   P: number;
-  /** seconds of one chunk's forward + backward on one thread, by chunk size */
-  compute: Record<number, number>;
-  /** zeroing a chunk's gradient buffer: seconds per chunk */
-  fixed: number;
-  /** copying P floats (publishing the parameters, a tree node to its slot, the reduced gradient, a worker loading them) */
+  /**
+   * seconds of one pool task as a worker runs it (GradCompute.grad: the new parameters loaded,
+   * its chunks computed, as segments of one batch where the engine runs them so, summed along the
+   * tree in its memory, the completed nodes copied to the shared slots), by task (taskKey)
+   */
+  tasks: Record<string, number>;
+  /** seconds of one minibatch's gradient on this thread (LocalEngine), by `batch/chunk` */
+  local: Record<string, number>;
+  /** copying P floats (publishing the parameters, taking the reduced gradient) */
   copyP: number;
-  /** adding P floats (one node of the reduction tree) */
-  addP: number;
   /** the reduction: seconds per float of a node slot (copied into the worker's heap, then added) */
   reducePerFloat: number;
   /** the optimizer step (SGD with momentum and weight decay) */
@@ -83,28 +91,104 @@ export interface Parts {
   roundTrip: number;
   /** the main thread's cost per task when many are in flight (submit + settle) */
   perTask: number;
-  /** a chunk of 32's compute with a second thread computing too, over its compute alone */
+  /** the default task at batch 64 (chunks 0-3 of 8) with a second thread computing, over its time alone */
   contention2: number;
 }
 
-async function measureParts(core: Core, data: Dataset, chunks: number[], ms: number): Promise<Parts> {
+/** What a projection needs measured: the tasks of each configuration and one thread's minibatches. */
+export interface Needs {
+  tasks: Map<string, { batch: number; chunk: number; first: number; last: number }>;
+  local: Array<{ batch: number; chunk: number }>;
+}
+
+/**
+ * A task's work, as a key: the same key is the same work. A task's cost depends on its nodes of
+ * the tree (which of them run as segments of one batch: the ones inside a group of FOLD chunks)
+ * and the rows of each chunk, not on where in the minibatch it lies.
+ */
+export function taskKey(batch: number, chunk: number, first: number, last: number): string {
+  const K = Math.ceil(batch / chunk);
+  const rows = (k: number) => Math.min(chunk, batch - k * chunk);
+  const nodes = nodesWithin(K, first, last).map(([lo, hi]) => `${lo % FOLD}:${Array.from({ length: hi - lo }, (_, j) => rows(lo + j)).join('+')}`);
+  return `c${chunk} ${nodes.join(' ')}`;
+}
+
+/** The tasks a pool of W workers runs for a minibatch (one per worker with chunks). */
+function poolTasks(batch: number, chunk: number, W: number): TreeNode[] {
+  return taskRanges(Math.ceil(batch / chunk), W);
+}
+
+/**
+ * A worker's state as the pool builds it (its own core and model, the shared arrays) for tasks of
+ * `batch` in chunks of `chunk`, warmed up; `run` computes one task, each call a new parameter
+ * version (as every step's task loads the new parameters).
+ */
+function taskRunner(data: Dataset, batch: number, chunk: number, flavor: Flavor, warmMs: number): { run: (first: number, last: number) => void; free: () => void } {
+  const core = loadCoreSync({ flavor });
+  const model = new BoundModel(core, lenet(), MNIST_SHAPE);
+  model.params.init(1);
+  const init = gradInit(core, model, LENET_SPEC, data, { workers: 1, chunkSize: chunk, batchSize: batch }, { seed: 1, augment: {}, fill: [0] });
+  new Uint32Array(init.idx).set(permutation(data.n, 1, 0).subarray(0, batch));
+  new Float32Array(init.params).set(model.params.data.view());
+  const worker = new GradCompute(init, () => loadCoreSync({ flavor }));
+  let version = 0;
+  const run = (first: number, last: number) => void worker.grad({ step: 0, first, last, batch, chunk, version: ++version });
+  // warm-up: V8 tiers the WASM functions up after their first calls (baseline code is slower)
+  const t0 = performance.now();
+  while (performance.now() - t0 < warmMs) run(0, Math.min(FOLD, Math.ceil(batch / chunk)));
+  return { run, free: () => model.free() };
+}
+
+/** Seconds of pool tasks as the workers run them, each timed on this thread through GradCompute. */
+async function measureTasks(data: Dataset, needs: Needs['tasks'], flavor: Flavor, ms: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  const byConfig = new Map<string, Array<[string, { batch: number; chunk: number; first: number; last: number }]>>();
+  for (const [key, t] of needs) {
+    const cfg = `${t.batch}/${t.chunk}`;
+    byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), [key, t]]);
+  }
+  for (const list of byConfig.values()) {
+    const { batch, chunk } = list[0][1];
+    const runner = taskRunner(data, batch, chunk, flavor, Math.min(1000, 2 * ms));
+    for (const [key, t] of list) out[key] = await timeIt(() => runner.run(t.first, t.last), ms / 2);
+    runner.free();
+  }
+  return out;
+}
+
+/** Seconds of one minibatch's gradient on this thread (LocalEngine), by `batch/chunk`. */
+async function measureLocal(core: Core, data: Dataset, configs: Needs['local'], ms: number): Promise<Record<string, number>> {
+  const model = new BoundModel(core, lenet(), MNIST_SHAPE);
+  model.params.init(1);
+  const idx = permutation(data.n, 1, 0);
+  const out: Record<string, number> = {};
+  const engines = configs.map((c) => ({ ...c, engine: new LocalEngine(model, data, c.chunk, { seed: 1, augment: {}, fill: [0] }) }));
+  try {
+    // warm-up: V8 tiers the WASM functions up after their first calls (baseline code is slower)
+    const warm = performance.now();
+    while (performance.now() - warm < Math.min(3000, 6 * ms)) await engines[0].engine.minibatch(idx.subarray(0, engines[0].batch), 0);
+    // interleaved rounds, each configuration keeping its best: a busy neighbour then disturbs no configuration alone
+    for (let round = 0; round < 2; round++) {
+      for (const e of engines) {
+        const t = await timeIt(() => e.engine.minibatch(idx.subarray(0, e.batch), 0), ms / 2);
+        const key = `${e.batch}/${e.chunk}`;
+        out[key] = Math.min(out[key] ?? Infinity, t);
+      }
+    }
+  } finally {
+    for (const e of engines) await e.engine.close();
+    model.free();
+  }
+  return out;
+}
+
+async function measureParts(core: Core, data: Dataset, needs: Needs, flavor: Flavor, ms: number): Promise<Parts> {
+  const local = await measureLocal(core, data, needs.local, ms);
+  const tasks = await measureTasks(data, needs.tasks, flavor, ms);
   const model = new BoundModel(core, lenet(), MNIST_SHAPE);
   model.params.init(1);
   const P = model.params.size;
-  const idx = permutation(data.n, 1, 0);
-  // warm-up: V8 tiers the WASM functions up after their first calls (baseline code is slower)
-  const warm = performance.now();
-  while (performance.now() - warm < Math.min(3000, 6 * ms)) model.gradChunk(data, idx.subarray(0, 32), 1, { seed: 1 });
-  const compute: Record<number, number> = {};
-  // interleaved rounds, each size keeping its best: a busy neighbour then disturbs no size alone
-  for (let round = 0; round < 4; round++) {
-    for (const c of chunks) {
-      const t = await timeIt(() => model.gradChunk(data, idx.subarray(0, c), 1, { seed: 1 }), ms / 4);
-      compute[c] = Math.min(compute[c] ?? Infinity, t);
-    }
-  }
   const slot = new Float32Array(new SharedArrayBuffer(P * 4));
-  const fixed = await timeCheap(() => fill(core, model.params.grad, 0), ms);
   const copyP = await timeCheap(() => slot.set(model.params.grad.view()), ms);
   const K = 4;
   const slots = new Float32Array(new SharedArrayBuffer(K * P * 4));
@@ -118,21 +202,24 @@ async function measureParts(core: Core, data: Dataset, chunks: number[], ms: num
   const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
   const optimizer = await timeCheap(() => opt.step(0.01), ms);
   const { roundTrip, perTask } = await messaging(ms);
-  const contention2 = (await alongside(() => timeIt(() => model.gradChunk(data, idx.subarray(0, 32), 1, { seed: 1 }), ms))) / (compute[32] ?? (await timeIt(() => model.gradChunk(data, idx.subarray(0, 32), 1, { seed: 1 }), ms)));
-  const parts: Parts = { P, compute, fixed, copyP, addP: await addTime(core, P, ms), reducePerFloat: reduced / (K * P), optimizer, roundTrip, perTask, contention2 };
+  const contention2 = await contention(data, flavor, ms);
+  const parts: Parts = { P, tasks, local, copyP, reducePerFloat: reduced / (K * P), optimizer, roundTrip, perTask, contention2 };
   opt.free();
   inBuf.free();
   model.free();
   return parts;
 }
 
-async function addTime(core: Core, P: number, ms: number): Promise<number> {
-  const a = core.heap.alloc(P);
-  const b = core.heap.alloc(P);
-  const s = await timeCheap(() => add(core, a, a, b), ms);
-  a.free();
-  b.free();
-  return s;
+/** The default task at batch 64 (chunks 0-3 of 8) with a second thread computing, over its time alone. */
+async function contention(data: Dataset, flavor: Flavor, ms: number): Promise<number> {
+  const runner = taskRunner(data, 64, 8, flavor, Math.min(1000, 2 * ms));
+  try {
+    const alone = await timeIt(() => runner.run(0, 4), ms);
+    const busy = await alongside(() => timeIt(() => runner.run(0, 4), ms));
+    return busy / alone;
+  } finally {
+    runner.free();
+  }
 }
 
 /** Runs `fn` while a second thread computes LeNet chunks (bench/spin_worker.ts). */
@@ -180,34 +267,22 @@ export interface Projection {
 
 /** One thread, all chunks in turn (the local engine): the baseline of efficiency. */
 export function projectLocal(p: Parts, batch: number, chunk: number): Projection {
-  const K = Math.ceil(batch / chunk);
-  const terms = {
-    compute: chunkTimes(p, batch, chunk).reduce((a, b) => a + b, 0),
-    fixed: K * p.fixed,
-    reduce: (K - 1) * p.addP, // the tree's K - 1 additions
-    optimizer: p.optimizer,
-  };
-  return finish(terms, batch);
+  return finish({ compute: measured(p.local, `${batch}/${chunk}`), optimizer: p.optimizer }, batch);
 }
 
 /**
- * W pool workers: one task per worker with a run of chunks, each summed along the tree in the
- * worker and its completed nodes copied out; the parallel reduction of the nodes; the serial rest.
+ * W pool workers: one task per worker with a run of chunks (its measured time: loading the
+ * parameters, the chunks, the additions inside its nodes, the node copies); the parallel
+ * reduction of the nodes; messaging; the serial rest on the main thread.
  */
-export function projectPool(p: Parts, batch: number, chunk: number, W: number): Projection {
+export function projectPool(p: Parts, batch: number, chunk: number, W: number, slow = 1): Projection {
   const K = Math.ceil(batch / chunk);
-  const times = chunkTimes(p, batch, chunk);
-  const tasks = taskRanges(K, W);
+  const tasks = poolTasks(batch, chunk, W);
   const nodes = tasks.flatMap(([a, b]) => nodesWithin(K, a, b));
-  // the busiest task sets the phase: its chunks, their zeroing, the additions inside its nodes, the node copies
-  const perTask = tasks.map(([a, b]) => {
-    const own = nodesWithin(K, a, b);
-    return times.slice(a, b).reduce((s, t) => s + t + p.fixed, 0) + (b - a - own.length) * p.addP + own.length * p.copyP;
-  });
   const slice = Math.ceil(p.P / W / 16) * 16;
   const R = nodes.length > 1 ? Math.ceil(p.P / slice) : 0;
   const terms = {
-    compute: Math.max(...perTask) + p.copyP, // + each worker loading the new parameters
+    compute: slow * Math.max(...tasks.map(([a, b]) => measured(p.tasks, taskKey(batch, chunk, a, b)))),
     messaging: 2 * p.roundTrip + (tasks.length + R) * p.perTask,
     reduce: nodes.length > 1 ? nodes.length * Math.min(slice, p.P) * p.reducePerFloat : p.copyP,
     serial: 2 * p.copyP + p.optimizer, // publishing the parameters, taking the reduced gradient
@@ -215,30 +290,15 @@ export function projectPool(p: Parts, batch: number, chunk: number, W: number): 
   return finish(terms, batch);
 }
 
+function measured(times: Record<string, number>, key: string): number {
+  const t = times[key];
+  if (t === undefined) throw new Error(`bench:scaling: nothing measured for ${key}`);
+  return t;
+}
+
 function finish(terms: Record<string, number>, batch: number): Projection {
   const seconds = Object.values(terms).reduce((a, b) => a + b, 0);
   return { seconds, images_per_sec: batch / seconds, terms };
-}
-
-/** Each chunk's compute time: chunks of C, the last one shorter (interpolated in C). */
-function chunkTimes(p: Parts, batch: number, chunk: number): number[] {
-  const out: number[] = [];
-  for (let s = 0; s < batch; s += chunk) out.push(computeOf(p, Math.min(chunk, batch - s)));
-  return out;
-}
-
-function computeOf(p: Parts, c: number): number {
-  if (p.compute[c] !== undefined) return p.compute[c];
-  const sizes = Object.keys(p.compute).map(Number).sort((a, b) => a - b);
-  const lo = [...sizes].reverse().find((s) => s <= c) ?? sizes[0];
-  const hi = sizes.find((s) => s >= c) ?? sizes[sizes.length - 1];
-  if (lo === hi) return (p.compute[lo] * c) / lo;
-  return p.compute[lo] + ((p.compute[hi] - p.compute[lo]) * (c - lo)) / (hi - lo);
-}
-
-/** The parts with every chunk's compute multiplied by `factor`. */
-function slowed(p: Parts, factor: number): Parts {
-  return { ...p, compute: Object.fromEntries(Object.entries(p.compute).map(([c, t]) => [c, t * factor])) };
 }
 
 /** The largest term of a projection, in words. */
@@ -275,7 +335,8 @@ async function main(argv: string[]) {
   const checkMs = num('check-seconds', f['check-seconds'], { min: 0 }) * 1000;
   const workers = (f.workers ?? '').split(',').map((w) => num('workers', w, { int: true, min: 1 }));
   const batches = (f.batches ?? '').split(',').map((b) => num('batches', b, { int: true, min: 1 }));
-  const core = loadCoreSync({ flavor: 'simd' });
+  const flavor = choice('flavor', f.flavor, FLAVORS) as Flavor;
+  const core = loadCoreSync({ flavor });
   const rnd = gaussian(3);
   const n = Math.max(2048, 2 * Math.max(...batches));
   // synthetic images and labels: the kernels' speed does not depend on the values
@@ -286,20 +347,23 @@ async function main(argv: string[]) {
     { rule: 'previous', chunk: (b: number) => Math.max(32, Math.ceil(b / 4)) },
     { rule: 'chunk 8', chunk: (_b: number) => 8 },
   ];
-  const sizes = new Set<number>();
+  // every task any projected configuration runs (deduplicated by its work), and one thread's minibatches
+  const needs: Needs = { tasks: new Map(), local: [] };
   for (const b of batches) for (const r of chunkRules) {
     const c = r.chunk(b);
-    sizes.add(Math.min(c, b));
-    if (b % c) sizes.add(b % c);
+    if (!needs.local.some((l) => l.batch === b && l.chunk === c)) needs.local.push({ batch: b, chunk: c });
+    for (const w of [...workers, 2]) for (const [first, last] of poolTasks(b, c, w)) needs.tasks.set(taskKey(b, c, first, last), { batch: b, chunk: c, first, last });
   }
-  const parts = await measureParts(core, data, [...sizes].sort((a, b) => a - b), ms);
+  const parts = await measureParts(core, data, needs, flavor, ms);
   const us = (s: number) => `${(s * 1e6).toFixed(1)} µs`;
-  console.log(`bench:scaling on ${availableParallelism()} cores, LeNet (P = ${parts.P} floats), simd build`);
-  console.log(`  compute per chunk: ${Object.entries(parts.compute).map(([c, s]) => `C=${c}: ${(s * 1e3).toFixed(2)} ms (${((1e6 * s) / Number(c)).toFixed(0)} µs/example)`).join(', ')}`);
-  console.log(`  fixed per chunk (zeroing ${parts.P} floats): ${us(parts.fixed)}; copy P to shared memory: ${us(parts.copyP)}; add P: ${us(parts.addP)}`);
+  const msOf = (s: number) => `${(s * 1e3).toFixed(2)} ms`;
+  console.log(`bench:scaling on ${availableParallelism()} cores, LeNet (P = ${parts.P} floats), ${flavor} build`);
+  console.log(`  one thread's minibatch gradient: ${Object.entries(parts.local).map(([k, s]) => `${k}: ${msOf(s)} (${((1e6 * s) / Number(k.split('/')[0])).toFixed(0)} µs/example)`).join(', ')}  (batch/chunk)`);
+  console.log(`  ${Object.keys(parts.tasks).length} distinct pool tasks timed as a worker runs them, e.g. ${Object.entries(parts.tasks).slice(0, 3).map(([k, s]) => `[${k}]: ${msOf(s)}`).join(', ')}`);
+  console.log(`  copy P to shared memory: ${us(parts.copyP)}`);
   console.log(`  reduction: ${(parts.reducePerFloat * 1e9).toFixed(2)} ns per node-slot float; optimizer step: ${us(parts.optimizer)}`);
   console.log(`  messaging: round trip ${us(parts.roundTrip)}, main-thread cost per task ${us(parts.perTask)}`);
-  console.log(`  a chunk of 32 with a second thread computing: ${parts.contention2.toFixed(2)}x its time alone (shared caches, memory, other tenants)`);
+  console.log(`  the default task at batch 64 (chunks 0-3 of 8) with a second thread computing: ${parts.contention2.toFixed(2)}x its time alone (shared caches, memory, other tenants)`);
 
   const rows: Record<string, unknown>[] = [];
   console.log('\nefficiency: images/s over (workers x one thread at its fastest chunk for the batch); same chunk: over (workers x one thread at the same chunk)');
@@ -330,8 +394,8 @@ async function main(argv: string[]) {
         const measured = await measureEngine(core, data, b, c, w, checkMs);
         const projected = w === 1 ? projectLocal(parts, b, c).images_per_sec : projectPool(parts, b, c, w).images_per_sec;
         const error = projected / measured - 1;
-        // the same projection with each chunk slowed by the measured 2-thread contention
-        const contended = w === 1 ? projected : projectPool(slowed(parts, parts.contention2), b, c, w).images_per_sec;
+        // the same projection with each task slowed by the measured 2-thread contention
+        const contended = w === 1 ? projected : projectPool(parts, b, c, w, parts.contention2).images_per_sec;
         const errorContended = contended / measured - 1;
         checks.push({ batch: b, chunk: c, workers: w, measured_images_per_sec: measured, projected_images_per_sec: projected, error, projected_with_contention: contended, error_with_contention: errorContended });
         const more = w > 1 ? `; with the measured contention ${contended.toFixed(0)}: error ${(100 * errorContended).toFixed(1)} %` : '';
@@ -342,7 +406,7 @@ async function main(argv: string[]) {
   }
   const out = resolve(f.json ?? 'bench/results/scaling.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), model: 'lenet', parts, rows, checks }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), model: 'lenet', flavor, parts, rows, checks }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
 }
 

@@ -1,6 +1,7 @@
 // bench:scaling with tiny settings: not a timing (no speed is asserted), but the JSON's shape —
-// the measured parts, one projected row per rule, batch and worker count with its terms, and the
-// 1- and 2-worker check points with their errors.
+// the measured parts (the pool tasks by their work, one thread's minibatches), one projected row
+// per rule, batch and worker count with its terms, and the 1- and 2-worker check points with
+// their errors.
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,9 +20,13 @@ describe('bench:scaling', () => {
       expect(r.stdout).toMatch(/limited by/);
       const out = JSON.parse(readFileSync(json, 'utf8'));
       expect(out.parts.P).toBeGreaterThan(0);
-      // the chunk sizes the projections need: 8 (the default rule and chunk 8), 16 and 32 + 8 (batches 16 and 40 by the previous rule)
-      expect(Object.keys(out.parts.compute).map(Number).sort((a: number, b: number) => a - b)).toEqual([8, 16, 32]);
-      for (const k of ['fixed', 'copyP', 'addP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2']) expect(out.parts[k], k).toBeGreaterThan(0);
+      // one thread's minibatches the baselines need: chunks of 8 (the default rule and chunk 8) and 32 (the previous rule)
+      expect(Object.keys(out.parts.local).sort()).toEqual(['16/32', '16/8', '40/32', '40/8']);
+      // the pool tasks, by their work: batch 40 in chunks of 8 on 2 workers is chunks 0-2 (a node of 3 inside group 0) and 3-4 (chunk 3, then group 1's 4)
+      expect(out.parts.tasks['c8 0:8+8+8']).toBeGreaterThan(0);
+      expect(out.parts.tasks['c8 3:8 0:8']).toBeGreaterThan(0);
+      for (const [k, t] of Object.entries(out.parts.tasks)) expect(t, k).toBeGreaterThan(0);
+      for (const k of ['copyP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2']) expect(out.parts[k], k).toBeGreaterThan(0);
       expect(out.rows).toHaveLength(3 * 2 * 2);
       for (const row of out.rows) {
         expect(['default', 'previous', 'chunk 8']).toContain(row.rule);
