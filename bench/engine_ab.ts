@@ -19,6 +19,7 @@ const FLAGS = {
   batch: { type: 'string', arg: 'N', default: '64', help: 'minibatch size' },
   'chunk-size': { type: 'string', arg: 'N[,N]', default: '8', help: 'examples per chunk: one for both sides, or A\'s,B\'s (to set two defaults against each other)' },
   flavors: { type: 'string', arg: 'F[,F]', default: 'simd', help: 'kernel build (simd or relaxed): one for both sides, or A\'s,B\'s' },
+  pin: { type: 'string', arg: 'MODE[,MODE]', default: 'auto', help: 'worker thread pinning (auto, on, off; checkouts before it ignore it): one for both sides, or A\'s,B\'s' },
   rounds: { type: 'string', arg: 'N', default: '30', help: 'alternating rounds' },
   steps: { type: 'string', arg: 'N', default: '8', help: 'steps per window' },
 } as const;
@@ -37,7 +38,7 @@ interface Side {
 }
 
 /** A checkout's trainer, loaded from its own dist/ (the same shapes of API across versions). */
-async function side(root: string, x: Float32Array, labels: Uint8Array, cfg: { workers: number; batch: number; chunk: number; flavor: string }): Promise<Side> {
+async function side(root: string, x: Float32Array, labels: Uint8Array, cfg: { workers: number; batch: number; chunk: number; flavor: string; pin: string }): Promise<Side> {
   const load = (m: string) => import(`${root}/dist/${m}`);
   await load('src/cli/relaxed_simd.js');
   const { loadCoreSync } = await load('src/core/load.js');
@@ -53,13 +54,13 @@ async function side(root: string, x: Float32Array, labels: Uint8Array, cfg: { wo
   model.params.init(1);
   const opt = makeOptimizer(core, model.params.data, model.params.grad, { name: 'sgd', momentum: 0.9, weightDecay: 5e-4 });
   const opts = { augment: {}, fill: [0], seed: 1 };
-  const engine = cfg.workers === 1 ? new LocalEngine(model, data, cfg.chunk, opts) : new PoolEngine(core, model, LENET_SPEC, data, { workers: cfg.workers, chunkSize: cfg.chunk, batchSize: cfg.batch }, opts);
+  const engine = cfg.workers === 1 ? new LocalEngine(model, data, cfg.chunk, opts) : new PoolEngine(core, model, LENET_SPEC, data, { workers: cfg.workers, chunkSize: cfg.chunk, batchSize: cfg.batch, pin: cfg.pin }, opts);
   const idx = new Uint32Array(cfg.batch);
   const n = labels.length;
   let s = 0;
   return {
     root,
-    what: `${cfg.flavor} build, chunk ${cfg.chunk}`,
+    what: `${cfg.flavor} build, chunk ${cfg.chunk}${cfg.workers > 1 ? `, pin ${cfg.pin}` : ''}`,
     step: async () => {
       for (let j = 0; j < cfg.batch; j++) idx[j] = (s * cfg.batch + j) % n;
       await engine.minibatch(idx, s);
@@ -93,6 +94,8 @@ async function main(argv: string[]) {
   const chunks = perSide('chunk-size', f['chunk-size']).map((c) => num('chunk-size', c, { int: true, min: 1 }));
   const flavors = perSide('flavors', f.flavors);
   for (const fl of flavors) if (fl !== 'simd' && fl !== 'relaxed') throw new UsageError(`--flavors: '${fl}' is not simd or relaxed`);
+  const pins = perSide('pin', f.pin);
+  for (const p of pins) if (!['auto', 'on', 'off'].includes(p)) throw new UsageError(`--pin: '${p}' is not auto, on or off`);
   const rounds = num('rounds', f.rounds, { int: true, min: 1 });
   const steps = num('steps', f.steps, { int: true, min: 1 });
   const n = 8192;
@@ -101,7 +104,7 @@ async function main(argv: string[]) {
   const x = new Float32Array(new SharedArrayBuffer(n * 784 * 4)).map(() => random() - 0.5);
   const labels = new Uint8Array(new SharedArrayBuffer(n)).map(() => Math.floor(random() * 10));
   const sides: Side[] = [];
-  for (let i = 0; i < 2; i++) sides.push(await side(roots[i], x, labels, { workers, batch, chunk: chunks[i], flavor: flavors[i] }));
+  for (let i = 0; i < 2; i++) sides.push(await side(roots[i], x, labels, { workers, batch, chunk: chunks[i], flavor: flavors[i], pin: pins[i] }));
   try {
     for (const sd of sides) for (let i = 0; i < 20; i++) await sd.step(); // V8 tiers each side's WASM up
     const rates: number[][] = sides.map(() => []);

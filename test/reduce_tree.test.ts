@@ -187,4 +187,23 @@ describe('engines on the tree', () => {
       await le.close();
     }
   }, 60_000);
+
+  it('a pool whose threads are pinned to CPUs of their own gives the same bits', async () => {
+    const idx = Uint32Array.from({ length: 60 }, (_, i) => (i * 41) % n);
+    const local = model();
+    const le = new LocalEngine(local, data, 11, opts);
+    const want = await le.minibatch(idx, 5);
+    const pooled = model();
+    const pe = new PoolEngine(core, pooled, LENET_SPEC, data, { workers: 2, chunkSize: 11, batchSize: 60, pin: 'on' }, opts);
+    try {
+      // pinned wherever the machine has two CPUs to give (a one-core runner runs unpinned)
+      expect(pe.pinning).toMatch(/^(pinned, one CPU each: \d+, \d+|not pinned \(.+\))$/);
+      const got = await pe.minibatch(idx, 5);
+      expect(got.lossSum).toBe(want.lossSum);
+      expect(Buffer.from(pooled.params.grad.view().buffer, pooled.params.grad.ptr, pooled.params.size * 4).equals(Buffer.from(local.params.grad.view().buffer, local.params.grad.ptr, local.params.size * 4))).toBe(true);
+    } finally {
+      await pe.close();
+      await le.close();
+    }
+  }, 60_000);
 });

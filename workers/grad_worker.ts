@@ -1,10 +1,12 @@
 // Piscina worker: the transport of the gradient computation in src/train/grad_compute.ts (the
 // Web Worker pool runs the same GradCompute). This file adds what is Piscina's: the init comes
-// as workerData, the core is loaded synchronously, faults are injected on request (tests), and
-// a memory report for the soak.
+// as workerData, the thread pins itself to its CPU when the pool asks (src/train/affinity.ts),
+// the core is loaded synchronously, faults are injected on request (tests), and a memory report
+// for the soak.
 import { workerData } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { loadCoreSync } from '../src/core/load.js';
+import { pinThisThread } from '../src/train/affinity.js';
 import type { ChunkResult } from '../src/train/model.js';
 import { GradCompute, type WorkerInit, type ChunkTask, type ReduceTask } from '../src/train/grad_compute.js';
 
@@ -12,6 +14,8 @@ export type { SharedTargets } from '../src/train/shared_data.js';
 export type { WorkerInit, ChunkTask, ReduceTask } from '../src/train/grad_compute.js';
 
 const init = workerData as WorkerInit;
+// before the first task: a thread pinned later would already have run where the kernel put it
+if (init.pin) pinThisThread(init.pin);
 const compute = new GradCompute(init, () => loadCoreSync({ flavor: init.flavor }));
 
 export default grad;

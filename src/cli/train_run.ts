@@ -9,7 +9,7 @@ import { InputError, asInput } from '../errors.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { checkpointInfo } from '../io/checkpoint.js';
 import { OPTIMIZERS } from '../optim/index.js';
-import { SCHEDULES, FLAVORS, INITS, TRAJECTORY_KEYS, OPTION_BOUNDS, type FitOptions } from '../train/options.js';
+import { SCHEDULES, FLAVORS, INITS, PIN_MODES, TRAJECTORY_KEYS, OPTION_BOUNDS, type FitOptions } from '../train/options.js';
 import { LOSSES, type LossSpec } from '../train/losses.js';
 import { fit, type FitResult } from '../train/fit.js';
 import { fmtTime } from '../train/progress.js';
@@ -55,6 +55,7 @@ export function trainFlags(defaults: { out: string; epochs: string; shift: strin
     'allow-nonfinite': { type: 'boolean', default: false, help: 'with --resume: load a checkpoint even if its weights hold NaN/Inf (refused otherwise)' },
     'checkpoint-every': { type: 'string', arg: 'STEPS', default: '500', help: 'also write the checkpoint every STEPS optimizer steps (0: epoch ends only)' },
     workers: { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'gradient worker threads (1: all in this thread)' },
+    pin: { type: 'string', arg: 'MODE', default: 'auto', help: "pin each worker thread to a CPU of its own (Linux, with taskset): auto when the workers take every CPU, on, or off; never changes results" },
     flavor: { type: 'string', arg: 'BUILD', default: 'auto', help: `kernel build: ${FLAVORS.join(', ')} (auto: relaxed SIMD where supported and measured faster on this machine, once, cached: see npm run tune; the builds give different bits)` },
     'eval-batch': { type: 'string', arg: 'N', default: '500', help: 'batch size for evaluation' },
     plots: { type: 'boolean', default: false, help: 'after training, write curves.png, confusion.png and misclassified.png (needs node-canvas)' },
@@ -166,6 +167,7 @@ export function parseTrain(cmd: TrainCommand, argv: string[]): ParsedTrain {
     allowNonfinite: Boolean(f['allow-nonfinite']),
     checkpointEvery: num('checkpoint-every', s('checkpoint-every'), OPTION_BOUNDS.checkpointEvery),
     workers: num('workers', s('workers'), OPTION_BOUNDS.workers),
+    pin: choice('pin', s('pin'), PIN_MODES),
     flavor: choice('flavor', s('flavor'), FLAVORS),
     evalBatch: num('eval-batch', s('eval-batch'), OPTION_BOUNDS.evalBatch),
   };

@@ -44,8 +44,9 @@ export async function fit(specIn: ModelSpec | unknown, data: FitData, options: P
   const env: LoopEnv = {
     engine: async (ctx) => {
       const { makePoolEngine } = await import('./pool.js');
-      ctx.log(`Workers: ${ctx.cfg.workers} (chunks of ${ctx.cfg.chunkSize})`);
-      return makePoolEngine({ ...ctx, log: ctx.warn });
+      const engine = await makePoolEngine({ ...ctx, log: ctx.warn });
+      ctx.log(`Workers: ${ctx.cfg.workers} (chunks of ${ctx.cfg.chunkSize}; threads ${engine.pinning})`);
+      return engine;
     },
     save: files.ckptPath ? (bytes, best) => writeRunCheckpoint({ latest: files.ckptPath!, best: best ? files.bestPath : null }, bytes) : undefined,
     lastCheckpoint: () => (files.ckptPath && existsSync(files.ckptPath) ? files.ckptPath : null),

@@ -18,6 +18,7 @@ import { nodesWithin, sumNode, walkDepth, type TreeNode } from './reduce_tree.js
 import type { Buf } from '../core/heap.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { targetsOf, type SharedTargets } from './shared_data.js';
+import type { PinPlan } from './affinity.js';
 
 export interface WorkerInit {
   flavor: Flavor;
@@ -34,6 +35,8 @@ export interface WorkerInit {
   seed: number;
   augment: Augment;
   fill: number[];
+  /** the Piscina pool's CPU pinning (src/train/affinity.ts); absent: unpinned */
+  pin?: PinPlan;
   /** test hook of the Piscina pool: fail on purpose (see src/train/pool.ts) */
   faults?: { step: number; chunk: number; mode: 'throw' | 'exit'; times: number; counter: SharedArrayBuffer }[];
 }

@@ -14,11 +14,14 @@ import { asShared, shared, sharedTargets } from './shared_data.js';
 import { nodesWithin, taskRanges } from './reduce_tree.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset } from '../data/dataset.js';
+import type { PinMode } from './options.js';
 
 export interface PoolConfig {
   workers: number;
   chunkSize: number;
   batchSize: number;
+  /** pin each worker thread to a CPU of its own (Node on Linux; src/train/affinity.ts); default 'auto' */
+  pin?: PinMode;
 }
 
 /** Runs one task on some worker; `what` names it in errors. */

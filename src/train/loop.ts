@@ -22,6 +22,7 @@ import { checkLossFits, defaultLoss, lossOf, type LossSpec } from './losses.js';
 import { LocalEngine, type GradEngine, type StepOptions } from './engine.js';
 import { resolveFitOptions, batchWarnings, checkInitStd, TRAJECTORY_KEYS, type FitOptions, type ResolvedOptions } from './options.js';
 import type { EpochMetrics } from './metrics.js';
+import type { PinMode } from './options.js';
 import { Progress, fmtTime } from './progress.js';
 
 export interface FitData {
@@ -35,7 +36,7 @@ export interface EngineContext {
   core: Core;
   model: BoundModel;
   spec: ModelSpec;
-  cfg: { workers: number; chunkSize: number; batchSize: number };
+  cfg: { workers: number; chunkSize: number; batchSize: number; pin?: PinMode };
   opts: StepOptions;
   data: Dataset;
   log: (line: string) => void;

@@ -15,6 +15,9 @@ import { defaultChunkSize } from './engine.js';
 export const SCHEDULES: readonly ScheduleKind[] = ['constant', 'step', 'exp', 'cosine'];
 export const FLAVORS = ['auto', 'simd', 'relaxed', 'debug'] as const;
 export const INITS: readonly InitScheme[] = ['lecun', 'he', 'xavier', 'torch'];
+/** How the Node pool places its worker threads (src/train/affinity.ts): never changes results, only speed. */
+export const PIN_MODES = ['auto', 'on', 'off'] as const;
+export type PinMode = (typeof PIN_MODES)[number];
 
 export interface FitOptions {
   epochs: number;
@@ -23,6 +26,8 @@ export interface FitOptions {
   chunkSize: number | 'auto';
   /** gradient worker threads (1: all in this thread) */
   workers: number;
+  /** Node pool: pin each worker thread to a CPU of its own (Linux); 'auto' when the workers take every CPU */
+  pin: PinMode;
   seed: number;
   /** the loss (default: softmax cross-entropy for labelled data, mean squared error otherwise) */
   loss?: LossSpec;
@@ -78,6 +83,7 @@ export const FIT_DEFAULTS: Readonly<Omit<FitOptions, 'loss' | 'init' | 'out' | '
   batchSize: 64,
   chunkSize: 'auto',
   workers: 1,
+  pin: 'auto',
   seed: 1,
   optimizer: 'sgd',
   lr: 0.05,
@@ -184,6 +190,7 @@ export function resolveFitOptions(given: Partial<FitOptions> = {}): ResolvedOpti
   if (o.chunkSize === 'auto') o.chunkSize = defaultChunkSize(o.batchSize as number);
   bounded(o, 'chunkSize');
   bounded(o, 'workers');
+  oneOf(o, 'pin', PIN_MODES);
   bounded(o, 'seed');
   oneOf(o, 'optimizer', OPTIMIZERS);
   bounded(o, 'lr');

@@ -1,6 +1,6 @@
 // The data-parallel gradient engine in Node: a Piscina pool of workers (workers/grad_worker.ts),
 // each with its own WASM instance and its own copy of the model, rebuilt from the spec it is
-// sent. The step itself (publish the parameters, one task per chunk, the parallel reduce in
+// sent, each pinned to a CPU of its own where that helps (src/train/affinity.ts). The step itself (publish the parameters, one task per chunk, the parallel reduce in
 // slices, the chunk results summed in order) is SharedGradStep (src/train/grad_step.ts), which
 // the browser's Web Worker pool runs too, so any pool and worker count give the same bits. A task
 // whose worker throws or dies is retried once (Piscina replaces a worker that died); a second
@@ -15,6 +15,7 @@ import type { WorkerMemory } from '../../workers/grad_worker.js';
 import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
 import { gradInit, SharedGradStep, type PoolConfig } from './grad_step.js';
 import { shared } from './shared_data.js';
+import { pinPlan } from './affinity.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset } from '../data/dataset.js';
 import type { EngineContext } from './loop.js';
@@ -44,6 +45,8 @@ export class PoolEngine implements GradEngine {
   private failure: Error | null = null;
   /** retries so far (tests and logs read it) */
   retries = 0;
+  /** how the worker threads are placed, in words (src/train/affinity.ts) */
+  readonly pinning: string;
 
   constructor(
     core: Core,
@@ -54,7 +57,9 @@ export class PoolEngine implements GradEngine {
     opts: StepOptions,
     private readonly log: (line: string) => void = () => {},
   ) {
-    const init: WorkerInit = { ...gradInit(core, model, spec, data, cfg, opts), faults: faultsFromEnv() };
+    const { plan, why } = pinPlan(cfg.pin ?? 'auto', cfg.workers);
+    this.pinning = plan ? `pinned, ${why}` : `not pinned (${why})`;
+    const init: WorkerInit = { ...gradInit(core, model, spec, data, cfg, opts), faults: faultsFromEnv(), ...(plan ? { pin: plan } : {}) };
     this.stepper = new SharedGradStep(model, cfg, init);
     this.pool = new Piscina({
       filename: workerFile(),
@@ -101,6 +106,6 @@ export class PoolEngine implements GradEngine {
 }
 
 /** The trainer's hook: a pool engine for a model built from `spec`. */
-export async function makePoolEngine(args: Omit<EngineContext, 'log' | 'warn'> & { log?: (line: string) => void }): Promise<GradEngine> {
+export async function makePoolEngine(args: Omit<EngineContext, 'log' | 'warn'> & { log?: (line: string) => void }): Promise<PoolEngine> {
   return new PoolEngine(args.core, args.model, args.spec, args.data, args.cfg, args.opts, args.log ?? ((l) => process.stderr.write(l + '\n')));
 }

@@ -4,7 +4,7 @@
 // statistics, the kernels compute each sample's rows alike whatever the batch size), so the
 // outputs are those of one-thread BoundModel.predict, bit for bit. How a call is split into
 // tasks and combined is PredictService (src/train/predict_step.ts), which the page's Web Worker
-// pool runs too.
+// pool runs too. Its threads are pinned to CPUs of their own as the training pool's are.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -12,12 +12,15 @@ import { Piscina } from 'piscina';
 import type { BoundModel } from './model.js';
 import type { ModelSpec } from '../nn/spec.js';
 import { PredictService, predictInit } from './predict_step.js';
+import { pinPlan, type PinMode } from './affinity.js';
 
 export type { EvaluateOptions } from './predict_step.js';
 
 export interface PredictPoolOptions {
   /** worker threads (default: the machine's cores) */
   workers?: number;
+  /** pin each worker thread to a CPU of its own (src/train/affinity.ts; default 'auto': when the workers take every CPU) */
+  pin?: PinMode;
 }
 
 function workerFile(): string {
@@ -34,7 +37,8 @@ export class PredictPool extends PredictService {
     const workers = opts.workers ?? availableParallelism();
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`PredictPool: workers must be an integer >= 1, got ${workers}`);
     const init = predictInit(spec, model);
-    const piscina = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 60_000, workerData: init });
+    const { plan } = pinPlan(opts.pin ?? 'auto', workers);
+    const piscina = new Piscina({ filename: workerFile(), minThreads: workers, maxThreads: workers, idleTimeout: 60_000, workerData: { ...init, ...(plan ? { pin: plan } : {}) } });
     const p = new PredictPool(model, { run: (task, name) => piscina.run(task, { name }), destroy: () => piscina.destroy() }, init, workers);
     // without a listener an 'error' event (a worker that fails outside a task) would end the process
     piscina.on('error', (e: Error) => p.fail(e));
