@@ -37,7 +37,7 @@ run() { # run LIMIT_S NAME ARGS...: one bench under a time limit; a failure is l
   timeout "$limit" "$NODE" "$@" || { echo "device_scaling: $name exited $? (limit ${limit}s)"; status=1; }
   echo "device_scaling: $name took $(( SECONDS - t0 ))s"
 }
-run 45 scaling dist/bench/scaling.js --seconds 0.4 --check-seconds 2 --json "$OUT/scaling.json"
+run 60 scaling dist/bench/scaling.js --seconds 0.15 --check-seconds 1 --json "$OUT/scaling.json"
 run 120 train_default dist/bench/train.js --synthetic --flavors simd --batches 64,256 --max-workers "$workers" --seconds "$SECONDS_PER_CONFIG" --rounds 4 --json "$OUT/train_default_chunk.json"
 run 60 train_previous_b64 dist/bench/train.js --synthetic --flavors simd --batches 64 --max-workers "$workers" --chunk-size 32 --seconds "$SECONDS_PER_CONFIG" --rounds 4 --json "$OUT/train_chunk32_b64.json"
 run 60 train_previous_b256 dist/bench/train.js --synthetic --flavors simd --batches 256 --max-workers "$workers" --chunk-size 64 --seconds "$SECONDS_PER_CONFIG" --rounds 4 --json "$OUT/train_chunk64_b256.json"
