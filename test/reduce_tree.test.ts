@@ -188,6 +188,29 @@ describe('engines on the tree', () => {
     }
   }, 60_000);
 
+  // 256 examples in batches of 60: five tasks, the last of 16, finishing in any order on 3 workers
+  it('the pool evaluates a test set to the bits of this thread, with progress up to every example', async () => {
+    const trained = model();
+    const want = trained.evaluate(data, n, 60);
+    const pe = new PoolEngine(core, trained, LENET_SPEC, data, { workers: 3, chunkSize: 11, batchSize: 60 }, opts);
+    try {
+      const seen: number[] = [];
+      const got = await pe.evaluate(data, 60, (done) => seen.push(done));
+      expect(got.lossSum).toBe(want.lossSum);
+      expect(got.correct).toBe(want.correct);
+      expect(seen).toHaveLength(5);
+      expect(Math.max(...seen)).toBe(n);
+      // new weights reach the workers: the next evaluation follows them
+      const v = trained.params.data.view();
+      for (let i = 0; i < v.length; i += 7) v[i] *= 0.5;
+      const again = await pe.evaluate(data, 60, () => {});
+      expect(again.lossSum).toBe(trained.evaluate(data, n, 60).lossSum);
+      expect(again.lossSum).not.toBe(want.lossSum);
+    } finally {
+      await pe.close();
+    }
+  }, 60_000);
+
   it('a pool whose threads are pinned to CPUs of their own gives the same bits', async () => {
     const idx = Uint32Array.from({ length: 60 }, (_, i) => (i * 41) % n);
     const local = model();

@@ -1,14 +1,16 @@
 // Piscina worker: the transport of the gradient computation in src/train/grad_compute.ts (the
 // Web Worker pool runs the same GradCompute). This file adds what is Piscina's: the init comes
 // as workerData, the thread pins itself to its CPU when the pool asks (src/train/affinity.ts),
-// the core is loaded synchronously, faults are injected on request (tests), and a memory report
-// for the soak.
+// the core is loaded synchronously (once: the evaluation between epochs, PredictCompute, shares
+// it), faults are injected on request (tests), and a memory report for the soak.
 import { workerData } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { loadCoreSync } from '../src/core/load.js';
 import { pinThisThread } from '../src/train/affinity.js';
 import type { ChunkResult } from '../src/train/model.js';
 import { GradCompute, type WorkerInit, type ChunkTask, type ReduceTask } from '../src/train/grad_compute.js';
+import { PredictCompute, type EvalTask } from '../src/train/predict_compute.js';
+import type { Core } from '../src/core/load.js';
 
 export type { SharedTargets } from '../src/train/shared_data.js';
 export type { WorkerInit, ChunkTask, ReduceTask } from '../src/train/grad_compute.js';
@@ -16,7 +18,10 @@ export type { WorkerInit, ChunkTask, ReduceTask } from '../src/train/grad_comput
 const init = workerData as WorkerInit;
 // before the first task: a thread pinned later would already have run where the kernel put it
 if (init.pin) pinThisThread(init.pin);
-const compute = new GradCompute(init, () => loadCoreSync({ flavor: init.flavor }));
+let core: Core | null = null;
+const coreOnce = (): Core => (core ??= loadCoreSync({ flavor: init.flavor }));
+const compute = new GradCompute(init, coreOnce);
+const evaluator = new PredictCompute(init.predict, coreOnce);
 
 export default grad;
 
@@ -34,6 +39,11 @@ export function grad(task: ChunkTask): ChunkResult[] {
 /** Reduces a slice of the parameters over the chunk slots (see GradCompute.reduce). */
 export function reduce(task: ReduceTask): void {
   compute.reduce(task);
+}
+
+/** Loss sum and correct count of one evaluation batch (the test set between epochs). */
+export function evaluate(task: EvalTask): { lossSum: number; correct: number } {
+  return evaluator.evaluate(task);
 }
 
 /** One thread's memory, for the soak: its JS heap (after a collection when --expose-gc is on) and its WASM heap. */

@@ -1,6 +1,6 @@
 // A Web Worker of the browser pools (src/train/web_pool.ts): a module worker that loads the core
 // with loadCore({ url }) and runs the same computations as the Piscina workers, GradCompute
-// (gradient chunks and the parallel reduce) or PredictCompute (predict and evaluate), over the
+// (gradient chunks, the parallel reduce and the evaluation between epochs) or PredictCompute (predict and evaluate), over the
 // SharedArrayBuffers it is sent. Protocol: one init message, answered { ready } or { error };
 // then tasks { id, name, task }, each answered { id, result } or { id, error } with the error's
 // message (a worker that throws keeps serving later tasks). Imports no Node built-ins.
@@ -37,7 +37,8 @@ async function start(m: WebWorkerInit): Promise<void> {
     const core: Core = await loadCore({ url: m.coreUrl, flavor: m.flavor });
     if (m.role === 'grad') {
       const c = new GradCompute(m.init, () => core);
-      handlers = { grad: (t) => c.grad(t), reduce: (t) => c.reduce(t) };
+      const ev = new PredictCompute(m.init.predict, () => core);
+      handlers = { grad: (t) => c.grad(t), reduce: (t) => c.reduce(t), evaluate: (t) => ev.evaluate(t) };
     } else {
       const c = new PredictCompute(m.init, () => core);
       handlers = { predict: (t) => c.predict(t), evaluate: (t) => c.evaluate(t) };

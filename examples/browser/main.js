@@ -235,7 +235,6 @@ async function train() {
     const threads = isolation.ok ? `${workers} worker${workers === 1 ? '' : 's'}` : `one thread (no cross-origin isolation, so no workers)`;
     $('threads').textContent = isolation.ok ? `Training on ${threads}.` : `Training on ${threads}: ${isolation.why}.`;
     const old = { model, predictPool };
-    let evalPool = null;
     const chart = new Chart($('chart'), epochs);
     let filtersAt = 0;
     let trainingModel = null;
@@ -262,15 +261,8 @@ async function train() {
         onEpoch: (m) => chart.test(m.epoch, m.test_loss, m.test_acc),
       },
       {
+        // the engine's workers also evaluate the test set between epochs
         engine: isolation.ok ? (ctx) => WebGradEngine.create(ctx, { coreUrl }) : undefined,
-        evaluate: isolation.ok
-          ? async (m, test, batch, onBatch) => {
-              evalPool ??= await WebPredictPool.create(newSpec, m, { coreUrl, workers });
-              const r = await evalPool.evaluate(test, { batch });
-              onBatch(test.n);
-              return r;
-            }
-          : undefined,
         save: (bytes) => {
           lastCheckpoint = bytes;
         },
@@ -284,7 +276,7 @@ async function train() {
     // the trained model takes over prediction; the opening one is freed
     model = result.model;
     spec = result.spec;
-    predictPool = evalPool ?? (isolation.ok ? await WebPredictPool.create(spec, model, { coreUrl, workers }) : null);
+    predictPool = isolation.ok ? await WebPredictPool.create(spec, model, { coreUrl, workers }) : null;
     await old.predictPool?.close();
     old.model.free();
     const ips = result.metrics.reduce((s, m) => s + m.images_per_sec, 0) / result.metrics.length;

@@ -27,6 +27,11 @@ export interface GradEngine {
    * are the chunks' BatchNorm statistics combined in chunk order.
    */
   minibatch(idx: Uint32Array, step: number): Promise<ChunkResult>;
+  /**
+   * The test set's loss sum and correct count in batches of `batch` on the engine's workers,
+   * to the bits of model.evaluate on this thread (absent: the loop evaluates on this thread).
+   */
+  evaluate?(test: Dataset, batch: number, onBatch: (done: number) => void): Promise<ChunkResult>;
   close(): Promise<void>;
 }
 

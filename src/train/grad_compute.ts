@@ -19,6 +19,7 @@ import type { Buf } from '../core/heap.js';
 import type { Augment, Dataset } from '../data/dataset.js';
 import { targetsOf, type SharedTargets } from './shared_data.js';
 import type { PinPlan } from './affinity.js';
+import type { PredictInit } from './predict_compute.js';
 
 export interface WorkerInit {
   flavor: Flavor;
@@ -32,6 +33,8 @@ export interface WorkerInit {
   slots: SharedArrayBuffer; // f32, maxChunks × P: tree node [lo, hi) in slot lo
   reduced: SharedArrayBuffer; // f32, P: the chunk gradients summed along the tree
   idx: SharedArrayBuffer; // u32, batch size
+  /** for evaluating on the same workers between epochs (PredictCompute) */
+  predict: PredictInit;
   seed: number;
   augment: Augment;
   fill: number[];

@@ -6,10 +6,14 @@
 // the parameters (the same f32 additions as the local engine), and the chunks' losses, counts
 // and BatchNorm statistics are summed in chunk order. So any pool and any worker count give the
 // same bits; one task per worker also means no task waits for the main thread to hand it out.
+// Between epochs the same workers evaluate the test set (PredictService over their tasks), so
+// the pool's cores are not idle while this thread would evaluate alone.
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import { chunkRanges, sumChunks, type StepOptions } from './engine.js';
 import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
+import type { EvalTask } from './predict_compute.js';
+import { PredictService, predictInit } from './predict_step.js';
 import { asShared, shared, sharedTargets } from './shared_data.js';
 import { nodesWithin, taskRanges } from './reduce_tree.js';
 import type { ModelSpec } from '../nn/spec.js';
@@ -25,7 +29,7 @@ export interface PoolConfig {
 }
 
 /** Runs one task on some worker; `what` names it in errors. */
-export type RunTask = <R>(task: ChunkTask | ReduceTask, name: 'grad' | 'reduce', what: string) => Promise<R>;
+export type RunTask = <R>(task: ChunkTask | ReduceTask | EvalTask, name: 'grad' | 'reduce' | 'evaluate', what: string) => Promise<R>;
 
 /** What every worker is sent once: the spec, the loss, and the shared arrays of the run. */
 export function gradInit(core: Core, model: BoundModel, spec: ModelSpec, data: Dataset, cfg: PoolConfig, opts: StepOptions): WorkerInit {
@@ -44,10 +48,16 @@ export function gradInit(core: Core, model: BoundModel, spec: ModelSpec, data: D
     slots: shared(maxChunks * P * 4),
     reduced: shared(P * 4),
     idx: shared(cfg.batchSize * 4),
+    predict: predictInit(spec, model),
     seed: opts.seed,
     augment: opts.augment,
     fill: opts.fill,
   };
+}
+
+/** Evaluation on the gradient workers: their tasks named 'evaluate' run PredictCompute over init.predict. */
+export function poolEvaluator(model: BoundModel, init: WorkerInit, workers: number, run: RunTask): PredictService {
+  return new PredictService(model, { run: (task, name) => run(task as EvalTask, name as 'evaluate', `evaluating examples ${(task as EvalTask).start}-${(task as EvalTask).end - 1}`), destroy: async () => {} }, init.predict, workers);
 }
 
 /** One minibatch over the workers: the main thread's half of GradCompute. */

@@ -264,7 +264,7 @@ export class TrainLoop {
           this.save();
           return true;
         }
-        await this.endEpoch();
+        await this.endEpoch(engine);
         if (stopped) return this.epoch < o.epochs;
       }
       return false;
@@ -323,10 +323,10 @@ export class TrainLoop {
   }
 
   /** Evaluates, records the epoch's metrics and saves the checkpoint. */
-  private async endEpoch(): Promise<void> {
+  private async endEpoch(engine: GradEngine): Promise<void> {
     const { o, model, data } = this;
     const seconds = (Date.now() - this.tEpoch) / 1000;
-    const ev = data.test ? await this.evaluate(data.test) : null;
+    const ev = data.test ? await this.evaluate(data.test, engine) : null;
     const acc = model.loss.accuracy;
     const m: EpochMetrics = {
       epoch: this.epoch + 1,
@@ -363,8 +363,8 @@ export class TrainLoop {
     this.save(improved);
   }
 
-  /** The test set in batches, with a progress line (evaluation takes seconds on a large set). */
-  private async evaluate(test: Dataset): Promise<ChunkResult> {
+  /** The test set in batches, with a progress line (evaluation takes seconds on a large set), on the engine's workers where it has them. */
+  private async evaluate(test: Dataset, engine: GradEngine): Promise<ChunkResult> {
     const { o } = this;
     const progress = o.progressOut ? new Progress(`Epoch ${this.epoch + 1}/${o.epochs} test`, o.progressOut) : null;
     const t = Date.now();
@@ -374,6 +374,7 @@ export class TrainLoop {
       o.onProgress?.({ ...stats, phase: 'eval', epoch: this.epoch + 1 });
     };
     try {
+      if (engine.evaluate) return await engine.evaluate(test, o.evalBatch, onBatch);
       if (this.env.evaluate) return await this.env.evaluate(this.model, test, o.evalBatch, onBatch);
       return this.model.evaluate(test, test.n, o.evalBatch, undefined, onBatch);
     } finally {

@@ -13,7 +13,9 @@ import type { BoundModel, ChunkResult } from './model.js';
 import type { GradEngine, StepOptions } from './engine.js';
 import type { WorkerMemory } from '../../workers/grad_worker.js';
 import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
-import { gradInit, SharedGradStep, type PoolConfig } from './grad_step.js';
+import { gradInit, poolEvaluator, SharedGradStep, type PoolConfig } from './grad_step.js';
+import type { PredictService } from './predict_step.js';
+import type { EvalTask } from './predict_compute.js';
 import { shared } from './shared_data.js';
 import { pinPlan } from './affinity.js';
 import type { ModelSpec } from '../nn/spec.js';
@@ -41,6 +43,7 @@ function faultsFromEnv(): WorkerInit['faults'] {
 export class PoolEngine implements GradEngine {
   private readonly pool: Piscina;
   private readonly stepper: SharedGradStep;
+  private readonly evaluator: PredictService;
   /** a failure of the pool itself (a worker that could not start): every later step rejects with it */
   private failure: Error | null = null;
   /** retries so far (tests and logs read it) */
@@ -61,6 +64,7 @@ export class PoolEngine implements GradEngine {
     this.pinning = plan ? `pinned, ${why}` : `not pinned (${why})`;
     const init: WorkerInit = { ...gradInit(core, model, spec, data, cfg, opts), faults: faultsFromEnv(), ...(plan ? { pin: plan } : {}) };
     this.stepper = new SharedGradStep(model, cfg, init);
+    this.evaluator = poolEvaluator(model, init, cfg.workers, (task, name, what) => this.run(task, name, what));
     this.pool = new Piscina({
       filename: workerFile(),
       minThreads: cfg.workers,
@@ -79,8 +83,13 @@ export class PoolEngine implements GradEngine {
     return this.stepper.minibatch(idx, step, (task, name, what) => this.run(task, name, what));
   }
 
+  evaluate(test: Dataset, batch: number, onBatch: (done: number) => void): Promise<ChunkResult> {
+    if (this.failure) return Promise.reject(new Error(`the worker pool failed: ${this.failure.message}`));
+    return this.evaluator.evaluate(test, { batch, onBatch });
+  }
+
   /** Runs a task; a failure (the worker threw or died) is retried once. */
-  private async run<R>(task: ChunkTask | ReduceTask, name: 'grad' | 'reduce', what: string): Promise<R> {
+  private async run<R>(task: ChunkTask | ReduceTask | EvalTask, name: 'grad' | 'reduce' | 'evaluate', what: string): Promise<R> {
     try {
       return await this.pool.run(task, { name });
     } catch (first) {

@@ -18,6 +18,8 @@ export interface EvaluateOptions {
   batch?: number;
   /** filled with each example's arg-max class */
   preds?: Uint8Array | Int32Array;
+  /** called with the examples evaluated so far as the batches finish (in any order), for a progress line */
+  onBatch?: (done: number) => void;
 }
 
 /** What carries the tasks to the workers. */
@@ -134,9 +136,15 @@ export class PredictService {
     if (!entry) this.datasets.set(data, (entry = { id: this.nextDataId++, shared: shareDataset(data) }));
     const preds = opts.preds ? { buf: shared(n * (opts.preds instanceof Int32Array ? 4 : 1)), int32: opts.preds instanceof Int32Array } : undefined;
     const tasks: Promise<{ lossSum: number; correct: number }>[] = [];
+    let done = 0;
     for (let start = 0; start < n; start += batch) {
       const task: EvalTask = { version: this.version, data: entry.shared, dataId: entry.id, start, end: Math.min(n, start + batch), preds };
-      tasks.push(this.pool.run(task, 'evaluate'));
+      const part = this.pool.run<{ lossSum: number; correct: number }>(task, 'evaluate').then((r) => {
+        done += task.end - task.start;
+        opts.onBatch?.(done);
+        return r;
+      });
+      tasks.push(part);
     }
     const parts = await Promise.all(tasks);
     let lossSum = 0;

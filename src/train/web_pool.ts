@@ -11,10 +11,12 @@ import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import type { GradEngine } from './engine.js';
 import type { ModelSpec } from '../nn/spec.js';
-import { gradInit, SharedGradStep } from './grad_step.js';
+import { gradInit, poolEvaluator, SharedGradStep } from './grad_step.js';
 import { PredictService, predictInit } from './predict_step.js';
 import type { EngineContext } from './loop.js';
 import type { WebWorkerInit } from '../../workers/web_worker.js';
+import type { WorkerInit } from './grad_compute.js';
+import type { Dataset } from '../data/dataset.js';
 
 export interface WebPoolOptions {
   /** worker count (default navigator.hardwareConcurrency) */
@@ -163,22 +165,33 @@ function coreUrlOf(opts: WebPoolOptions): string {
 
 /** The gradient engine of a page: the Piscina pool's step over Web Workers. */
 export class WebGradEngine implements GradEngine {
+  private readonly evaluator: PredictService;
+
   private constructor(
     private readonly pool: WebWorkerPool,
     private readonly stepper: SharedGradStep,
     readonly workers: number,
-  ) {}
+    model: BoundModel,
+    init: WorkerInit,
+  ) {
+    this.evaluator = poolEvaluator(model, init, workers, (task, name, what) => this.pool.run(task, name, what));
+  }
 
   /** An engine for the loop's context (fitWith's env.engine: `(ctx) => WebGradEngine.create(ctx, { coreUrl })`). */
   static async create(ctx: Pick<EngineContext, 'core' | 'model' | 'spec' | 'cfg' | 'opts' | 'data'>, opts: WebPoolOptions): Promise<WebGradEngine> {
     const workers = ctx.cfg.workers;
     const init = gradInit(ctx.core, ctx.model, ctx.spec, ctx.data, ctx.cfg, ctx.opts);
     const pool = await WebWorkerPool.start(workers, workerUrlOf(opts), { role: 'grad', init, coreUrl: coreUrlOf(opts), flavor: ctx.core.flavor });
-    return new WebGradEngine(pool, new SharedGradStep(ctx.model, ctx.cfg, init), workers);
+    return new WebGradEngine(pool, new SharedGradStep(ctx.model, ctx.cfg, init), workers, ctx.model, init);
   }
 
   minibatch(idx: Uint32Array, step: number): Promise<ChunkResult> {
     return this.stepper.minibatch(idx, step, (task, name, what) => this.pool.run(task, name, what));
+  }
+
+  /** The test set on the workers between epochs, to the bits of model.evaluate. */
+  evaluate(test: Dataset, batch: number, onBatch: (done: number) => void): Promise<ChunkResult> {
+    return this.evaluator.evaluate(test, { batch, onBatch });
   }
 
   close(): Promise<void> {
