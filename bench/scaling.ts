@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { SPIN } from './spin_worker.js';
 import { Piscina } from 'piscina';
 import { loadCoreSync, type Core, type Flavor } from '../src/core/load.js';
 import { fromArrays, type Dataset } from '../src/data/dataset.js';
@@ -103,14 +104,16 @@ export interface Needs {
 
 /**
  * A task's work, as a key: the same key is the same work. A task's cost depends on its nodes of
- * the tree (which of them run as segments of one batch: the ones inside a group of FOLD chunks)
- * and the rows of each chunk, not on where in the minibatch it lies.
+ * the tree (a node of several chunks runs them as segments of one batch; such a node always
+ * starts a group of FOLD chunks, so only its chunks' rows tell nodes apart) and not on where in
+ * the minibatch it lies: tasks of equal work share one measurement, so the slowest task of a
+ * configuration is not picked from noise among equal ones.
  */
 export function taskKey(batch: number, chunk: number, first: number, last: number): string {
   const K = Math.ceil(batch / chunk);
   const rows = (k: number) => Math.min(chunk, batch - k * chunk);
-  const nodes = nodesWithin(K, first, last).map(([lo, hi]) => `${lo % FOLD}:${Array.from({ length: hi - lo }, (_, j) => rows(lo + j)).join('+')}`);
-  return `c${chunk} ${nodes.join(' ')}`;
+  const nodes = nodesWithin(K, first, last).map(([lo, hi]) => Array.from({ length: hi - lo }, (_, j) => rows(lo + j)).join('+'));
+  return `c${chunk} ${nodes.sort().join(' ')}`;
 }
 
 /** The tasks a pool of W workers runs for a minibatch (one per worker with chunks). */
@@ -139,19 +142,31 @@ function taskRunner(data: Dataset, batch: number, chunk: number, flavor: Flavor,
   return { run, free: () => model.free() };
 }
 
-/** Seconds of pool tasks as the workers run them, each timed on this thread through GradCompute. */
+/** Rounds of interleaved windows: a moment of a busy neighbour then slows one window of a part, not the part. */
+const ROUNDS = 3;
+
+/**
+ * Seconds of pool tasks as the workers run them, each timed on this thread through GradCompute:
+ * every configuration's worker state built and warmed first, then ROUNDS rounds over all the
+ * tasks, each keeping its best window.
+ */
 async function measureTasks(data: Dataset, needs: Needs['tasks'], flavor: Flavor, ms: number): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const byConfig = new Map<string, Array<[string, { batch: number; chunk: number; first: number; last: number }]>>();
-  for (const [key, t] of needs) {
+  const runners = new Map<string, ReturnType<typeof taskRunner>>();
+  for (const t of needs.values()) {
     const cfg = `${t.batch}/${t.chunk}`;
-    byConfig.set(cfg, [...(byConfig.get(cfg) ?? []), [key, t]]);
+    if (!runners.has(cfg)) runners.set(cfg, taskRunner(data, t.batch, t.chunk, flavor, Math.min(1000, 2 * ms)));
   }
-  for (const list of byConfig.values()) {
-    const { batch, chunk } = list[0][1];
-    const runner = taskRunner(data, batch, chunk, flavor, Math.min(1000, 2 * ms));
-    for (const [key, t] of list) out[key] = await timeIt(() => runner.run(t.first, t.last), ms / 2);
-    runner.free();
+  const out: Record<string, number> = {};
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [key, t] of needs) {
+        const runner = runners.get(`${t.batch}/${t.chunk}`)!;
+        const s = await timeIt(() => runner.run(t.first, t.last), ms / (2 * ROUNDS));
+        out[key] = Math.min(out[key] ?? Infinity, s);
+      }
+    }
+  } finally {
+    for (const r of runners.values()) r.free();
   }
   return out;
 }
@@ -168,9 +183,9 @@ async function measureLocal(core: Core, data: Dataset, configs: Needs['local'], 
     const warm = performance.now();
     while (performance.now() - warm < Math.min(3000, 6 * ms)) await engines[0].engine.minibatch(idx.subarray(0, engines[0].batch), 0);
     // interleaved rounds, each configuration keeping its best: a busy neighbour then disturbs no configuration alone
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       for (const e of engines) {
-        const t = await timeIt(() => e.engine.minibatch(idx.subarray(0, e.batch), 0), ms / 2);
+        const t = await timeIt(() => e.engine.minibatch(idx.subarray(0, e.batch), 0), ms / ROUNDS);
         const key = `${e.batch}/${e.chunk}`;
         out[key] = Math.min(out[key] ?? Infinity, t);
       }
@@ -210,32 +225,54 @@ async function measureParts(core: Core, data: Dataset, needs: Needs, flavor: Fla
   return parts;
 }
 
-/** The default task at batch 64 (chunks 0-3 of 8) with a second thread computing, over its time alone. */
+/**
+ * The default task at batch 64 (chunks 0-3 of 8) with a second thread computing, over its time
+ * alone: the median of 2 × ROUNDS pairs of alternating windows (the second thread paused between).
+ */
 async function contention(data: Dataset, flavor: Flavor, ms: number): Promise<number> {
   const runner = taskRunner(data, 64, 8, flavor, Math.min(1000, 2 * ms));
+  const spin = await spinner();
   try {
-    const alone = await timeIt(() => runner.run(0, 4), ms);
-    const busy = await alongside(() => timeIt(() => runner.run(0, 4), ms));
-    return busy / alone;
+    const ratios: number[] = [];
+    for (let round = 0; round < 2 * ROUNDS; round++) {
+      spin.pause();
+      const alone = await timeIt(() => runner.run(0, 4), ms / (2 * ROUNDS));
+      await spin.resume();
+      const busy = await timeIt(() => runner.run(0, 4), ms / (2 * ROUNDS));
+      ratios.push(busy / alone);
+    }
+    ratios.sort((a, b) => a - b);
+    return ratios[Math.floor(ratios.length / 2)];
   } finally {
+    await spin.stop();
     runner.free();
   }
 }
 
-/** Runs `fn` while a second thread computes LeNet chunks (bench/spin_worker.ts). */
-async function alongside<R>(fn: () => Promise<R>): Promise<R> {
-  const stop = new SharedArrayBuffer(4);
-  const w = new Worker(new URL('./spin_worker.js', import.meta.url), { workerData: stop });
+/** A second thread computing LeNet chunks (bench/spin_worker.ts), which can pause and resume. */
+async function spinner(): Promise<{ pause: () => void; resume: () => Promise<void>; stop: () => Promise<void> }> {
+  const flag = new Int32Array(new SharedArrayBuffer(4));
+  const w = new Worker(new URL('./spin_worker.js', import.meta.url), { workerData: flag.buffer });
   const next = () => new Promise((res, rej) => { w.once('message', res); w.once('error', rej); });
   await next();
   await new Promise((r) => setTimeout(r, 200)); // its WASM tiers up
-  try {
-    return await fn();
-  } finally {
-    Atomics.store(new Int32Array(stop), 0, 1);
-    await next();
-    await w.terminate();
-  }
+  const set = (v: number) => {
+    Atomics.store(flag, 0, v);
+    Atomics.notify(flag, 0);
+  };
+  return {
+    pause: () => set(SPIN.pause),
+    // a resumed thread is computing again within its next chunk (a few ms)
+    resume: async () => {
+      set(SPIN.run);
+      await new Promise((r) => setTimeout(r, 20));
+    },
+    stop: async () => {
+      set(SPIN.stop);
+      await next();
+      await w.terminate();
+    },
+  };
 }
 
 function echoFile(): string {
@@ -316,17 +353,27 @@ function limit(pr: Projection, batch: number, chunk: number, W: number): string 
   return `${what[name]}: ${share}${idle}`;
 }
 
-/** Measured images/s of the real engines at 1 (local) and 2 (pool) workers. */
-async function measureEngine(core: Core, data: Dataset, batch: number, chunk: number, workers: number, ms: number): Promise<number> {
-  const { next: once, close } = lenetSteps(core, data, { batch, workers, chunk });
+/**
+ * Measured images/s of the real engines at 1 (local) and 2 (pool) workers, for each check
+ * point: all engines built and warmed first, then ROUNDS interleaved windows each, the best kept
+ * (as the parts are), so a busy moment of the host does not land on one point alone.
+ */
+async function measureEngines(core: Core, data: Dataset, points: Array<{ batch: number; chunk: number; workers: number }>, ms: number): Promise<number[]> {
+  const engines = points.map((p) => lenetSteps(core, data, { batch: p.batch, workers: p.workers, chunk: p.chunk }));
+  const best = points.map(() => 0);
   try {
-    // warm-up: each worker's WASM tiers up on its own thread
-    const t0 = performance.now();
-    while (performance.now() - t0 < Math.min(1500, ms)) await once();
-    return batch / (await timeIt(once, ms));
+    for (const e of engines) {
+      // warm-up: each worker's WASM tiers up on its own thread
+      const t0 = performance.now();
+      while (performance.now() - t0 < Math.min(1500, ms)) await e.next();
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < points.length; i++) best[i] = Math.max(best[i], points[i].batch / (await timeIt(engines[i].next, ms / ROUNDS)));
+    }
   } finally {
-    await close();
+    for (const e of engines) await e.close();
   }
+  return best;
 }
 
 async function main(argv: string[]) {
@@ -366,8 +413,9 @@ async function main(argv: string[]) {
   console.log(`  the default task at batch 64 (chunks 0-3 of 8) with a second thread computing: ${parts.contention2.toFixed(2)}x its time alone (shared caches, memory, other tenants)`);
 
   const rows: Record<string, unknown>[] = [];
-  console.log('\nefficiency: images/s over (workers x one thread at its fastest chunk for the batch); same chunk: over (workers x one thread at the same chunk)');
-  console.log('rule      batch  chunk  chunks  workers  images/s  efficiency  same chunk  limited by');
+  console.log('\nefficiency: images/s over (workers x one thread at its fastest chunk for the batch); same chunk: over (workers x one thread at the same chunk);');
+  console.log(`contended: every task slowed by the 2-thread contention measured above (${parts.contention2.toFixed(2)}x; on a many-core machine it is whatever its caches and memory give)`);
+  console.log('rule      batch  chunk  chunks  workers  images/s  efficiency  same chunk  contended  limited by');
   for (const r of chunkRules) {
     for (const b of batches) {
       const c = r.chunk(b);
@@ -378,9 +426,10 @@ async function main(argv: string[]) {
         const pr = projectPool(parts, b, c, w);
         const eff = pr.images_per_sec / (w * base);
         const effSame = pr.images_per_sec / (w * same);
+        const effContended = projectPool(parts, b, c, w, parts.contention2).images_per_sec / (w * base);
         const lim = limit(pr, b, c, w);
-        rows.push({ rule: r.rule, batch: b, chunk: c, chunks: Math.ceil(b / c), workers: w, images_per_sec: pr.images_per_sec, efficiency: eff, efficiency_same_chunk: effSame, one_thread_best_images_per_sec: base, step_seconds: pr.seconds, terms: pr.terms, limited_by: lim });
-        console.log(`${r.rule.padEnd(8)}  ${String(b).padStart(5)}  ${String(c).padStart(5)}  ${String(Math.ceil(b / c)).padStart(6)}  ${String(w).padStart(7)}  ${pr.images_per_sec.toFixed(0).padStart(8)}  ${eff.toFixed(2).padStart(10)}  ${effSame.toFixed(2).padStart(10)}  ${w === Math.max(...workers) || (b === 256 && w === 16) ? lim : ''}`);
+        rows.push({ rule: r.rule, batch: b, chunk: c, chunks: Math.ceil(b / c), workers: w, images_per_sec: pr.images_per_sec, efficiency: eff, efficiency_same_chunk: effSame, efficiency_contended: effContended, one_thread_best_images_per_sec: base, step_seconds: pr.seconds, terms: pr.terms, limited_by: lim });
+        console.log(`${r.rule.padEnd(8)}  ${String(b).padStart(5)}  ${String(c).padStart(5)}  ${String(Math.ceil(b / c)).padStart(6)}  ${String(w).padStart(7)}  ${pr.images_per_sec.toFixed(0).padStart(8)}  ${eff.toFixed(2).padStart(10)}  ${effSame.toFixed(2).padStart(10)}  ${effContended.toFixed(2).padStart(9)}  ${w === Math.max(...workers) || (b === 256 && w === 16) ? lim : ''}`);
       }
     }
   }
@@ -388,19 +437,18 @@ async function main(argv: string[]) {
   const checks: Record<string, unknown>[] = [];
   if (checkMs > 0) {
     console.log('\ncheck against measured points (default chunk):');
-    for (const b of batches.filter((x) => x <= 256)) {
-      const c = defaultChunkSize(b);
-      for (const w of [1, 2]) {
-        const measured = await measureEngine(core, data, b, c, w, checkMs);
-        const projected = w === 1 ? projectLocal(parts, b, c).images_per_sec : projectPool(parts, b, c, w).images_per_sec;
-        const error = projected / measured - 1;
-        // the same projection with each task slowed by the measured 2-thread contention
-        const contended = w === 1 ? projected : projectPool(parts, b, c, w, parts.contention2).images_per_sec;
-        const errorContended = contended / measured - 1;
-        checks.push({ batch: b, chunk: c, workers: w, measured_images_per_sec: measured, projected_images_per_sec: projected, error, projected_with_contention: contended, error_with_contention: errorContended });
-        const more = w > 1 ? `; with the measured contention ${contended.toFixed(0)}: error ${(100 * errorContended).toFixed(1)} %` : '';
-        console.log(`  batch ${b}, ${w} worker${w > 1 ? 's' : ''}: measured ${measured.toFixed(0)} img/s, projected ${projected.toFixed(0)}: error ${(100 * error).toFixed(1)} %${more}`);
-      }
+    const points = batches.filter((x) => x <= 256).flatMap((b) => [1, 2].map((w) => ({ batch: b, chunk: defaultChunkSize(b), workers: w })));
+    const measuredAt = await measureEngines(core, data, points, checkMs);
+    for (const [i, { batch: b, chunk: c, workers: w }] of points.entries()) {
+      const measured = measuredAt[i];
+      const projected = w === 1 ? projectLocal(parts, b, c).images_per_sec : projectPool(parts, b, c, w).images_per_sec;
+      const error = projected / measured - 1;
+      // the same projection with each task slowed by the measured 2-thread contention
+      const contended = w === 1 ? projected : projectPool(parts, b, c, w, parts.contention2).images_per_sec;
+      const errorContended = contended / measured - 1;
+      checks.push({ batch: b, chunk: c, workers: w, measured_images_per_sec: measured, projected_images_per_sec: projected, error, projected_with_contention: contended, error_with_contention: errorContended });
+      const more = w > 1 ? `; with the measured contention ${contended.toFixed(0)}: error ${(100 * errorContended).toFixed(1)} %` : '';
+      console.log(`  batch ${b}, ${w} worker${w > 1 ? 's' : ''}: measured ${measured.toFixed(0)} img/s, projected ${projected.toFixed(0)}: error ${(100 * error).toFixed(1)} %${more}`);
     }
     if (availableParallelism() < 2) console.log('  (one core: the 2-worker point shares it, so the projection of 2 parallel workers overstates it)');
   }
