@@ -32,6 +32,7 @@ type PeerName = (typeof PEERS)[number];
 const FLAGS = {
   seconds: { type: 'string', arg: 'S', default: '1', help: 'length of each timed window' },
   rounds: { type: 'string', arg: 'N', default: '12', help: 'rounds; each runs every (row, peer) pair of windows once' },
+  gap: { type: 'string', arg: 'S', default: '0.2', help: "idle seconds before each window, so that the other side's threads have gone to sleep (OpenBLAS spins about 0.1 s after a call)" },
   peers: { type: 'string', arg: 'LIST', default: PEERS.join(','), help: 'peers to run, comma separated' },
   python: { type: 'string', arg: 'PATH', default: '/usr/bin/python3', help: "the Python with Debian's python3-torch" },
   json: { type: 'string', arg: 'FILE', default: 'bench/results/compare.json', help: 'where to write the results' },
@@ -180,6 +181,7 @@ async function main(argv: string[]) {
   const f = parseFlags(argv, FLAGS);
   const seconds = num('seconds', f.seconds, { gt: 0 });
   const rounds = num('rounds', f.rounds, { int: true, min: 1 });
+  const gapMs = num('gap', f.gap, { min: 0 }) * 1000;
   const wanted = (f.peers ?? '').split(',').filter(Boolean);
   for (const p of wanted) if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`--peers: unknown peer '${p}'; peers: ${PEERS.join(', ')}`);
   const want = (p: PeerName) => wanted.includes(p);
@@ -263,16 +265,18 @@ async function main(argv: string[]) {
       for (const p of r.pairings) {
         if (!live(r, p)) continue;
         const entry = pairs.get(key(r, p))!;
-        const peerWindow = () => p.started.peer!.ask(`${p.command} ${seconds}`, seconds);
+        const idle = () => new Promise((res) => setTimeout(res, gapMs));
+        const peerWindow = async () => (await idle(), p.started.peer!.ask(`${p.command} ${seconds}`, seconds));
+        const ourWindow = async () => (await idle(), r.ours(ms));
         try {
           let o: number;
           let q: number;
           if (round % 2 === 0) {
-            o = await r.ours(ms);
+            o = await ourWindow();
             q = await peerWindow();
           } else {
             q = await peerWindow();
-            o = await r.ours(ms);
+            o = await ourWindow();
           }
           ours.get(r.name)!.push(o);
           entry.peer.push(q);
@@ -330,6 +334,7 @@ async function main(argv: string[]) {
     load_average_after: loadavg(),
     seconds,
     rounds,
+    gap_seconds: gapMs / 1000,
     flavor: core.flavor,
     note: 'ratio = ours / peer, each from two windows side by side (order alternating per round); images/s are medians over the windows. Training uses synthetic MNIST-shaped data.',
     rows: out,
