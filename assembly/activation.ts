@@ -3,7 +3,9 @@
 // Shapes: x, y, dx, dy, mask are flat (N,) vectors (any tensor, read as its elements).
 // Forward kernels overwrite y and may run in place (y == x). Backward kernels take the saved
 // forward OUTPUT y (not x: ReLU, leaky ReLU, sigmoid and tanh derivatives are functions of y)
-// and accumulate: dx += dy * f'(.). Dropout's mask holds 0 or 1/(1-p): dropout_seeded_forward
+// and accumulate: dx += dy * f'(.); their last argument `acc` 0 makes them overwrite instead,
+// dx = 0 + dy * f'(.) (dx is never read, so it may hold garbage): the bits of accumulating into
+// zeros, signed zeros included, without a pass that zeroes dx first. Dropout's mask holds 0 or 1/(1-p): dropout_seeded_forward
 // draws it from (seed, index) and writes it with y = x*mask (the dropout op's forward);
 // dropout_forward takes a given mask; dropout_backward is dx += dy*mask for both.
 //
@@ -25,6 +27,17 @@ import { expNeg4, expNeg1, expm1Neg4, expm1Neg1 } from './exp';
 const SIG_MIN: f32 = -104;
 // tanh(9) rounds to 1 in f32; clamping -2|x| at -40 keeps 2^n a normal number.
 const TANH_MIN: f32 = -40;
+
+/** What a backward kernel adds to: dx[i] when accumulating, +0 when overwriting. */
+// @ts-ignore: decorator
+@inline function old(dx: usize, i: i32, acc: bool): f32 {
+  return acc ? ldf(dx, i) : <f32>0;
+}
+
+// @ts-ignore: decorator
+@inline function oldv(dx: usize, i: i32, acc: bool): v128 {
+  return acc ? ldv(dx, i) : f32x4.splat(0);
+}
 
 
 // @ts-ignore: decorator
@@ -92,27 +105,33 @@ export function relu_forward_scalar(y: usize, x: usize, n: i32): void {
   }
 }
 
-/** dx += dy where y > 0 (y is the forward output). Called by the ReLU layer's backward. */
-export function relu_backward(dx: usize, dy: usize, y: usize, n: i32): void {
-  assert(n >= 0);
+// @ts-ignore: decorator
+@inline function reluBack(dx: usize, dy: usize, y: usize, n: i32, acc: bool): void {
   const z = f32x4.splat(0);
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const g0 = v128.and(ldv(dy, i), f32x4.gt(ldv(y, i), z));
     const g1 = v128.and(ldv(dy, i + 4), f32x4.gt(ldv(y, i + 4), z));
-    stv(dx, i, f32x4.add(ldv(dx, i), g0));
-    stv(dx, i + 4, f32x4.add(ldv(dx, i + 4), g1));
+    stv(dx, i, f32x4.add(acc ? ldv(dx, i) : z, g0));
+    stv(dx, i + 4, f32x4.add(acc ? ldv(dx, i + 4) : z, g1));
   }
   for (; i + 4 <= n; i += 4) {
-    stv(dx, i, f32x4.add(ldv(dx, i), v128.and(ldv(dy, i), f32x4.gt(ldv(y, i), z))));
+    stv(dx, i, f32x4.add(acc ? ldv(dx, i) : z, v128.and(ldv(dy, i), f32x4.gt(ldv(y, i), z))));
   }
-  for (; i < n; i++) stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? ldf(dy, i) : <f32>0));
+  for (; i < n; i++) stf(dx, i, old(dx, i, acc) + (ldf(y, i) > 0 ? ldf(dy, i) : <f32>0));
+}
+
+/** dx += dy where y > 0 (y is the forward output; acc 0: dx = 0 + that). Called by the ReLU layer's backward. */
+export function relu_backward(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
+  assert(n >= 0);
+  if (acc) reluBack(dx, dy, y, n, true);
+  else reluBack(dx, dy, y, n, false);
 }
 
 /** Scalar twin of relu_backward. */
-export function relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+export function relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
   assert(n >= 0);
-  for (let i = 0; i < n; i++) stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? ldf(dy, i) : <f32>0));
+  for (let i = 0; i < n; i++) stf(dx, i, old(dx, i, acc != 0) + (ldf(y, i) > 0 ? ldf(dy, i) : <f32>0));
 }
 
 // ---- sigmoid ------------------------------------------------------------------------------
@@ -139,27 +158,33 @@ export function sigmoid_forward_scalar(y: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) stf(y, i, sigmoid1(ldf(x, i)));
 }
 
-/** dx += dy * y * (1 - y) (y is the forward output). Called by the Sigmoid layer's backward. */
-export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: i32): void {
-  assert(n >= 0);
+// @ts-ignore: decorator
+@inline function sigmoidBack(dx: usize, dy: usize, y: usize, n: i32, acc: bool): void {
   const one = f32x4.splat(1);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const v = ldv(y, i);
-    stv(dx, i, madd(ldv(dy, i), f32x4.mul(v, f32x4.sub(one, v)), ldv(dx, i)));
+    stv(dx, i, madd(ldv(dy, i), f32x4.mul(v, f32x4.sub(one, v)), oldv(dx, i, acc)));
   }
   for (; i < n; i++) {
     const v = ldf(y, i);
-    stf(dx, i, ldf(dy, i) * (v * (1 - v)) + ldf(dx, i));
+    stf(dx, i, ldf(dy, i) * (v * (1 - v)) + old(dx, i, acc));
   }
 }
 
+/** dx += dy * y * (1 - y) (y is the forward output; acc 0: dx = 0 + that). Called by the Sigmoid layer's backward. */
+export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
+  assert(n >= 0);
+  if (acc) sigmoidBack(dx, dy, y, n, true);
+  else sigmoidBack(dx, dy, y, n, false);
+}
+
 /** Scalar twin of sigmoid_backward. */
-export function sigmoid_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+export function sigmoid_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
   assert(n >= 0);
   for (let i = 0; i < n; i++) {
     const v = ldf(y, i);
-    stf(dx, i, ldf(dy, i) * (v * (1 - v)) + ldf(dx, i));
+    stf(dx, i, ldf(dy, i) * (v * (1 - v)) + old(dx, i, acc != 0));
   }
 }
 
@@ -186,27 +211,33 @@ export function tanh_forward_scalar(y: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) stf(y, i, tanh1(ldf(x, i)));
 }
 
-/** dx += dy * (1 - y*y) (y is the forward output). Called by the Tanh layer's backward. */
-export function tanh_backward(dx: usize, dy: usize, y: usize, n: i32): void {
-  assert(n >= 0);
+// @ts-ignore: decorator
+@inline function tanhBack(dx: usize, dy: usize, y: usize, n: i32, acc: bool): void {
   const one = f32x4.splat(1);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const v = ldv(y, i);
-    stv(dx, i, madd(ldv(dy, i), f32x4.sub(one, f32x4.mul(v, v)), ldv(dx, i)));
+    stv(dx, i, madd(ldv(dy, i), f32x4.sub(one, f32x4.mul(v, v)), oldv(dx, i, acc)));
   }
   for (; i < n; i++) {
     const v = ldf(y, i);
-    stf(dx, i, ldf(dy, i) * (1 - v * v) + ldf(dx, i));
+    stf(dx, i, ldf(dy, i) * (1 - v * v) + old(dx, i, acc));
   }
 }
 
+/** dx += dy * (1 - y*y) (y is the forward output; acc 0: dx = 0 + that). Called by the Tanh layer's backward. */
+export function tanh_backward(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
+  assert(n >= 0);
+  if (acc) tanhBack(dx, dy, y, n, true);
+  else tanhBack(dx, dy, y, n, false);
+}
+
 /** Scalar twin of tanh_backward. */
-export function tanh_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+export function tanh_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
   assert(n >= 0);
   for (let i = 0; i < n; i++) {
     const v = ldf(y, i);
-    stf(dx, i, ldf(dy, i) * (1 - v * v) + ldf(dx, i));
+    stf(dx, i, ldf(dy, i) * (1 - v * v) + old(dx, i, acc != 0));
   }
 }
 
@@ -284,30 +315,35 @@ export function leaky_relu_forward_scalar(y: usize, x: usize, n: i32, slope: f64
   }
 }
 
-/** dx += y > 0 ? dy : slope*dy (y is the forward output). Called by the LeakyReLU backward. */
-export function leaky_relu_backward(dx: usize, dy: usize, y: usize, n: i32, slope: f64): void {
-  assert(n >= 0 && slope >= 0 && slope < 1);
-  const a = <f32>slope;
+// @ts-ignore: decorator
+@inline function leakyBack(dx: usize, dy: usize, y: usize, n: i32, a: f32, acc: bool): void {
   const av = f32x4.splat(a), z = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const g = ldv(dy, i);
     const d = v128.bitselect(g, f32x4.mul(g, av), f32x4.gt(ldv(y, i), z));
-    stv(dx, i, f32x4.add(ldv(dx, i), d));
+    stv(dx, i, f32x4.add(oldv(dx, i, acc), d));
   }
   for (; i < n; i++) {
     const g = ldf(dy, i);
-    stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? g : g * a));
+    stf(dx, i, old(dx, i, acc) + (ldf(y, i) > 0 ? g : g * a));
   }
 }
 
+/** dx += y > 0 ? dy : slope*dy (y is the forward output; acc 0: dx = 0 + that). Called by the LeakyReLU backward. */
+export function leaky_relu_backward(dx: usize, dy: usize, y: usize, n: i32, slope: f64, acc: i32): void {
+  assert(n >= 0 && slope >= 0 && slope < 1);
+  if (acc) leakyBack(dx, dy, y, n, <f32>slope, true);
+  else leakyBack(dx, dy, y, n, <f32>slope, false);
+}
+
 /** Scalar twin of leaky_relu_backward. */
-export function leaky_relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, slope: f64): void {
+export function leaky_relu_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, slope: f64, acc: i32): void {
   assert(n >= 0 && slope >= 0 && slope < 1);
   const a = <f32>slope;
   for (let i = 0; i < n; i++) {
     const g = ldf(dy, i);
-    stf(dx, i, ldf(dx, i) + (ldf(y, i) > 0 ? g : g * a));
+    stf(dx, i, old(dx, i, acc != 0) + (ldf(y, i) > 0 ? g : g * a));
   }
 }
 
@@ -361,18 +397,24 @@ export function softplus_forward_scalar(y: usize, x: usize, n: i32): void {
   for (let i = 0; i < n; i++) stf(y, i, softplus1(ldf(x, i)));
 }
 
-/** dx += dy * (1 - exp(-y)) = dy * sigmoid(x) (y is the forward output). Called by the softplus op's backward. */
-export function softplus_backward(dx: usize, dy: usize, y: usize, n: i32): void {
-  assert(n >= 0);
+// @ts-ignore: decorator
+@inline function softplusBack(dx: usize, dy: usize, y: usize, n: i32, acc: bool): void {
   let i = 0;
-  for (; i + 4 <= n; i += 4) stv(dx, i, madd(ldv(dy, i), softplusSlope4(ldv(y, i)), ldv(dx, i)));
-  for (; i < n; i++) stf(dx, i, ldf(dy, i) * softplusSlope1(ldf(y, i)) + ldf(dx, i));
+  for (; i + 4 <= n; i += 4) stv(dx, i, madd(ldv(dy, i), softplusSlope4(ldv(y, i)), oldv(dx, i, acc)));
+  for (; i < n; i++) stf(dx, i, ldf(dy, i) * softplusSlope1(ldf(y, i)) + old(dx, i, acc));
+}
+
+/** dx += dy * (1 - exp(-y)) = dy * sigmoid(x) (y is the forward output; acc 0: dx = 0 + that). Called by the softplus op's backward. */
+export function softplus_backward(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
+  assert(n >= 0);
+  if (acc) softplusBack(dx, dy, y, n, true);
+  else softplusBack(dx, dy, y, n, false);
 }
 
 /** Scalar twin of softplus_backward. */
-export function softplus_backward_scalar(dx: usize, dy: usize, y: usize, n: i32): void {
+export function softplus_backward_scalar(dx: usize, dy: usize, y: usize, n: i32, acc: i32): void {
   assert(n >= 0);
-  for (let i = 0; i < n; i++) stf(dx, i, ldf(dy, i) * softplusSlope1(ldf(y, i)) + ldf(dx, i));
+  for (let i = 0; i < n; i++) stf(dx, i, ldf(dy, i) * softplusSlope1(ldf(y, i)) + old(dx, i, acc != 0));
 }
 
 // ---- dropout with the mask made here ------------------------------------------------------

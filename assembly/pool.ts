@@ -154,11 +154,13 @@ export function maxpool2d_forward_scalar(
 }
 
 // @ts-ignore: decorator
-@inline function maxpoolBack(dx: usize, dy: usize, argmax: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32): void {
+@inline function maxpoolBack(dx: usize, dy: usize, argmax: usize, planes: i32, h: i32, w: i32, oh: i32, ow: i32, acc: bool): void {
   const hw = h * w, ohw = oh * ow;
   const inBytes = <usize>hw << 2, outBytes = <usize>ohw << 2;
   let dxp = dx, dyp = dy, ap = argmax;
   for (let p = 0; p < planes; p++) {
+    // overwriting: the plane is zeroed just before its scatter, while it is in cache
+    if (!acc) memory.fill(dxp, 0, inBytes);
     for (let o = 0; o < ohw; o++) {
       const j = load<i32>(ap + (<usize>o << 2));
       assert(<u32>j < <u32>hw); // an argmax from another geometry would write outside the plane
@@ -170,22 +172,26 @@ export function maxpool2d_forward_scalar(
 
 /**
  * Max pooling backward: dx[n,c][argmax] += dy, in output order (overlapping windows that
- * share a max add up deterministically). A scatter has no SIMD form in wasm, so this is a
- * scalar loop; the _scalar twin exists so every export has one. Called by MaxPool2d's backward.
+ * share a max add up deterministically); acc 0 overwrites dx instead (each plane zeroed, then
+ * the same scatter: the bits of accumulating into zeros). A scatter has no SIMD form in wasm,
+ * so this is a scalar loop; the _scalar twin exists so every export has one. Called by
+ * MaxPool2d's backward.
  */
 export function maxpool2d_backward(
-  dx: usize, dy: usize, argmax: usize, n: i32, c: i32, h: i32, w: i32, oh: i32, ow: i32,
+  dx: usize, dy: usize, argmax: usize, n: i32, c: i32, h: i32, w: i32, oh: i32, ow: i32, acc: i32,
 ): void {
   assert(n >= 1 && c >= 1 && h >= 1 && w >= 1 && oh >= 1 && ow >= 1);
-  maxpoolBack(dx, dy, argmax, n * c, h, w, oh, ow);
+  if (acc) maxpoolBack(dx, dy, argmax, n * c, h, w, oh, ow, true);
+  else maxpoolBack(dx, dy, argmax, n * c, h, w, oh, ow, false);
 }
 
 /** Scalar twin of maxpool2d_backward (the same loop). */
 export function maxpool2d_backward_scalar(
-  dx: usize, dy: usize, argmax: usize, n: i32, c: i32, h: i32, w: i32, oh: i32, ow: i32,
+  dx: usize, dy: usize, argmax: usize, n: i32, c: i32, h: i32, w: i32, oh: i32, ow: i32, acc: i32,
 ): void {
   assert(n >= 1 && c >= 1 && h >= 1 && w >= 1 && oh >= 1 && ow >= 1);
-  maxpoolBack(dx, dy, argmax, n * c, h, w, oh, ow);
+  if (acc) maxpoolBack(dx, dy, argmax, n * c, h, w, oh, ow, true);
+  else maxpoolBack(dx, dy, argmax, n * c, h, w, oh, ow, false);
 }
 
 // ---- average pooling ----------------------------------------------------------------------

@@ -115,6 +115,12 @@ export class Tensor {
       this.gradUnwritten = false;
       return { buf: this.grad, overwrite: true };
     }
+    if (!this.grad && !this.base) {
+      // an activation's first gradient: the kernel fills it, so it is not zeroed first
+      this.grad = this.core.heap.alloc(this.size, 'f32', false);
+      this.ownsGrad = true;
+      return { buf: this.grad, overwrite: true };
+    }
     return { buf: this.gradBuffer(), overwrite: false };
   }
 

@@ -39,6 +39,23 @@ describe('Tensor', () => {
     t.dispose();
   });
 
+  it('a tensor without a gradient yet gives its first writer a buffer to overwrite; a reshape shares its base\'s, zeroed', () => {
+    const c = core('simd');
+    const t = Tensor.from(c, [1, 2, 3, 4], [4]);
+    const first = t.gradForWrite();
+    expect(first.overwrite).toBe(true);
+    expect(first.buf.length).toBe(4);
+    first.buf.set([1, 1, 1, 1]);
+    expect(t.gradForWrite()).toEqual({ buf: first.buf, overwrite: false });
+    const base = Tensor.from(c, [1, 2, 3, 4], [2, 2]);
+    const view = new Tensor(c, base.buf, [4], { base });
+    const shared = view.gradForWrite();
+    expect(shared.overwrite).toBe(false);
+    expect(Array.from(shared.buf.view())).toEqual([0, 0, 0, 0]);
+    expect(shared.buf.ptr).toBe(base.ensureGrad().ptr);
+    for (const x of [view, base, t]) x.dispose();
+  });
+
   it('scope() disposes what a step created and keeps what it returns', () => {
     const c = core('simd');
     c.releaseScratch();

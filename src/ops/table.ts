@@ -669,7 +669,8 @@ function activation<A>(
       return undefined;
     },
     backward(core, { inputs: [x], out, attrs }) {
-      pointwiseBackward(core, backward, x.ensureGrad(), out.grad!, out.buf, kernels.params(attrs));
+      const dx = x.gradForWrite();
+      pointwiseBackward(core, backward, dx.buf, out.grad!, out.buf, kernels.params(attrs), undefined, { overwrite: dx.overwrite });
     },
     flops: ([x]) => (typeof flopsPerElement === 'number' ? flopsPerElement : flopsPerElement.forward) * sizeOf(x),
     backwardFlops: ([x]) => (typeof flopsPerElement === 'number' ? flopsPerElement : flopsPerElement.backward) * sizeOf(x),
@@ -1043,7 +1044,8 @@ export const OPS = {
       return { argmax };
     },
     backward(core, { inputs: [x], out, attrs, saved }) {
-      maxpool2dBackward(core, x.ensureGrad(), out.grad!, saved!.argmax!, poolGeom(x.shape, attrs));
+      const dx = x.gradForWrite();
+      maxpool2dBackward(core, dx.buf, out.grad!, saved!.argmax!, poolGeom(x.shape, attrs), { overwrite: dx.overwrite });
     },
     flops: (s, a) => sizeOf(poolShape('maxpool2d', s, a)) * a.kernel[0] * a.kernel[1],
     // x and y once, plus the i32 arg-max it saves

@@ -180,6 +180,32 @@ describe('activation: SIMD and scalar twins agree bit for bit where madd is not 
   }
 });
 
+describe('activation: backward with overwrite gives the bits of accumulating into zeros, never reading dx', () => {
+  for (const flavor of FLAVORS) {
+    for (const scalar of [false, true]) {
+      for (const [name, { pointwise: k }] of POINTWISE_LIST) {
+        it(`${name} ${flavor} ${scalar ? 'scalar' : 'simd'}: odd sizes and the edge values, dy with signed zeros`, () => {
+          const c = core(flavor);
+          for (const { label, x } of pointwiseInputs(k.test.range, k.test.sizes, k.test.edges)) {
+            for (const attrs of k.test.attrs) {
+              const params = k.params(attrs);
+              // dy of both zero signs where y > 0 is where 0 + g and g alone differ in sign
+              const dy = randn(x.length, 5 + x.length).map((v, i) => (i % 5 === 0 ? -0 : i % 5 === 1 ? 0 : v));
+              const garbage = new Float32Array(x.length).fill(NaN);
+              withBufs(c, [x, new Float32Array(x.length), dy, new Float32Array(x.length), garbage], ([xb, y, dyb, acc, over]) => {
+                pointwiseForward(c, k.exports.forward, y, xb, params, undefined, { scalar });
+                pointwiseBackward(c, k.exports.backward, acc, dyb, y, params, undefined, { scalar });
+                pointwiseBackward(c, k.exports.backward, over, dyb, y, params, undefined, { scalar, overwrite: true });
+                expectBits(over.view(), acc.view(), `${name}${attrsText(attrs)} ${label}`);
+              });
+            }
+          }
+        });
+      }
+    }
+  }
+});
+
 describe('activation: accuracy sweep over [-12, 12] (each op at its forward tolerance)', () => {
   for (const flavor of FLAVORS) {
     it(`every pointwise activation ${flavor}, 200001 points`, () => {

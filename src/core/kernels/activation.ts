@@ -1,6 +1,8 @@
 // Typed, validating wrappers over the activation family (assembly/activation.ts): pointwise
 // over flat f32 vectors. Forward overwrites y and may run in place (y == x); backward reads the
-// forward OUTPUT y (or dropout's mask) and accumulates (+=) into dx. dropoutSeededForward draws
+// forward OUTPUT y (or dropout's mask) and accumulates (+=) into dx; the pointwise ones overwrite
+// it instead with `overwrite` (dx = 0 + the gradient: the bits of accumulating into zeros, with
+// no pass that zeroes dx, which may hold garbage). dropoutSeededForward draws
 // the dropout mask in the kernel from (seed, element index) and writes it for the backward.
 // `n` defaults to the output's length. Buffers are the same (same start) or disjoint, never
 // shifted windows.
@@ -14,8 +16,13 @@ type Masked = (out: number, a: number, mask: number, n: number) => void;
 type SeededDropout = (y: number, mask: number, x: number, n: number, p: number, seed: number) => void;
 /** A pointwise forward export: (y, x, n, ...hyper-parameters). */
 type PointwiseFwd = (y: number, x: number, n: number, ...params: number[]) => void;
-/** A pointwise backward export: (dx, dy, y, n, ...hyper-parameters). */
+/** A pointwise backward export: (dx, dy, y, n, ...hyper-parameters, acc), acc 0 to overwrite dx. */
 type PointwiseBwd = (dx: number, dy: number, y: number, n: number, ...params: number[]) => void;
+
+/** Options of a pointwise backward: the kernel options, and whether to overwrite dx instead of adding to it. */
+export interface BackwardOpts extends KernelOpts {
+  overwrite?: boolean;
+}
 
 /**
  * The activation family's WASM exports that are not pointwise ops of the table (dropout). The
@@ -68,10 +75,10 @@ function checkBackward(op: string, dx: Buf, dy: Buf, third: Buf, thirdName: stri
   return m;
 }
 
-function backward(op: string, name: string, core: Core, dx: Buf, dy: Buf, y: Buf, params: readonly number[], n: number | undefined, opts?: KernelOpts): void {
+function backward(op: string, name: string, core: Core, dx: Buf, dy: Buf, y: Buf, params: readonly number[], n: number | undefined, opts?: BackwardOpts): void {
   const m = checkBackward(op, dx, dy, y, 'y', n);
   checkParams(op, params);
-  pointwiseExport<PointwiseBwd>(op, core, name, opts)(dx.ptr, dy.ptr, y.ptr, m, ...params);
+  pointwiseExport<PointwiseBwd>(op, core, name, opts)(dx.ptr, dy.ptr, y.ptr, m, ...params, opts?.overwrite ? 0 : 1);
 }
 
 /**
@@ -83,8 +90,8 @@ export function pointwiseForward(core: Core, name: string, y: Buf, x: Buf, param
   forward(name, name, core, y, x, params, n, opts);
 }
 
-/** dx += dy * f'(.) through the pointwise backward export `name`, reading the forward output y. */
-export function pointwiseBackward(core: Core, name: string, dx: Buf, dy: Buf, y: Buf, params: readonly number[] = [], n?: number, opts?: KernelOpts): void {
+/** dx += dy * f'(.) (opts.overwrite: dx = 0 + dy * f'(.)) through the pointwise backward export `name`, reading the forward output y. */
+export function pointwiseBackward(core: Core, name: string, dx: Buf, dy: Buf, y: Buf, params: readonly number[] = [], n?: number, opts?: BackwardOpts): void {
   backward(name, name, core, dx, dy, y, params, n, opts);
 }
 
@@ -94,7 +101,7 @@ export function reluForward(core: Core, y: Buf, x: Buf, n?: number, opts?: Kerne
 }
 
 /** dx += dy where y > 0 (y: the forward output). */
-export function reluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
+export function reluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: BackwardOpts): void {
   backward('reluBackward', 'relu_backward', core, dx, dy, y, [], n, opts);
 }
 
@@ -104,7 +111,7 @@ export function sigmoidForward(core: Core, y: Buf, x: Buf, n?: number, opts?: Ke
 }
 
 /** dx += dy * y * (1 - y) (y: the forward output). */
-export function sigmoidBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
+export function sigmoidBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: BackwardOpts): void {
   backward('sigmoidBackward', 'sigmoid_backward', core, dx, dy, y, [], n, opts);
 }
 
@@ -114,7 +121,7 @@ export function tanhForward(core: Core, y: Buf, x: Buf, n?: number, opts?: Kerne
 }
 
 /** dx += dy * (1 - y*y) (y: the forward output). */
-export function tanhBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: KernelOpts): void {
+export function tanhBackward(core: Core, dx: Buf, dy: Buf, y: Buf, n?: number, opts?: BackwardOpts): void {
   backward('tanhBackward', 'tanh_backward', core, dx, dy, y, [], n, opts);
 }
 
@@ -147,7 +154,7 @@ export function leakyReluForward(core: Core, y: Buf, x: Buf, slope: number, n?: 
 }
 
 /** dx += y > 0 ? dy : slope*dy (y: the forward output; y > 0 exactly where x > 0). */
-export function leakyReluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, slope: number, n?: number, opts?: KernelOpts): void {
+export function leakyReluBackward(core: Core, dx: Buf, dy: Buf, y: Buf, slope: number, n?: number, opts?: BackwardOpts): void {
   checkSlope('leakyReluBackward', slope);
   backward('leakyReluBackward', 'leaky_relu_backward', core, dx, dy, y, [slope], n, opts);
 }

@@ -12,7 +12,7 @@ import type { KernelOpts } from './elementwise.js';
 
 type GeomArgs = [n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number];
 type MaxForward = (y: number, argmax: number, x: number, ...g: GeomArgs) => void;
-type MaxBackward = (dx: number, dy: number, argmax: number, n: number, c: number, h: number, w: number, oh: number, ow: number) => void;
+type MaxBackward = (dx: number, dy: number, argmax: number, n: number, c: number, h: number, w: number, oh: number, ow: number, acc: number) => void;
 type AvgFn = (out: number, a: number, ...g: GeomArgs) => void;
 /** (out, in, planes, s) */
 type GlobalFn = (out: number, a: number, planes: number, s: number) => void;
@@ -87,9 +87,10 @@ export function maxpool2dForward(core: Core, y: Buf, argmax: Buf, x: Buf, g: Geo
 
 /**
  * dx += dy scattered to the argmax positions recorded by maxpool2dForward with the same
- * geometry. dx [n, c, h, w], dy and argmax [n, c, oh, ow].
+ * geometry (opts.overwrite: dx = 0 + that, dx's old contents never read). dx [n, c, h, w], dy
+ * and argmax [n, c, oh, ow].
  */
-export function maxpool2dBackward(core: Core, dx: Buf, dy: Buf, argmax: Buf, g: Geom2d, opts: KernelOpts = {}): void {
+export function maxpool2dBackward(core: Core, dx: Buf, dy: Buf, argmax: Buf, g: Geom2d, opts: KernelOpts & { overwrite?: boolean } = {}): void {
   const op = 'maxpool2dBackward';
   const { oh, ow } = checkGeom(op, g);
   const ny = g.n * g.c * oh * ow;
@@ -99,7 +100,7 @@ export function maxpool2dBackward(core: Core, dx: Buf, dy: Buf, argmax: Buf, g: 
   check.disjoint(op, ['dx', dx], ['dy', dy]);
   check.disjoint(op, ['dx', dx], ['argmax', argmax]);
   const f = fns(core);
-  (opts.scalar ? f.maxpool2d_backward_scalar : f.maxpool2d_backward)(dx.ptr, dy.ptr, argmax.ptr, g.n, g.c, g.h, g.w, oh, ow);
+  (opts.scalar ? f.maxpool2d_backward_scalar : f.maxpool2d_backward)(dx.ptr, dy.ptr, argmax.ptr, g.n, g.c, g.h, g.w, oh, ow, opts.overwrite ? 0 : 1);
 }
 
 /** y = window sum / (kh*kw), padding counted as zeros. Overwrites y [n, c, oh, ow]. */
