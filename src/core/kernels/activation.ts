@@ -9,7 +9,7 @@
 import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
-import { count, sameOrDisjoint, type KernelOpts } from './elementwise.js';
+import { count, sameOrDisjoint, type BackwardOpts, type KernelOpts } from './elementwise.js';
 
 
 type Masked = (out: number, a: number, mask: number, n: number) => void;
@@ -18,11 +18,6 @@ type SeededDropout = (y: number, mask: number, x: number, n: number, p: number, 
 type PointwiseFwd = (y: number, x: number, n: number, ...params: number[]) => void;
 /** A pointwise backward export: (dx, dy, y, n, ...hyper-parameters, acc), acc 0 to overwrite dx. */
 type PointwiseBwd = (dx: number, dy: number, y: number, n: number, ...params: number[]) => void;
-
-/** Options of a pointwise backward: the kernel options, and whether to overwrite dx instead of adding to it. */
-export interface BackwardOpts extends KernelOpts {
-  overwrite?: boolean;
-}
 
 /**
  * The activation family's WASM exports that are not pointwise ops of the table (dropout). The

@@ -11,6 +11,11 @@ export interface KernelOpts {
   scalar?: boolean;
 }
 
+/** Options of a backward kernel that can overwrite its gradient: dx = 0 + the gradient, never reading dx. */
+export interface BackwardOpts extends KernelOpts {
+  overwrite?: boolean;
+}
+
 type Fill = (y: number, n: number, value: number) => void;
 type Unary = (y: number, x: number, n: number) => void;
 type Scale = (y: number, n: number, alpha: number) => void;

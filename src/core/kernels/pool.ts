@@ -7,7 +7,7 @@ import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
 import { geomOut, type Geom2d } from '../../ops/shapes.js';
-import type { KernelOpts } from './elementwise.js';
+import type { BackwardOpts, KernelOpts } from './elementwise.js';
 
 
 type GeomArgs = [n: number, c: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number];
@@ -90,7 +90,7 @@ export function maxpool2dForward(core: Core, y: Buf, argmax: Buf, x: Buf, g: Geo
  * geometry (opts.overwrite: dx = 0 + that, dx's old contents never read). dx [n, c, h, w], dy
  * and argmax [n, c, oh, ow].
  */
-export function maxpool2dBackward(core: Core, dx: Buf, dy: Buf, argmax: Buf, g: Geom2d, opts: KernelOpts & { overwrite?: boolean } = {}): void {
+export function maxpool2dBackward(core: Core, dx: Buf, dy: Buf, argmax: Buf, g: Geom2d, opts: BackwardOpts = {}): void {
   const op = 'maxpool2dBackward';
   const { oh, ow } = checkGeom(op, g);
   const ny = g.n * g.c * oh * ow;
