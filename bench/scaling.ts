@@ -27,7 +27,8 @@ import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { gaussian } from '../src/nn/params.js';
 import { BoundModel } from '../src/train/model.js';
 import { defaultChunkSize, LocalEngine } from '../src/train/engine.js';
-import { GradCompute } from '../src/train/grad_compute.js';
+import { GradCompute, type WorkerInit } from '../src/train/grad_compute.js';
+import { findRowWeights, rowBlock, rowsLayout, treeRanges } from '../src/train/weight_rows.js';
 import { gradInit } from '../src/train/grad_step.js';
 import { FOLD, nodesWithin, taskRanges, type TreeNode } from '../src/train/reduce_tree.js';
 import { makeOptimizer } from '../src/optim/index.js';
@@ -86,6 +87,14 @@ export interface Parts {
   copyP: number;
   /** the reduction: seconds per float of a node slot (copied into the worker's heap, then added) */
   reducePerFloat: number;
+  /** floats the tree sums: P less the row weights' gradients (src/train/weight_rows.ts) */
+  treeP: number;
+  /** the row weights' sizes, in layout order */
+  rowWeights: Array<{ inF: number; outF: number }>;
+  /** by batch: seconds of every row weight's whole gradient in one reduce task (its rows copied into the heap, one GEMM each) */
+  rows: Record<string, number>;
+  /** by batch: seconds of copying the minibatch's rows from shared memory into a worker's heap (each reduce task with rows does) */
+  rowsCopy: Record<string, number>;
   /** the optimizer step (SGD with momentum and weight decay) */
   optimizer: number;
   /** one no-op task's round trip, awaited alone */
@@ -126,7 +135,7 @@ function poolTasks(batch: number, chunk: number, W: number): TreeNode[] {
  * `batch` in chunks of `chunk`, warmed up; `run` computes one task, each call a new parameter
  * version (as every step's task loads the new parameters).
  */
-function taskRunner(data: Dataset, batch: number, chunk: number, flavor: Flavor, warmMs: number): { run: (first: number, last: number) => void; free: () => void } {
+function taskRunner(data: Dataset, batch: number, chunk: number, flavor: Flavor, warmMs: number): { run: (first: number, last: number) => void; rows: () => void; init: WorkerInit; free: () => void } {
   const core = loadCoreSync({ flavor });
   const model = new BoundModel(core, lenet(), MNIST_SHAPE);
   model.params.init(1);
@@ -136,10 +145,38 @@ function taskRunner(data: Dataset, batch: number, chunk: number, flavor: Flavor,
   const worker = new GradCompute(init, () => loadCoreSync({ flavor }));
   let version = 0;
   const run = (first: number, last: number) => void worker.grad({ step: 0, first, last, batch, chunk, version: ++version });
+  const all = (init.rows?.layout.weights ?? []).map((w, i): [number, number, number] => [i, 0, w.outF]);
+  const rows = () => worker.reduce({ k: 1, lo: 0, hi: 0, nodes: [], batch, rows: all });
   // warm-up: V8 tiers the WASM functions up after their first calls (baseline code is slower)
   const t0 = performance.now();
   while (performance.now() - t0 < warmMs) run(0, Math.min(FOLD, Math.ceil(batch / chunk)));
-  return { run, free: () => model.free() };
+  return { run, rows, init, free: () => model.free() };
+}
+
+/**
+ * By batch (its default chunk): one reduce task forming every row weight's whole gradient from
+ * the rows a minibatch's grad tasks left, and the copy of those rows into a worker's heap alone.
+ */
+async function measureRows(core: Core, data: Dataset, batches: number[], flavor: Flavor, ms: number): Promise<{ rows: Record<string, number>; rowsCopy: Record<string, number> }> {
+  const rows: Record<string, number> = {};
+  const rowsCopy: Record<string, number> = {};
+  for (const b of batches) {
+    const r = taskRunner(data, b, defaultChunkSize(b), flavor, Math.min(500, ms));
+    try {
+      r.run(0, Math.ceil(b / defaultChunkSize(b)));
+      if (!r.init.rows) continue;
+      const { layout, store } = r.init.rows;
+      const src = new Float32Array(store);
+      const buf = core.heap.alloc(layout.floats);
+      const floats = layout.weights.reduce((a, w) => a + b * (w.inF + w.outF), 0);
+      rowsCopy[b] = await timeCheap(() => buf.view().set(src.subarray(0, floats)), ms / 2, 5);
+      buf.free();
+      rows[b] = await timeIt(r.rows, ms / 2);
+    } finally {
+      r.free();
+    }
+  }
+  return { rows, rowsCopy };
 }
 
 /** Rounds of interleaved windows: a moment of a busy neighbour then slows one window of a part, not the part. */
@@ -200,9 +237,12 @@ async function measureLocal(core: Core, data: Dataset, configs: Needs['local'], 
 async function measureParts(core: Core, data: Dataset, needs: Needs, flavor: Flavor, ms: number): Promise<Parts> {
   const local = await measureLocal(core, data, needs.local, ms);
   const tasks = await measureTasks(data, needs.tasks, flavor, ms);
+  const { rows, rowsCopy } = await measureRows(core, data, [...new Set(needs.local.map((l) => l.batch))], flavor, ms);
   const model = new BoundModel(core, lenet(), MNIST_SHAPE);
   model.params.init(1);
   const P = model.params.size;
+  const layout = rowsLayout(findRowWeights(model, data), 1);
+  const treeP = treeRanges(layout, P).reduce((a, [lo, hi]) => a + hi - lo, 0);
   const slot = new Float32Array(new SharedArrayBuffer(P * 4));
   const copyP = await timeCheap(() => slot.set(model.params.grad.view()), ms);
   const K = 4;
@@ -218,7 +258,8 @@ async function measureParts(core: Core, data: Dataset, needs: Needs, flavor: Fla
   const optimizer = await timeCheap(() => opt.step(0.01), ms);
   const { roundTrip, perTask } = await messaging(ms);
   const contention2 = await contention(data, flavor, ms);
-  const parts: Parts = { P, tasks, local, copyP, reducePerFloat: reduced / (K * P), optimizer, roundTrip, perTask, contention2 };
+  const rowWeights = layout.weights.map(({ inF, outF }) => ({ inF, outF }));
+  const parts: Parts = { P, tasks, local, copyP, reducePerFloat: reduced / (K * P), treeP, rowWeights, rows, rowsCopy, optimizer, roundTrip, perTask, contention2 };
   opt.free();
   inBuf.free();
   model.free();
@@ -309,19 +350,30 @@ export function projectLocal(p: Parts, batch: number, chunk: number): Projection
 
 /**
  * W pool workers: one task per worker with a run of chunks (its measured time: loading the
- * parameters, the chunks, the additions inside its nodes, the node copies); the parallel
- * reduction of the nodes; messaging; the serial rest on the main thread.
+ * parameters, the chunks, the additions inside its nodes, the node copies, the rows left for
+ * the dense weights); the parallel reduction: the tree over its floats in W near-equal slices
+ * and the row weights' gradients in blocks of output rows (the largest block's share of the
+ * measured whole, plus each task's copy of the rows); messaging; the serial rest on the main thread.
  */
 export function projectPool(p: Parts, batch: number, chunk: number, W: number, slow = 1): Projection {
   const K = Math.ceil(batch / chunk);
   const tasks = poolTasks(batch, chunk, W);
   const nodes = tasks.flatMap(([a, b]) => nodesWithin(K, a, b));
-  const slice = Math.ceil(p.P / W / 16) * 16;
-  const R = nodes.length > 1 ? Math.ceil(p.P / slice) : 0;
+  const tree = nodes.length > 1;
+  const slice = Math.ceil(p.treeP / W / 16) * 16;
+  const total = p.rowWeights.reduce((a, w) => a + w.inF * w.outF, 0);
+  const blockFloats = (t: number) => p.rowWeights.reduce((a, w) => {
+    const [r0, r1] = rowBlock(w.outF, t, W);
+    return a + Math.max(0, r1 - r0) * w.inF;
+  }, 0);
+  const blocks = Array.from({ length: W }, (_, t) => blockFloats(t));
+  const withRows = blocks.filter((f) => f > 0).length;
+  const R = Math.max(tree ? Math.ceil(p.treeP / slice) : 0, withRows);
+  const rows = total > 0 ? p.rowsCopy[batch] + (measured(p.rows, String(batch)) - p.rowsCopy[batch]) * (Math.max(...blocks) / total) : 0;
   const terms = {
     compute: slow * Math.max(...tasks.map(([a, b]) => measured(p.tasks, taskKey(batch, chunk, a, b)))),
     messaging: 2 * p.roundTrip + (tasks.length + R) * p.perTask,
-    reduce: nodes.length > 1 ? nodes.length * Math.min(slice, p.P) * p.reducePerFloat : p.copyP,
+    reduce: (tree ? nodes.length * Math.min(slice, p.treeP) * p.reducePerFloat : p.copyP) + rows,
     serial: 2 * p.copyP + p.optimizer, // publishing the parameters, taking the reduced gradient
   };
   return finish(terms, batch);
@@ -347,7 +399,7 @@ function limit(pr: Projection, batch: number, chunk: number, W: number): string 
   const what: Record<string, string> = {
     compute: 'the busiest worker\'s chunks',
     messaging: 'messaging (the main thread handles one message per task and per reduce slice)',
-    reduce: 'the reduction (every worker copies and adds the tree nodes the tasks sent, over its slice)',
+    reduce: 'the reduction (every worker copies and adds the tree nodes the tasks sent over its slice, and forms its block of the dense weight gradients)',
     serial: 'the serial main-thread work (parameter copies, optimizer step)',
   };
   return `${what[name]}: ${share}${idle}`;
@@ -408,7 +460,8 @@ async function main(argv: string[]) {
   console.log(`  one thread's minibatch gradient: ${Object.entries(parts.local).map(([k, s]) => `${k}: ${msOf(s)} (${((1e6 * s) / Number(k.split('/')[0])).toFixed(0)} µs/example)`).join(', ')}  (batch/chunk)`);
   console.log(`  ${Object.keys(parts.tasks).length} distinct pool tasks timed as a worker runs them, e.g. ${Object.entries(parts.tasks).slice(0, 3).map(([k, s]) => `[${k}]: ${msOf(s)}`).join(', ')}`);
   console.log(`  copy P to shared memory: ${us(parts.copyP)}`);
-  console.log(`  reduction: ${(parts.reducePerFloat * 1e9).toFixed(2)} ns per node-slot float; optimizer step: ${us(parts.optimizer)}`);
+  console.log(`  reduction: ${(parts.reducePerFloat * 1e9).toFixed(2)} ns per node-slot float over the tree's ${parts.treeP} floats; optimizer step: ${us(parts.optimizer)}`);
+  console.log(`  dense weight gradients from rows, all in one task: ${Object.entries(parts.rows).map(([b, s]) => `batch ${b}: ${msOf(s)} (rows copied in: ${msOf(parts.rowsCopy[b])})`).join(', ')}`);
   console.log(`  messaging: round trip ${us(parts.roundTrip)}, main-thread cost per task ${us(parts.perTask)}`);
   console.log(`  the default task at batch 64 (chunks 0-3 of 8) with a second thread computing: ${parts.contention2.toFixed(2)}x its time alone (shared caches, memory, other tenants)`);
 

@@ -27,6 +27,13 @@ describe('bench:scaling', () => {
       expect(out.parts.tasks['c8 8 8']).toBeGreaterThan(0);
       for (const [k, t] of Object.entries(out.parts.tasks)) expect(t, k).toBeGreaterThan(0);
       for (const k of ['copyP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2']) expect(out.parts[k], k).toBeGreaterThan(0);
+      // the dense weights' gradients come from rows (fc1, fc2), timed per batch; the tree sums the rest
+      expect(out.parts.rowWeights).toEqual([{ inF: 1250, outF: 500 }, { inF: 500, outF: 10 }]);
+      expect(out.parts.treeP).toBe(out.parts.P - 1250 * 500 - 500 * 10);
+      for (const b of ['16', '40']) {
+        expect(out.parts.rows[b], b).toBeGreaterThan(out.parts.rowsCopy[b]);
+        expect(out.parts.rowsCopy[b], b).toBeGreaterThan(0);
+      }
       expect(out.rows).toHaveLength(3 * 2 * 2);
       for (const row of out.rows) {
         expect(['default', 'previous', 'chunk 8']).toContain(row.rule);

@@ -6,6 +6,7 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { FOLD, nodesWithin, splitPoint, stackDepth, sumNode, taskRanges, walkDepth, type TreeNode } from '../src/train/reduce_tree.js';
 import { chunkRanges, chunkSeed, LocalEngine } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
+import { findRowWeights } from '../src/train/weight_rows.js';
 import { BoundModel } from '../src/train/model.js';
 import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
 import { fromArrays } from '../src/data/dataset.js';
@@ -137,8 +138,9 @@ describe('engines on the tree', () => {
     return m;
   }
 
-  // chunks of 11: the dense weights' gradients are summed in place inside each group of 4 chunks;
-  // chunks of 300 (over LINEAR_WEIGHT_WHOLE_ROWS rows): every chunk's gradient is written alone, then added
+  // chunks of 11: run as segments of a group; chunks of 300 (over SEGMENT_MAX_ROWS): one by one.
+  // The dense weights' gradients are not the tree's: one product over the whole batch
+  // (src/train/weight_rows.ts), checked here against the f64 sum of the chunks' gradients.
   it.each([
     [60, 11],
     [600, 300],
@@ -157,14 +159,31 @@ describe('engines on the tree', () => {
       return Float32Array.from(single.params.grad.view());
     });
     const got = local.params.grad.view();
+    const rowWeights = findRowWeights(local, data);
+    expect(rowWeights.map((w) => w.name)).toEqual(['fc1.weight', 'fc2.weight']);
+    const f64Sum = (i: number) => chunks.reduce((a, c) => a + c[i], 0);
+    // relative to the window's largest entry: an f32 sum over the batch errs by about eps × its terms' size
+    const scale = rowWeights.map((w) => {
+      let m = 0;
+      for (let i = w.offset; i < w.offset + w.inF * w.outF; i++) m = Math.max(m, Math.abs(f64Sum(i)));
+      return m;
+    });
+    const rowWeightAt = (i: number) => rowWeights.findIndex((w) => i >= w.offset && i < w.offset + w.inF * w.outF);
     const leaves = new Float32Array(ranges.length);
     let differ = 0;
+    let far = 0;
+    let rowFloats = 0;
     for (let i = 0; i < got.length; i++) {
       for (let k = 0; k < leaves.length; k++) leaves[k] = chunks[k][i];
-      // equal values (an overwritten gradient may keep a -0 where zero + -0 gives +0)
-      if (got[i] !== treeSum(leaves)) differ++;
+      const w = rowWeightAt(i);
+      if (w >= 0) {
+        rowFloats++;
+        if (Math.abs(got[i] - f64Sum(i)) > 1e-5 * scale[w]) far++;
+      } else if (got[i] !== treeSum(leaves)) differ++; // equal values (an overwritten gradient may keep a -0 where zero + -0 gives +0)
     }
     expect(differ).toBe(0);
+    expect(far).toBe(0);
+    expect(rowFloats).toBe(500 * 1250 + 10 * 500);
     expect(chunks[0].some((v, i) => v !== got[i])).toBe(true);
   });
 

@@ -8,6 +8,7 @@ import type { PlainActivation } from '../ops/table.js';
 import type { InitScheme, ParamSpec, Params } from './params.js';
 import type { SummaryRow } from './sequential.js';
 import type { PackedWeights } from '../core/kernels/linear.js';
+import type { WeightRows } from '../ops/weight_rows.js';
 
 /** What a forward pass needs besides the input. */
 export interface Ctx {
@@ -20,6 +21,8 @@ export interface Ctx {
   batchStats?: BatchStat[];
   /** where dense layers find their weights packed while they are fixed (BoundModel's WeightPacks) */
   packs?: PackedWeights;
+  /** where dense layers leave their weight gradients as rows, when an engine takes them (src/ops/weight_rows.ts) */
+  weightRows?: WeightRows;
 }
 
 /** One BatchNorm layer's statistics over one chunk: mean then unbiased variance per channel. */
@@ -164,7 +167,7 @@ export class Linear implements Layer {
     return [s[0], this.outFeatures];
   }
   forward(ctx: Ctx, x: Tensor, prefix: string): Tensor {
-    return ctx.tape.apply('linear', [x, ctx.params.get(`${prefix}.weight`), ctx.params.get(`${prefix}.bias`)], ctx.packs ? { packs: ctx.packs } : {});
+    return ctx.tape.apply('linear', [x, ctx.params.get(`${prefix}.weight`), ctx.params.get(`${prefix}.bias`)], ctx.weightRows ? { packs: ctx.packs, weightRows: ctx.weightRows } : ctx.packs ? { packs: ctx.packs } : {});
   }
 }
 

@@ -113,9 +113,9 @@ export class Params {
     }
   }
 
-  /** After a backward pass into an `unwritten` buffer: zeroes the gradients nothing wrote. */
-  settleGrads(): void {
-    for (const e of this.entries) if (e.trainable) e.tensor.settleGrad();
+  /** After a backward pass into an `unwritten` buffer: zeroes the gradients nothing wrote, but those in `later` (an engine fills them afterwards). */
+  settleGrads(later?: ReadonlySet<Tensor>): void {
+    for (const e of this.entries) if (e.trainable && !later?.has(e.tensor)) e.tensor.settleGrad();
   }
 
   /**

@@ -24,8 +24,8 @@ import {
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
-import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardWeightSegmentsRef, linearBackwardBiasRef } from '../ref/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardWeightRows, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
+import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardWeightSegmentsRef, linearBackwardWeightRowsRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
@@ -81,6 +81,7 @@ import {
 } from '../ref/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
 import { uniformRows, type SegmentMode, type Segments } from './segments.js';
+import type { WeightRows } from './weight_rows.js';
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
 /** Buffers an op keeps from forward for backward (freed with the tape). */
@@ -306,7 +307,9 @@ export interface LinearKernels {
    * the packed-weight path (the op's `packs` attribute): packWeight packs w once, and
    * forwardPacked / backwardDataPacked give forward's and backwardData's bits from it;
    * backwardWeightSegments sums the weight gradients of row segments (a group of chunks under
-   * segments) with the bits of backwardWeight per segment, writing dw once
+   * segments) with the bits of backwardWeight per segment, writing dw once; backwardWeightRows
+   * (gemm_tn underneath, no export of its own) computes a block of backwardWeight's output rows
+   * with the bits the whole call gives them (the engines' whole-batch weight gradients)
    */
   exports: { forward: string; backwardData: string; backwardWeight: string; backwardWeightSegments: string; backwardBias: string; packWeight: string; forwardPacked: string; backwardDataPacked: string };
   /** the typed wrappers (src/core/kernels/linear.ts) */
@@ -315,6 +318,7 @@ export interface LinearKernels {
     backwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts?: KernelOpts): void;
     backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts & { overwrite?: boolean }): void;
     backwardWeightSegments(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, seg: number, opts?: KernelOpts): void;
+    backwardWeightRows(core: Core, rows: Buf, dy: Buf, x: Buf, d: LinearDims, r0: number, r1: number, opts?: KernelOpts): void;
     backwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts?: KernelOpts): void;
     packWeight(core: Core, wp: Buf, w: Buf, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor, opts?: KernelOpts): void;
     forwardPacked(core: Core, y: Buf, x: Buf, wp: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
@@ -326,6 +330,7 @@ export interface LinearKernels {
     backwardData(dy: Float32Array, w: Float32Array, d: LinearDims, dx?: Float32Array): Float32Array;
     backwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims, dw?: Float32Array): Float32Array;
     backwardWeightSegments(dy: Float32Array, x: Float32Array, d: LinearDims, seg: number): Float32Array;
+    backwardWeightRows(dy: Float32Array, x: Float32Array, d: LinearDims, r0: number, r1: number): Float32Array;
     backwardBias(dy: Float32Array, d: LinearDims, db?: Float32Array): Float32Array;
   };
   /**
@@ -566,11 +571,13 @@ export interface BatchnormAttrs {
 export type NoAttrs = Record<string, never>;
 
 /**
- * linear's only attribute: where the layer's weight is found packed for this step's GEMMs (the
+ * linear's attributes: where the layer's weight is found packed for this step's GEMMs (the
  * engines' WeightPacks while weights are fixed); absent, each call packs it. Same bits either way.
  */
 export interface LinearAttrs {
   packs?: PackedWeights;
+  /** the engine's whole-batch weight gradients (src/ops/weight_rows.ts): when it takes the rows, no weight gradient is written */
+  weightRows?: WeightRows;
   /** set by the tape under segments: the weight and bias gradients are split by segment */
   segments?: Segments;
 }
@@ -945,9 +952,10 @@ export const OPS = {
       else linearForward(core, out.buf, x.buf, w.buf, b.buf, d);
       return undefined;
     },
-    backward(core, { inputs: [x, w, b], out, attrs }, needs) {
+    backward(core, { inputs: [x, w, b], out, attrs }, given) {
       const d = { m: x.shape[0], inF: x.shape[1], outF: w.shape[0] };
       const dy = out.grad!;
+      const needs = given[1] && attrs.weightRows?.take(w, x.buf, dy, d) ? [given[0], false, given[2]] : given;
       if (needs[0]) {
         const wp = attrs.packs?.packed(w.buf, d, 'backwardData');
         if (wp) linearBackwardDataPacked(core, x.ensureGrad(), dy, wp, d);
@@ -1003,12 +1011,13 @@ export const OPS = {
         backwardData: linearBackwardData,
         backwardWeight: linearBackwardWeight,
         backwardWeightSegments: linearBackwardWeightSegments,
+        backwardWeightRows: linearBackwardWeightRows,
         backwardBias: linearBackwardBias,
         packWeight: linearPackWeight,
         forwardPacked: linearForwardPacked,
         backwardDataPacked: linearBackwardDataPacked,
       },
-      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardWeightSegments: linearBackwardWeightSegmentsRef, backwardBias: linearBackwardBiasRef },
+      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardWeightSegments: linearBackwardWeightSegmentsRef, backwardWeightRows: linearBackwardWeightRowsRef, backwardBias: linearBackwardBiasRef },
       tolerance: { rtol: 1e-5, scale: 'absolute operands' },
       // batch 1, 1x1, sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case
       test: {

@@ -45,6 +45,11 @@ export function linearBackwardWeightRef(dy: Float32Array, x: Float32Array, d: Li
   return out;
 }
 
+/** Rows [r0, r1) of dy^T x (a fresh (r1 - r0) x inF array): what linearBackwardWeightRows writes. */
+export function linearBackwardWeightRowsRef(dy: Float32Array, x: Float32Array, d: LinearDims, r0: number, r1: number): Float32Array {
+  return linearBackwardWeightRef(dy, x, d).slice(r0 * d.inF, r1 * d.inF);
+}
+
 /**
  * dw = Σ over row segments of `seg` rows of dy_sᵀ x_s: mathematically dyᵀx (overwritten), each
  * segment's f64 sum rounded and the segments added left to right in f32, as the kernel adds them.

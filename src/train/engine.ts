@@ -4,7 +4,10 @@
 // tree of reduce_tree.ts (this thread walks all of it; pool workers sum the subtrees inside
 // their tasks and the parallel reduce the rest). Same chunks, same tree, same f32 additions:
 // the same bits for any worker count (STYLE 19). Where the network allows, the chunks of a
-// group run as segments of one batch (segmentedGroup), which gives those same bits too.
+// group run as segments of one batch (segmentedGroup), which gives those same bits too. Dense
+// weights are the exception: their chunks leave x and dy rows instead of a gradient, and the
+// minibatch's gradient of each is one GEMM over the whole batch after the tree
+// (src/train/weight_rows.ts), the same whichever worker computed which rows.
 import type { Buf } from '../core/heap.js';
 import { add, fill } from '../core/kernels/elementwise.js';
 import { combineStats, type BoundModel, type ChunkResult } from './model.js';
@@ -13,6 +16,7 @@ import { FOLD, stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
 import { SEGMENT_MAX_ROWS, SegmentsUnsupported } from '../ops/segments.js';
 import type { Tensor } from '../tensor.js';
 import type { ParamEntry } from '../nn/params.js';
+import { findRowWeights, rowsLayout, RowsCollector, weightGradRows, type FoundWeight } from './weight_rows.js';
 
 export interface StepOptions {
   seed: number;
@@ -67,10 +71,11 @@ export function chunkSeed(seed: number, step: number, k: number): number {
  * window (Params.gradInto, unwritten), which spares the largest ones a pass. The model's
  * gradients stay pointed at `into` until the caller points them back.
  */
-export function chunkGradient(model: BoundModel, data: Dataset, idx: Uint32Array, range: [number, number], k: number, step: number, opts: StepOptions, into: Buf): ChunkResult & { n: number } {
+export function chunkGradient(model: BoundModel, data: Dataset, idx: Uint32Array, range: [number, number], k: number, step: number, opts: StepOptions, into: Buf, rows: RowsCollector | null = null): ChunkResult & { n: number } {
   model.params.gradInto(into, true);
+  rows?.leaf(range[0]);
   const r = runChunk(model, data, idx, range, k, step, opts);
-  model.params.settleGrads();
+  model.params.settleGrads(rows?.tensors);
   return r;
 }
 
@@ -112,15 +117,19 @@ export class GradStack {
  * g + dyᵀx, one addition per element) accumulate straight onto the node, which has the bits of
  * computing chunk k alone and adding it, and skips writing the largest gradient on its own and
  * reading it back; the rest of chunk k goes to `spare` and is added over the other ranges.
+ * With `rows` (weight_rows.ts) the passes leave the row weights' gradients to the caller: their
+ * windows are never written, zeroed or added here.
  */
-export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, stack: GradStack): TreeOps<Buf> {
+export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, stack: GradStack, rows: RowsCollector | null = null): TreeOps<Buf> {
   const { core, params } = model;
+  const later = rows?.entries ?? [];
+  const summed = gaps(later, params.size);
   let fused: ParamEntry[] = [];
   return {
     direct: (lo, hi, into) => {
       if (hi - lo > 1 && withinGroup(lo, hi) && ranges[hi - 1][1] - ranges[lo][0] <= SEGMENT_MAX_ROWS && model.segmentable !== false) {
         try {
-          segmentedGroup(model, data, idx, ranges, lo, hi, step, opts, parts, into, stack.extras(hi - lo - 1));
+          segmentedGroup(model, data, idx, ranges, lo, hi, step, opts, parts, into, stack.extras(hi - lo - 1), rows);
           model.segmentable = true;
           return true;
         } catch (e) {
@@ -129,19 +138,22 @@ export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, rang
         }
       }
       if (hi - lo !== 1) return false;
-      parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into);
+      parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into, rows);
       fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
       return true;
     },
-    addInto: (into, right) => add(core, into, into, right, params.size),
+    addInto: (into, right) => {
+      for (const [s, e] of summed) add(core, into.sub(s, e - s), into.sub(s, e - s), right.sub(s, e - s));
+    },
     addChunk: (into, k, spare) => {
       params.gradInto(spare, true);
       for (const e of fused) e.tensor.accumulateInto(into.sub(e.offset, e.size));
+      rows?.leaf(ranges[k][0]);
       parts[k] = runChunk(model, data, idx, ranges[k], k, step, opts);
-      params.settleGrads();
+      params.settleGrads(rows?.tensors);
       const broken = fused.find((e) => !e.tensor.writtenOnceWhole);
       if (broken) throw new Error(`gradient of ${broken.name}: written once whole in chunk ${k - 1} but not in chunk ${k}, so it cannot be summed in place`);
-      for (const [s, e] of gaps(fused, params.size)) add(core, into.sub(s, e - s), into.sub(s, e - s), spare.sub(s, e - s));
+      for (const [s, e] of gaps([...fused, ...later], params.size)) add(core, into.sub(s, e - s), into.sub(s, e - s), spare.sub(s, e - s));
       fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
     },
   };
@@ -160,9 +172,10 @@ function withinGroup(lo: number, hi: number): boolean {
  * (gradAll); every other gradient of segment k goes to spares[k - 1] and is added over the
  * ranges outside those weights, k in order.
  */
-function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[]): void {
+function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[], rows: RowsCollector | null): void {
   const { core, params } = model;
-  const entryOf = new Map(params.entries.filter((e) => e.trainable).map((e) => [e.tensor, e]));
+  const later = rows?.entries ?? [];
+  const entryOf = new Map(params.entries.filter((e) => e.trainable && !later.includes(e)).map((e) => [e.tensor, e]));
   const whole = new Set<ParamEntry>();
   const written = Array.from({ length: hi - lo }, () => new Set<ParamEntry>());
   const grad = (t: Tensor, k: number, isWhole: boolean): { buf: Buf; overwrite: boolean } => {
@@ -195,12 +208,13 @@ function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, rang
     augment: opts.augment,
     fill: opts.fill,
   }));
+  rows?.leaf(ranges[lo][0]);
   const results = model.gradSegments(data, chunks, { grad, gradAll });
   results.forEach((r, j) => (parts[lo + j] = { ...r, n: chunks[j].idx.length }));
   // what no gradient reached is zero, as settleGrads leaves it
   for (let k = 0; k < hi - lo; k++)
     for (const e of entryOf.values()) if (!whole.has(e) && !written[k].has(e)) fill(core, (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size), 0);
-  const rest = gaps([...whole], params.size);
+  const rest = gaps([...whole, ...later], params.size);
   for (let k = 1; k < hi - lo; k++) for (const [s, e] of rest) add(core, into.sub(s, e - s), into.sub(s, e - s), spares[k - 1].sub(s, e - s));
 }
 
@@ -219,6 +233,9 @@ function gaps(entries: readonly ParamEntry[], size: number): Array<[number, numb
 /** All chunks in this thread, summed along the whole tree into model.params.grad. */
 export class LocalEngine implements GradEngine {
   private readonly stack: GradStack;
+  /** the row weights (undefined: not looked for yet) and their store, for the largest batch so far */
+  private found: FoundWeight[] | undefined;
+  private rows: { collector: RowsCollector; store: Buf } | null = null;
 
   constructor(
     private readonly model: BoundModel,
@@ -233,17 +250,36 @@ export class LocalEngine implements GradEngine {
     const { model } = this;
     const ranges = chunkRanges(idx.length, this.chunk);
     const parts: Array<ChunkResult & { n: number }> = [];
+    const rows = this.rowsFor(idx.length);
+    model.weightRows = rows?.collector ?? null;
     try {
       // the weights are fixed for the whole minibatch: dense layers pack theirs once, not per chunk
-      model.packs.during(() => sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts, this.stack), this.stack.forNode(ranges.length)));
+      model.packs.during(() => sumNode(0, ranges.length, leafOps(model, this.data, idx, ranges, step, this.opts, parts, this.stack, rows?.collector), this.stack.forNode(ranges.length)));
+      for (const w of rows?.collector.layout.weights ?? []) weightGradRows(model.core, rows!.store, w, idx.length, 0, w.outF, model.params.grad.sub(w.offset, w.outF * w.inF));
     } finally {
+      model.weightRows = null;
       model.params.gradInto(model.params.grad);
     }
     return sumChunks(parts, idx.length);
   }
 
+  /** The row weights' collector and store for a minibatch of `batch` examples (null when the model has none). */
+  private rowsFor(batch: number): LocalEngine['rows'] {
+    this.found ??= findRowWeights(this.model, this.data);
+    if (this.found.length === 0) return null;
+    if (!this.rows || this.rows.collector.layout.batch < batch) {
+      this.rows?.store.free();
+      const layout = rowsLayout(this.found, batch);
+      const store = this.model.core.heap.alloc(layout.floats);
+      this.rows = { collector: new RowsCollector(this.model, layout, () => store.view()), store };
+    }
+    return this.rows;
+  }
+
   async close(): Promise<void> {
     this.stack.free();
+    this.rows?.store.free();
+    this.rows = null;
   }
 }
 

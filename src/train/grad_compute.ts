@@ -3,7 +3,9 @@
 // and the loss from the spec it is sent, then computes the gradient of one chunk of a minibatch
 // per task for a run of consecutive chunks, summed in its memory along the reduction tree
 // (reduce_tree.ts) into the largest tree nodes inside the run, each written to the slot of its
-// first chunk; then it reduces a slice of the parameters over the nodes every task sent. Every
+// first chunk (the dense weights' windows excepted: their chunks leave x and dy rows in a shared
+// store instead, src/train/weight_rows.ts); then it reduces a slice of the parameters over the
+// nodes every task sent, and forms a block of the dense weights' gradients from the rows. Every
 // large array is shared: the normalised training set and its targets, the current parameters,
 // the node slots and the reduced gradient live in SharedArrayBuffers; a task carries only
 // indices and the parameter version. The model is built on the first task, so a
@@ -20,6 +22,7 @@ import type { Augment, Dataset } from '../data/dataset.js';
 import { targetsOf, type SharedTargets } from './shared_data.js';
 import type { PinPlan } from './affinity.js';
 import type { PredictInit } from './predict_compute.js';
+import { RowsCollector, treeRanges, weightGradRows, type RowsLayout } from './weight_rows.js';
 
 export interface WorkerInit {
   flavor: Flavor;
@@ -33,6 +36,8 @@ export interface WorkerInit {
   slots: SharedArrayBuffer; // f32, maxChunks × P: tree node [lo, hi) in slot lo
   reduced: SharedArrayBuffer; // f32, P: the chunk gradients summed along the tree
   idx: SharedArrayBuffer; // u32, batch size
+  /** the dense weights formed from rows (src/train/weight_rows.ts) and their store (f32, layout.floats); absent: none */
+  rows?: { layout: RowsLayout; store: SharedArrayBuffer };
   /** for evaluating on the same workers between epochs (PredictCompute) */
   predict: PredictInit;
   seed: number;
@@ -44,13 +49,20 @@ export interface WorkerInit {
   faults?: { step: number; chunk: number; mode: 'throw' | 'exit'; times: number; counter: SharedArrayBuffer }[];
 }
 
-/** Parameters [lo, hi) of the sum of the K chunks' gradients, from the tree nodes in the slots. */
+/**
+ * Parameters [lo, hi) of the sum of the K chunks' gradients, from the tree nodes in the slots
+ * (outside the row weights' windows), and blocks of the row weights' gradients from the rows of
+ * the minibatch's `batch` examples.
+ */
 export interface ReduceTask {
   k: number;
   lo: number;
   hi: number;
   /** the nodes the grad tasks wrote (together they partition [0, k)) */
   nodes: TreeNode[];
+  batch: number;
+  /** [index in init.rows.layout.weights, first output row, end row] */
+  rows: Array<[number, number, number]>;
 }
 
 /** Chunks [first, last) of a minibatch of `batch` examples in chunks of `chunk`. */
@@ -69,7 +81,7 @@ export class GradCompute {
   private readonly slots: Float32Array;
   private readonly idx: Uint32Array;
   private readonly reduced: Float32Array;
-  private state: { core: Core; model: BoundModel; data: Dataset; P: number } | null = null;
+  private state: { core: Core; model: BoundModel; data: Dataset; P: number; rows: RowsCollector | null; summed: Array<[number, number]> } | null = null;
   private stack: GradStack | null = null;
   private reduceBuf: Buf | null = null;
   private version = -1;
@@ -98,13 +110,15 @@ export class GradCompute {
     const P = model.params.size;
     if (this.params.length !== P) throw new Error(`grad worker: shared parameters hold ${this.params.length} floats, the model built from the spec has ${P}`);
     const data: Dataset = { name: init.name, sampleShape: [...net.inputShape], n: init.n, x: new Float32Array(init.x), targets: targetsOf(init.targets) };
-    this.state = { core, model, data, P };
+    const store = init.rows ? new Float32Array(init.rows.store) : null;
+    const rows = init.rows ? new RowsCollector(model, init.rows.layout, () => store!) : null;
+    this.state = { core, model, data, P, rows, summed: treeRanges(init.rows?.layout ?? null, P) };
     return this.state;
   }
 
   /** The gradients of the task's chunks, summed into its tree nodes, each into its slot; the chunks' results in order. */
   grad(task: ChunkTask): ChunkResult[] {
-    const { model, data, P } = this.setup();
+    const { model, data, P, rows, summed } = this.setup();
     if (task.version !== this.version) {
       model.params.data.view().set(this.params);
       this.version = task.version;
@@ -112,17 +126,20 @@ export class GradCompute {
     const ranges = chunkRanges(task.batch, task.chunk);
     const parts: Array<ChunkResult & { n: number }> = [];
     const gradStack = (this.stack ??= new GradStack(model));
-    const ops = leafOps(model, data, this.idx.subarray(0, task.batch), ranges, task.step, this.init, parts, gradStack);
+    const ops = leafOps(model, data, this.idx.subarray(0, task.batch), ranges, task.step, this.init, parts, gradStack, rows);
     const stack = gradStack.forNode(task.last - task.first);
+    model.weightRows = rows;
     try {
       // the weights are fixed for the task: dense layers pack theirs once, not per chunk
       model.packs.during(() => {
         for (const [lo, hi] of nodesWithin(ranges.length, task.first, task.last)) {
           sumNode(lo, hi, ops, stack);
-          this.slots.set(stack[0].view(), lo * P);
+          const node = stack[0].view();
+          for (const [s, e] of summed) this.slots.set(node.subarray(s, e), lo * P + s);
         }
       });
     } finally {
+      model.weightRows = null;
       model.params.gradInto(model.params.grad);
     }
     return parts.slice(task.first, task.last).map(({ n: _n, ...r }) => r);
@@ -131,29 +148,63 @@ export class GradCompute {
   /**
    * Sums a slice of the parameters along the tree from the nodes in the slots, with the same
    * f32 additions (and so the same bits) as this thread's engine; the workers split the
-   * parameter range, so the reduction runs in parallel instead of on the main thread.
+   * parameter range, so the reduction runs in parallel instead of on the main thread. Then the
+   * task's blocks of the row weights' gradients, each one GEMM over the minibatch's rows.
    */
   reduce(task: ReduceTask): void {
-    const n = task.hi - task.lo;
-    if (n <= 0) return;
-    const { core, P } = this.setup();
-    const at = new Map(task.nodes.map(([lo, hi]) => [`${lo},${hi}`, lo]));
-    // two nodes (two tasks) need two buffers, not the whole tree's depth
-    const depth = walkDepth(0, task.k, (lo, hi) => at.has(`${lo},${hi}`));
-    if (!this.reduceBuf || this.reduceBuf.length < depth * n) {
-      this.reduceBuf?.free();
-      this.reduceBuf = core.heap.alloc(depth * n);
+    const { summed } = this.setup();
+    for (const [s, e] of summed) {
+      const lo = Math.max(s, task.lo);
+      const hi = Math.min(e, task.hi);
+      if (hi > lo) this.reduceRange(task, lo, hi);
     }
-    const stack = Array.from({ length: depth }, (_, d) => this.reduceBuf!.sub(d * n, n));
+    for (const [i, r0, r1] of task.rows) this.weightBlock(i, task.batch, r0, r1);
+  }
+
+  private reduceRange(task: ReduceTask, lo: number, hi: number): void {
+    const n = hi - lo;
+    const { core, P } = this.setup();
+    const at = new Map(task.nodes.map(([a, b]) => [`${a},${b}`, a]));
+    // two nodes (two tasks) need two buffers, not the whole tree's depth
+    const depth = walkDepth(0, task.k, (a, b) => at.has(`${a},${b}`));
+    const buf = this.heapBuf(depth * n);
+    const stack = Array.from({ length: depth }, (_, d) => buf.sub(d * n, n));
     sumNode(0, task.k, {
-      direct: (lo, hi, into) => {
-        const slot = at.get(`${lo},${hi}`);
+      direct: (a, b, into) => {
+        const slot = at.get(`${a},${b}`);
         if (slot === undefined) return false;
-        into.set(this.slots.subarray(slot * P + task.lo, slot * P + task.hi));
+        into.set(this.slots.subarray(slot * P + lo, slot * P + hi));
         return true;
       },
       addInto: (into, right) => add(core, into, into, right, n),
     }, stack);
-    this.reduced.set(stack[0].view(), task.lo);
+    this.reduced.set(stack[0].view(), lo);
+  }
+
+  /** Rows [r0, r1) of row weight i's gradient over the minibatch's `batch` examples, into `reduced`. */
+  private weightBlock(i: number, batch: number, r0: number, r1: number): void {
+    const { core, rows } = this.setup();
+    const w = rows?.layout.weights[i];
+    if (!w || !this.init.rows) throw new Error(`grad worker: reduce task names row weight ${i}, the layout has ${rows?.layout.weights.length ?? 0}`);
+    // the rows into this worker's heap: x [batch, inF] then dy [batch, outF], then the block after them
+    const store = new Float32Array(this.init.rows.store);
+    const xs = batch * w.inF;
+    const ys = batch * w.outF;
+    const buf = this.heapBuf(xs + ys + (r1 - r0) * w.inF);
+    const view = buf.view();
+    view.set(store.subarray(w.x, w.x + xs), 0);
+    view.set(store.subarray(w.dy, w.dy + ys), xs);
+    const out = buf.sub(xs + ys, (r1 - r0) * w.inF);
+    weightGradRows(core, buf, { ...w, x: 0, dy: xs }, batch, r0, r1, out);
+    this.reduced.set(out.view(), w.offset + r0 * w.inF);
+  }
+
+  /** This worker's reduce buffer, at least `floats` long (its contents are not kept). */
+  private heapBuf(floats: number): Buf {
+    if (!this.reduceBuf || this.reduceBuf.length < floats) {
+      this.reduceBuf?.free();
+      this.reduceBuf = this.setup().core.heap.alloc(floats);
+    }
+    return this.reduceBuf;
   }
 }

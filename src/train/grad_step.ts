@@ -2,8 +2,10 @@
 // src/train/pool.ts; the Web Worker pool in a page, src/train/web_pool.ts): publish the
 // parameters to shared memory, one task per worker with a run of consecutive chunks (indices
 // only; each task sums its chunks along the reduction tree and sends the tree nodes it
-// completed), then the workers sum those nodes along the rest of the tree, each over a slice of
-// the parameters (the same f32 additions as the local engine), and the chunks' losses, counts
+// completed, and the dense layers' x and dy rows), then the workers sum those nodes along the
+// rest of the tree, each over a slice of the parameters (the same f32 additions as the local
+// engine), and form the dense weights' gradients from the rows, each a block of their output
+// rows (the same GEMM as the local engine's, src/train/weight_rows.ts), and the chunks' losses, counts
 // and BatchNorm statistics are summed in chunk order. So any pool and any worker count give the
 // same bits; one task per worker also means no task waits for the main thread to hand it out.
 // Between epochs the same workers evaluate the test set (PredictService over their tasks), so
@@ -15,7 +17,8 @@ import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
 import type { EvalTask } from './predict_compute.js';
 import { PredictService, predictInit } from './predict_step.js';
 import { asShared, shared, sharedTargets } from './shared_data.js';
-import { nodesWithin, taskRanges } from './reduce_tree.js';
+import { nodesWithin, taskRanges, type TreeNode } from './reduce_tree.js';
+import { findRowWeights, rowBlock, rowsLayout, treeRanges, type RowsLayout } from './weight_rows.js';
 import type { ModelSpec } from '../nn/spec.js';
 import type { Dataset } from '../data/dataset.js';
 import type { PinMode } from './options.js';
@@ -35,6 +38,8 @@ export type RunTask = <R>(task: ChunkTask | ReduceTask | EvalTask, name: 'grad' 
 export function gradInit(core: Core, model: BoundModel, spec: ModelSpec, data: Dataset, cfg: PoolConfig, opts: StepOptions): WorkerInit {
   const P = model.params.size;
   const maxChunks = Math.ceil(cfg.batchSize / cfg.chunkSize);
+  const found = findRowWeights(model, data);
+  const layout = found.length ? rowsLayout(found, cfg.batchSize) : null;
   return {
     flavor: core.flavor,
     spec,
@@ -48,6 +53,7 @@ export function gradInit(core: Core, model: BoundModel, spec: ModelSpec, data: D
     slots: shared(maxChunks * P * 4),
     reduced: shared(P * 4),
     idx: shared(cfg.batchSize * 4),
+    ...(layout ? { rows: { layout, store: shared(layout.floats * 4) } } : {}),
     predict: predictInit(spec, model),
     seed: opts.seed,
     augment: opts.augment,
@@ -66,6 +72,7 @@ export class SharedGradStep {
   private readonly idx: Uint32Array;
   private readonly slots: Float32Array;
   private readonly reduced: Float32Array;
+  private readonly layout: RowsLayout | null;
   private version = 0;
 
   constructor(
@@ -77,6 +84,7 @@ export class SharedGradStep {
     this.idx = new Uint32Array(init.idx);
     this.slots = new Float32Array(init.slots);
     this.reduced = new Float32Array(init.reduced);
+    this.layout = init.rows?.layout ?? null;
   }
 
   /** The minibatch gradient into model.params.grad, its tasks run by `run`. */
@@ -94,17 +102,60 @@ export class SharedGradStep {
       ),
     );
     const nodes = tasks.flatMap(([first, last]) => nodesWithin(K, first, last));
-    const P = this.model.params.size;
-    if (nodes.length === 1) this.model.params.grad.view().set(this.slots.subarray(0, P));
-    else {
-      // the rest of the tree in parallel: each worker sums one slice of the parameters
-      const slice = Math.ceil(P / this.cfg.workers / 16) * 16;
-      const parts: Promise<void>[] = [];
-      for (let lo = 0; lo < P; lo += slice) parts.push(run<void>({ k: K, lo, hi: Math.min(P, lo + slice), nodes }, 'reduce', `reducing step ${step}`));
-      await Promise.all(parts);
-      this.model.params.grad.view().set(this.reduced);
-    }
+    await this.reduce(K, nodes, idx.length, step, run);
     const chunks = results.flat();
     return sumChunks(chunks.map((r, k) => ({ ...r, n: ranges[k][1] - ranges[k][0] })), idx.length);
   }
+
+  /**
+   * The rest of the tree in parallel, each worker summing one slice of the parameters (none
+   * when one task sent the whole tree), and the row weights' gradients, each worker a block of
+   * their output rows; then model.params.grad from the slots and the reduced parameters.
+   */
+  private async reduce(K: number, nodes: TreeNode[], batch: number, step: number, run: RunTask): Promise<void> {
+    const P = this.model.params.size;
+    const tree = nodes.length > 1;
+    if (!tree && !this.layout) {
+      this.model.params.grad.view().set(this.slots.subarray(0, P));
+      return;
+    }
+    const T = this.cfg.workers;
+    const slices = treeSlices(this.layout, P, T);
+    const parts: Promise<void>[] = [];
+    for (let t = 0; t < T; t++) {
+      const [lo, hi] = tree ? slices[t] : [0, 0];
+      const rows = (this.layout?.weights ?? []).flatMap((w, i): Array<[number, number, number]> => {
+        const [r0, r1] = rowBlock(w.outF, t, T);
+        return r1 > r0 ? [[i, r0, r1]] : [];
+      });
+      if (hi > lo || rows.length) parts.push(run<void>({ k: K, lo, hi, nodes, batch, rows }, 'reduce', `reducing step ${step}`));
+    }
+    await Promise.all(parts);
+    const after = this.model.params.grad.view();
+    if (tree) after.set(this.reduced);
+    else {
+      after.set(this.slots.subarray(0, P));
+      for (const w of this.layout!.weights) after.set(this.reduced.subarray(w.offset, w.offset + w.outF * w.inF), w.offset);
+    }
+  }
+}
+
+/**
+ * [lo, hi) of the flat parameters for each of `tasks` reduce tasks, cut so that each holds a
+ * near-equal share (whole 16-float groups) of the floats the tree sums (outside the row
+ * weights' windows, which the tasks skip): the tree's work spread evenly whatever the layout.
+ */
+export function treeSlices(layout: RowsLayout | null, size: number, tasks: number): Array<[number, number]> {
+  const summed = treeRanges(layout, size);
+  const total = summed.reduce((a, [s, e]) => a + e - s, 0);
+  const per = Math.ceil(total / tasks / 16) * 16;
+  // the flat position of the k-th summed float (size past the last)
+  const at = (k: number): number => {
+    for (const [s, e] of summed) {
+      if (k < e - s) return s + k;
+      k -= e - s;
+    }
+    return size;
+  };
+  return Array.from({ length: tasks }, (_, t) => [t === 0 ? 0 : at(t * per), t === tasks - 1 ? size : at((t + 1) * per)]);
 }

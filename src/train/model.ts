@@ -6,6 +6,7 @@ import type { Buf } from '../core/heap.js';
 import { Tape } from '../autograd.js';
 import { WeightPacks } from '../nn/weight_packs.js';
 import { SegmentsUnsupported, type Segments } from '../ops/segments.js';
+import type { WeightRows } from '../ops/weight_rows.js';
 import { Tensor, sizeOf, type Shape } from '../tensor.js';
 import { Params, gaussian, type ParamSpec } from '../nn/params.js';
 import type { Ctx, BatchStat } from '../nn/layers.js';
@@ -48,6 +49,8 @@ export class BoundModel {
   readonly packs: WeightPacks;
   /** whether gradSegments runs this network (undefined: not tried yet; false: an op or the loss mixes examples) */
   segmentable: boolean | undefined = undefined;
+  /** set by an engine while it forms dense weight gradients over the whole batch (src/train/weight_rows.ts) */
+  weightRows: WeightRows | null = null;
   private xBuf: Buf | null = null;
   private yBuf: Buf | null = null;
 
@@ -159,7 +162,7 @@ export class BoundModel {
   }
 
   private ctx(training: boolean, seed: number, batchStats?: BatchStat[]): Ctx {
-    return { tape: this.tape, params: this.params, training, random: gaussian(seed).uniform, batchStats, packs: this.packs };
+    return { tape: this.tape, params: this.params, training, random: gaussian(seed).uniform, batchStats, packs: this.packs, ...(this.weightRows ? { weightRows: this.weightRows } : {}) };
   }
 
   /**

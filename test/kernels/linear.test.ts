@@ -8,7 +8,7 @@
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs, expectExportsWithTwins } from '../helpers/index.js';
 import {
-  linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardBias, type LinearDims,
+  linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardWeightRows, linearBackwardBias, type LinearDims,
   linearPackWeight, linearPackedWeightFloats, linearForwardPacked, linearBackwardDataPacked, LINEAR_WEIGHT_WHOLE_ROWS,
 } from '../../src/core/kernels/linear.js';
 import { WeightPacks } from '../../src/nn/weight_packs.js';
@@ -172,6 +172,44 @@ describe.each(FLAVORS)('linear backward weight over segments on %s', (flavor) =>
       });
     });
   }
+});
+
+// Blocks of a weight gradient's output rows computed apart (the pool's reduce tasks) against the
+// whole product: bit for bit, for blocks of one row, uneven blocks, blocks that cut the GEMM's row
+// tiles (5/6) and its A row blocks (MC = 240), K over one k slice (KC = 256), and LeNet fc1 at batch
+// 64 split for 2, 3 and 16 workers; and against the f64 reference.
+const ROW_CASES: Array<[number, number, number, number[]]> = [
+  [1, 1, 1, [0, 1]], [7, 5, 3, [0, 1, 2, 3]], [9, 13, 11, [0, 5, 6, 11]], [33, 37, 250, [0, 7, 8, 241, 250]],
+  [300, 17, 31, [0, 16, 31]], [64, 1250, 500, [0, 256, 500]], [64, 1250, 500, [0, 168, 336, 500]],
+  [64, 1250, 500, Array.from({ length: 17 }, (_, t) => Math.min(500, t * 32))], [64, 500, 10, [0, 8, 10]],
+];
+
+describe.each(FLAVORS)('linear backward weight in row blocks on %s', (flavor) => {
+  for (const scalar of [false, true]) {
+    const opts = { scalar };
+    it.each(ROW_CASES)(`${scalar ? 'scalar twin' : 'simd'}: x=[%i,%i] outF=%i in blocks %j gives the whole product's bits`, (m, inF, outF, cuts) => {
+      const cr = core(flavor);
+      const d = { m, inF, outF };
+      const dy = randn(m * outF, 17), x = randn(m * inF, 18), garbage = new Float32Array(outF * inF).fill(NaN);
+      withBufs(cr, [dy, x, garbage, garbage], ([DY, X, WHOLE, BLOCKS]) => {
+        k.run.backwardWeight(cr, WHOLE, DY, X, d, { ...opts, overwrite: true });
+        for (let b = 0; b + 1 < cuts.length; b++) {
+          const [r0, r1] = [cuts[b], cuts[b + 1]];
+          k.run.backwardWeightRows(cr, BLOCKS.sub(r0 * inF, (r1 - r0) * inF), DY, X, d, r0, r1, opts);
+          const scale = maxAbs(k.ref.backwardWeightRows(abs(dy), abs(x), d, r0, r1));
+          expectClose(BLOCKS.toArray().subarray(r0 * inF, r1 * inF), k.ref.backwardWeightRows(dy, x, d, r0, r1), RTOL, name(d), scale);
+        }
+        expect(Buffer.from(BLOCKS.toArray().buffer).equals(Buffer.from(WHOLE.toArray().buffer)), `x=[${m},${inF}] outF=${outF} blocks ${cuts}`).toBe(true);
+      });
+    });
+  }
+  it('refuses rows outside the weight', () => {
+    const cr = core(flavor);
+    withBufs(cr, [new Float32Array(6), new Float32Array(6), new Float32Array(9)], ([DY, X, W]) => {
+      expect(() => linearBackwardWeightRows(cr, W, DY, X, { m: 2, inF: 3, outF: 3 }, 2, 4)).toThrow(/linearBackwardWeightRows: rows \[2, 4\) exceed the 3 output features/);
+      expect(() => linearBackwardWeightRows(cr, W, DY, X, { m: 2, inF: 3, outF: 3 }, 2, 2)).toThrow(/r1 must be an integer >= 3/);
+    });
+  });
 });
 
 describe('WeightPacks', () => {

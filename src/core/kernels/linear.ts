@@ -6,6 +6,7 @@ import type { Core } from '../load.js';
 import type { Buf } from '../heap.js';
 import * as check from '../check.js';
 import type { KernelOpts } from './elementwise.js';
+import { gemm } from './gemm.js';
 
 
 /**
@@ -176,6 +177,29 @@ export function linearBackwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: Li
   const s = scratch(core, d);
   const f = fns(core);
   (opts.scalar ? f.linear_backward_weight_scalar : f.linear_backward_weight)(dw.ptr, dy.ptr, x.ptr, s.ptr, d.m, d.inF, d.outF, opts.overwrite ? 0 : 1);
+}
+
+/**
+ * Rows [r0, r1) of dw [outF, inF] = dy [m, outF]ᵀ x [m, inF], written over `rows` ((r1 - r0) × inF,
+ * never read): the GEMM of linearBackwardWeight with overwrite, restricted to those output rows.
+ * Each element is one lane's sum over the m rows in order whichever rows share its call, so row
+ * blocks computed apart (the pool's reduce tasks, src/train/weight_rows.ts) put together the bits
+ * of the whole product.
+ */
+export function linearBackwardWeightRows(core: Core, rows: Buf, dy: Buf, x: Buf, d: LinearDims, r0: number, r1: number, opts: KernelOpts = {}): void {
+  const op = 'linearBackwardWeightRows';
+  dimsOk(op, d);
+  check.int(op, 'r0', r0, 0);
+  check.int(op, 'r1', r1, r0 + 1);
+  if (r1 > d.outF) throw new Error(`${op}: rows [${r0}, ${r1}) exceed the ${d.outF} output features`);
+  check.buf(op, 'dy', dy, d.m * d.outF);
+  check.buf(op, 'x', x, d.m * d.inF);
+  check.buf(op, 'rows', rows, (r1 - r0) * d.inF);
+  check.disjoint(op, ['rows', rows], ['dy', dy]);
+  check.disjoint(op, ['rows', rows], ['x', x]);
+  // dy's columns r0..r1 are the rows of Aᵀ: A stored m × outF, read from column r0 with stride outF
+  const a = dy.sub(r0, (d.m - 1) * d.outF + (r1 - r0));
+  gemm(core, rows, a, x, { m: r1 - r0, n: d.inF, k: d.m, transA: true, lda: d.outF }, opts);
 }
 
 /**
