@@ -22,11 +22,7 @@
 import { GEMM_MR, GEMM_NR, gemm_4x8, gemm_5x8, gemm_6x8, gemm_4x8_scalar, gemm_5x8_scalar, gemm_6x8_scalar } from './gemm_tiles';
 import { pack_a_n, pack_a_t, pack_b_n, pack_b_t } from './pack';
 
-/**
- * Depth of a k slice: a B panel of KC x 8 floats fills a quarter of a 32 KiB L1. A product with
- * k <= KC is added to C as one complete sum per element; LINEAR_WEIGHT_WHOLE_ROWS in
- * src/core/kernels/linear.ts relies on that (and test/kernels/linear.test.ts checks it).
- */
+/** Depth of a k slice: a B panel of KC x 8 floats fills a quarter of a 32 KiB L1. */
 const KC: i32 = 256;
 /** Rows per packed A block (a multiple of both tile heights). */
 const MC: i32 = 240;
@@ -263,110 +259,4 @@ export function gemm_nt_scalar(c: usize, a: usize, b: usize, scratch: usize, m: 
 /** Scalar twin of gemm_tn. */
 export function gemm_tn_scalar(c: usize, a: usize, b: usize, scratch: usize, m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32, alpha: f32, beta: f32): void {
   gemm(true, false, true, c, a, b, scratch, m, n, k, lda, ldb, ldc, alpha, beta);
-}
-
-/** Floats of a packed A block of gemm_tn_segments (see segmentRows). */
-const SEG_A_FLOATS: i32 = 4096;
-
-/** k rows per super-slice of gemm_tn_segments: whole segments, at most KC rows unless one segment is KC. */
-// @ts-ignore: decorator
-@inline function segmentSlice(seg: i32): i32 {
-  return max(1, KC / seg) * seg;
-}
-
-/**
- * Rows per packed A block of gemm_tn_segments: about SEG_A_FLOATS of A, so that the block stays
- * in L1 while the loop runs down it once per B panel. Tile heights do not change any element's
- * arithmetic (each is one lane's sum in k order), so the block size is free to choose.
- */
-// @ts-ignore: decorator
-@inline function segmentRows(kc: i32): i32 {
-  return min(MC, max(GEMM_MR, (SEG_A_FLOATS / kc / GEMM_MR) * GEMM_MR));
-}
-
-/** Floats of scratch gemm_tn_segments (and its scalar twin) needs. */
-export function gemm_tn_segments_scratch_floats(m: i32, n: i32, k: i32, seg: i32): i32 {
-  if (m <= 0 || n <= 0 || k <= 0 || seg <= 0) return 0;
-  const kc = min(k, segmentSlice(seg));
-  return up(min(n, NC), GEMM_NR) * kc + up(up(min(m, segmentRows(kc)), GEMM_MR) * kc, 4) + GEMM_MR * GEMM_NR;
-}
-
-/**
- * C = P_0 + P_1 + ... + P_last, added left to right, where P_s = A_s^T B_s over segment s of the
- * k rows (rows [s*seg, min(k, (s+1)*seg)), seg <= KC); C (m x n) is overwritten. Each P_s is
- * formed as gemm_tn forms it alone (one k slice: every element's products in k order from 0), so
- * C gets the bits of gemm_tn over segment 0 with beta 0 followed by gemm_tn over each later
- * segment with beta 1. The difference is memory: the running sum of a tile stays in a buffer in
- * L1 and C is written once, where one call per segment reads and writes all of C each time (the
- * dense weight gradient of a group of chunks: 2.5 MB per chunk for LeNet's fc1). Operands as in
- * gemm_tn: A stored k x m (lda >= m), B k x n (ldb >= n); alpha 1.
- */
-function gemmTnSegments(scalar: bool, c: usize, a: usize, b: usize, scratch: usize, m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32, seg: i32): void {
-  assert(m > 0 && n > 0 && k > 0);
-  assert(seg > 0 && seg <= KC);
-  assert(lda >= m && ldb >= n && ldc >= n);
-  const MR = GEMM_MR, NR = GEMM_NR;
-  // super-slices of whole segments bound the scratch; a later one starts its tiles from C
-  const kcMax = min(k, segmentSlice(seg));
-  const mcMax = segmentRows(kcMax);
-  const bp = scratch;
-  const ap = bp + (<usize>(up(min(n, NC), NR) * kcMax) << 2);
-  const run = ap + (<usize>up(up(min(m, mcMax), MR) * kcMax, 4) << 2);
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += kcMax) {
-      const kc = min(kcMax, k - pc);
-      pack_b_n(bp, b + ((<usize>pc * <usize>ldb + <usize>jc) << 2), ldb, nc, kc, scalar);
-      for (let ic = 0; ic < m; ic += mcMax) {
-        const mc = min(mcMax, m - ic);
-        const tall = tallRows(mc);
-        const ap2 = ap + (<usize>(up(tall, MR) * kc) << 2);
-        const src = a + ((<usize>pc * <usize>lda + <usize>ic) << 2);
-        pack_a_t(ap, src, lda, tall, kc, MR, 1, scalar);
-        pack_a_t(ap2, src + (<usize>tall << 2), lda, mc - tall, kc, MR - 1, 1, scalar);
-        for (let jr = 0; jr < nc; jr += NR) {
-          const nr = min(NR, nc - jr);
-          const bpanel = bp + (<usize>(jr * kc) << 2);
-          let apanel = ap;
-          let ctile = c + ((<usize>ic * <usize>ldc + <usize>(jc + jr)) << 2);
-          for (let ir = 0; ir < mc; ) {
-            const h = ir < tall ? MR : MR - 1;
-            const mr = min(h, mc - ir);
-            if (pc > 0) copyTile(scalar, run, NR, ctile, ldc, mr, nr);
-            for (let p = 0; p < kc; p += seg) {
-              tile(scalar, h, min(seg, kc - p), apanel + (<usize>(p * h) << 2), bpanel + (<usize>(p * NR) << 2), run, NR, p == 0 && pc == 0 ? 0 : 1);
-            }
-            copyTile(scalar, ctile, ldc, run, NR, mr, nr);
-            apanel += <usize>(h * kc) << 2;
-            ctile += (<usize>h * <usize>ldc) << 2;
-            ir += h;
-          }
-        }
-      }
-    }
-  }
-}
-
-/** Copies an mr x nr tile between row strides (in floats). */
-// @ts-ignore: decorator
-@inline function copyTile(scalar: bool, dst: usize, ldd: i32, src: usize, lds: i32, mr: i32, nr: i32): void {
-  for (let r = 0; r < mr; r++) {
-    const d = dst + ((<usize>r * <usize>ldd) << 2), s = src + ((<usize>r * <usize>lds) << 2);
-    if (!scalar && nr == GEMM_NR) {
-      v128.store(d, v128.load(s));
-      v128.store(d, v128.load(s, 16), 16);
-    } else {
-      for (let j = 0; j < nr; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
-    }
-  }
-}
-
-/** See gemmTnSegments: C = the left-to-right sum over k-segments of A_s^T B_s, overwritten. */
-export function gemm_tn_segments(c: usize, a: usize, b: usize, scratch: usize, m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32, seg: i32): void {
-  gemmTnSegments(false, c, a, b, scratch, m, n, k, lda, ldb, ldc, seg);
-}
-
-/** Scalar twin of gemm_tn_segments. */
-export function gemm_tn_segments_scalar(c: usize, a: usize, b: usize, scratch: usize, m: i32, n: i32, k: i32, lda: i32, ldb: i32, ldc: i32, seg: i32): void {
-  gemmTnSegments(true, c, a, b, scratch, m, n, k, lda, ldb, ldc, seg);
 }

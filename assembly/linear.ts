@@ -3,8 +3,6 @@
 //   forward:          y  = x w^T + b          (OVERWRITES y; b == 0 means no bias)  gemm_nt
 //   backward_data:    dx += dy w              (ACCUMULATES)                         gemm_nn
 //   backward_weight:  dw += dy^T x            (ACCUMULATES; OVERWRITES with accumulate 0) gemm_tn
-//   backward_weight_segments: dw = sum over row segments of dy_s^T x_s, left to right
-//                                              (OVERWRITES)                      gemm_tn_segments
 //   backward_bias:    db += column sums of dy (ACCUMULATES)
 // Scratch: linear_scratch_floats(m, in_f, out_f) floats, enough for any of the three GEMMs.
 // Packed weights: the forward and backward-data GEMMs pack w on every call; a caller that runs
@@ -13,7 +11,6 @@
 import {
   gemm_nn, gemm_nt, gemm_tn, gemm_nn_scalar, gemm_nt_scalar, gemm_tn_scalar, gemm_scratch_floats,
   gemm_packed_b_floats, gemm_pack_b, gemm_pack_b_scalar, gemm_prepacked, gemm_prepacked_scalar,
-  gemm_tn_segments, gemm_tn_segments_scalar, gemm_tn_segments_scratch_floats,
 } from './gemm';
 
 /** Floats of scratch linear_forward / linear_backward_data / linear_backward_weight need. */
@@ -128,28 +125,6 @@ export function linear_backward_weight(dw: usize, dy: usize, x: usize, scratch: 
 export function linear_backward_weight_scalar(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32, accumulate: i32): void {
   assert(m > 0 && in_f > 0 && out_f > 0);
   gemm_tn_scalar(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, 1, accumulate != 0 ? 1 : 0);
-}
-
-/** Floats of scratch linear_backward_weight_segments needs. */
-export function linear_segments_scratch_floats(m: i32, in_f: i32, out_f: i32, seg: i32): i32 {
-  return gemm_tn_segments_scratch_floats(out_f, in_f, m, seg);
-}
-
-/**
- * dw = dy_0^T x_0 + dy_1^T x_1 + ..., added left to right, over the row segments of `seg` rows
- * (the last may be shorter; seg <= 256): the weight gradients of several chunks run as one batch,
- * summed with the bits of linear_backward_weight over segment 0 (accumulate 0) and then over
- * each later segment (accumulate 1), writing dw once instead of once per segment. OVERWRITES dw.
- */
-export function linear_backward_weight_segments(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32, seg: i32): void {
-  assert(m > 0 && in_f > 0 && out_f > 0 && seg > 0);
-  gemm_tn_segments(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, seg);
-}
-
-/** Scalar twin of linear_backward_weight_segments. */
-export function linear_backward_weight_segments_scalar(dw: usize, dy: usize, x: usize, scratch: usize, m: i32, in_f: i32, out_f: i32, seg: i32): void {
-  assert(m > 0 && in_f > 0 && out_f > 0 && seg > 0);
-  gemm_tn_segments_scalar(dw, dy, x, scratch, out_f, in_f, m, out_f, in_f, in_f, seg);
 }
 
 /**

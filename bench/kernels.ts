@@ -280,22 +280,6 @@ function linearSpecs(m: number, inF: number, outF: number, note: string): Spec[]
         };
       },
     },
-    // the engines' path for a group of chunks run as segments (chunks of 8 rows): one write of dw for all of them
-    {
-      kernel: k.exports.backwardWeightSegments,
-      shape: `${shape} in segments of 8 rows`,
-      ...tableCounts('linear', shapes, {}, [false, true, false]),
-      bound: 'compute',
-      setup(core) {
-        const { x, dy } = data();
-        const X = core.heap.from(x), DY = core.heap.from(dy), DW = core.heap.alloc(outF * inF);
-        return {
-          run: () => k.run.backwardWeightSegments(core, DW, DY, X, d, 8),
-          verify: () => closeRel(k.exports.backwardWeightSegments, DW.view(), k.ref.backwardWeightSegments(dy, x, d, 8)),
-          free: () => freeAll(X, DY, DW),
-        };
-      },
-    },
     // the packed-weight path the engines take while weights are fixed: the weight packed once, outside the timing
     {
       kernel: k.exports.forwardPacked,

@@ -1,7 +1,7 @@
 // npm run bench:scaling — a scaling model of the data-parallel trainer for many cores, built from
 // parts measured on this machine: each pool task as a worker runs it (GradCompute on this thread:
 // the parameters loaded, its chunks computed the way the engine computes them, as segments of one
-// batch inside a group, with packed weights and in-place sums, the tree nodes it completes
+// batch inside a group, with packed weights, the dense layers' rows left for the reduce, the tree nodes it completes
 // copied to shared memory), one thread's whole minibatch (the local engine), a message round trip
 // and the main thread's cost per task, the reduction of the nodes the tasks sent (copied into the
 // worker's heap and added, per float), the optimizer step and the parameter copies. From them it

@@ -35,9 +35,6 @@ export class Tensor {
    * overwrites it (gradForWrite) or zeroes it first (ensureGrad), so nothing zeroes it up front.
    */
   private gradUnwritten = false;
-  /** gradient writes since markGradUnwritten / accumulateInto, and how many were gradForWrite's */
-  private writes = 0;
-  private wholeWrites = 0;
 
   constructor(
     readonly core: Core,
@@ -87,7 +84,6 @@ export class Tensor {
 
   /** The gradient buffer, allocated (zeroed) on first use; a reshape shares its base's. Ops call it to write the gradient. */
   ensureGrad(): Buf {
-    this.writes++;
     return this.gradBuffer();
   }
 
@@ -105,12 +101,9 @@ export class Tensor {
 
   /**
    * The gradient buffer for a kernel that either accumulates into it or overwrites it:
-   * `overwrite` is true when nothing has been written to it since markGradUnwritten. `whole`
-   * says the kernel adds a complete sum to each element in one addition (grad + dyᵀx).
+   * `overwrite` is true when nothing has been written to it since markGradUnwritten.
    */
-  gradForWrite(whole = false): { buf: Buf; overwrite: boolean } {
-    this.writes++;
-    if (whole) this.wholeWrites++;
+  gradForWrite(): { buf: Buf; overwrite: boolean } {
     if (this.gradUnwritten && this.grad) {
       this.gradUnwritten = false;
       return { buf: this.grad, overwrite: true };
@@ -124,28 +117,10 @@ export class Tensor {
     return { buf: this.gradBuffer(), overwrite: false };
   }
 
-  /** Declares the (existing) gradient buffer's contents garbage (see gradUnwritten) and starts counting writes. */
+  /** Declares the (existing) gradient buffer's contents garbage (see gradUnwritten). */
   markGradUnwritten(): void {
     if (!this.grad) throw new Error('markGradUnwritten: the tensor has no gradient buffer');
     this.gradUnwritten = true;
-    this.writes = this.wholeWrites = 0;
-  }
-
-  /** Points the gradient at `into`, whose contents later writes add to, and starts counting writes. */
-  accumulateInto(into: Buf): void {
-    if (into.length !== this.size) throw new Error(`accumulateInto: ${into.length} floats for a tensor of ${this.size}`);
-    this.grad = into;
-    this.gradUnwritten = false;
-    this.writes = this.wholeWrites = 0;
-  }
-
-  /**
-   * Whether exactly one write reached the gradient since the count started, and it was one
-   * addition of a complete sum (gradForWrite): then `g + that write` has the bits of
-   * `g + (the same write into zeros)`, which is what lets the engines fuse it into a sum.
-   */
-  get writtenOnceWhole(): boolean {
-    return this.writes === 1 && this.wholeWrites === 1;
   }
 
   /** Zeroes the gradient if nothing wrote it since markGradUnwritten (a parameter no gradient reached). */

@@ -24,8 +24,8 @@ import {
   type Conv2dGeom,
 } from '../core/kernels/conv2d.js';
 import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBackwardBiasRef } from '../ref/conv2d.js';
-import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardWeightRows, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, LINEAR_WEIGHT_WHOLE_ROWS, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
-import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardWeightSegmentsRef, linearBackwardWeightRowsRef, linearBackwardBiasRef } from '../ref/linear.js';
+import { linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightRows, linearBackwardBias, linearForwardPacked, linearBackwardDataPacked, linearPackWeight, type LinearDims, type PackedFor, type PackedWeights } from '../core/kernels/linear.js';
+import { linearForwardRef, linearBackwardDataRef, linearBackwardWeightRef, linearBackwardWeightRowsRef, linearBackwardBiasRef } from '../ref/linear.js';
 import { maxpool2dForward, maxpool2dBackward, avgpool2dForward, avgpool2dBackward } from '../core/kernels/pool.js';
 import { dropoutBackward, dropoutForward, dropoutSeededForward, pointwiseForward, pointwiseBackward } from '../core/kernels/activation.js';
 import {
@@ -80,7 +80,7 @@ import {
   softmaxXentSmoothBackwardRef,
 } from '../ref/softmax_xent.js';
 import { mseForward, mseBackward, bceLogitsForward, bceLogitsBackward } from '../core/kernels/losses.js';
-import { uniformRows, type SegmentMode, type Segments } from './segments.js';
+import type { SegmentMode, Segments } from './segments.js';
 import type { WeightRows } from './weight_rows.js';
 import { mseForwardRef, mseBackwardRef, bceLogitsForwardRef, bceLogitsBackwardRef } from '../ref/losses.js';
 
@@ -306,18 +306,16 @@ export interface LinearKernels {
   /**
    * the packed-weight path (the op's `packs` attribute): packWeight packs w once, and
    * forwardPacked / backwardDataPacked give forward's and backwardData's bits from it;
-   * backwardWeightSegments sums the weight gradients of row segments (a group of chunks under
-   * segments) with the bits of backwardWeight per segment, writing dw once; backwardWeightRows
+   * backwardWeightRows
    * (gemm_tn underneath, no export of its own) computes a block of backwardWeight's output rows
    * with the bits the whole call gives them (the engines' whole-batch weight gradients)
    */
-  exports: { forward: string; backwardData: string; backwardWeight: string; backwardWeightSegments: string; backwardBias: string; packWeight: string; forwardPacked: string; backwardDataPacked: string };
+  exports: { forward: string; backwardData: string; backwardWeight: string; backwardBias: string; packWeight: string; forwardPacked: string; backwardDataPacked: string };
   /** the typed wrappers (src/core/kernels/linear.ts) */
   run: {
     forward(core: Core, y: Buf, x: Buf, w: Buf, b: Buf | null, d: LinearDims, opts?: KernelOpts): void;
     backwardData(core: Core, dx: Buf, dy: Buf, w: Buf, d: LinearDims, opts?: KernelOpts): void;
     backwardWeight(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, opts?: KernelOpts & { overwrite?: boolean }): void;
-    backwardWeightSegments(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, seg: number, opts?: KernelOpts): void;
     backwardWeightRows(core: Core, rows: Buf, dy: Buf, x: Buf, d: LinearDims, r0: number, r1: number, opts?: KernelOpts): void;
     backwardBias(core: Core, db: Buf, dy: Buf, d: LinearDims, opts?: KernelOpts): void;
     packWeight(core: Core, wp: Buf, w: Buf, d: Pick<LinearDims, 'inF' | 'outF'>, which: PackedFor, opts?: KernelOpts): void;
@@ -329,7 +327,6 @@ export interface LinearKernels {
     forward(x: Float32Array, w: Float32Array, b: Float32Array | null, d: LinearDims): Float32Array;
     backwardData(dy: Float32Array, w: Float32Array, d: LinearDims, dx?: Float32Array): Float32Array;
     backwardWeight(dy: Float32Array, x: Float32Array, d: LinearDims, dw?: Float32Array): Float32Array;
-    backwardWeightSegments(dy: Float32Array, x: Float32Array, d: LinearDims, seg: number): Float32Array;
     backwardWeightRows(dy: Float32Array, x: Float32Array, d: LinearDims, r0: number, r1: number): Float32Array;
     backwardBias(dy: Float32Array, d: LinearDims, db?: Float32Array): Float32Array;
   };
@@ -869,8 +866,8 @@ export const OPS = {
         eachSegment(attrs.segments, (k, s, n) => {
           const gk = { ...g, n };
           const dyk = dy.sub(s * per.y, n * per.y);
-          if (needs[1]) conv2dBackwardFilter(core, attrs.segments!.grad(w, k, false).buf, dyk, x.buf.sub(s * per.x, n * per.x), gk);
-          if (needs[2]) conv2dBackwardBias(core, attrs.segments!.grad(b, k, false).buf, dyk, gk);
+          if (needs[1]) conv2dBackwardFilter(core, attrs.segments!.grad(w, k).buf, dyk, x.buf.sub(s * per.x, n * per.x), gk);
+          if (needs[2]) conv2dBackwardBias(core, attrs.segments!.grad(b, k).buf, dyk, gk);
         });
         return;
       }
@@ -962,25 +959,21 @@ export const OPS = {
         else linearBackwardData(core, x.ensureGrad(), dy, w.buf, d);
       }
       if (attrs.segments) {
-        // the segments' weight gradients summed by one kernel where the engine takes their sum whole
-        const rows = uniformRows(attrs.segments.bounds);
-        const all = needs[1] && rows !== null && rows <= LINEAR_WEIGHT_WHOLE_ROWS ? (attrs.segments.gradAll?.(w) ?? null) : null;
-        if (all) linearBackwardWeightSegments(core, all, dy, x.buf, d, rows!);
-        // otherwise each segment's from its own rows; a whole weight write lets segments accumulate in turn
+        // each segment's weight and bias gradients from its own rows, where the engine says
         eachSegment(attrs.segments, (k, s, n) => {
           const dk = { ...d, m: n };
           const dyk = dy.sub(s * d.outF, n * d.outF);
-          if (needs[1] && !all) {
-            const dw = attrs.segments!.grad(w, k, n <= LINEAR_WEIGHT_WHOLE_ROWS);
+          if (needs[1]) {
+            const dw = attrs.segments!.grad(w, k);
             linearBackwardWeight(core, dw.buf, dyk, x.buf.sub(s * d.inF, n * d.inF), dk, { overwrite: dw.overwrite });
           }
-          if (needs[2]) linearBackwardBias(core, attrs.segments!.grad(b, k, false).buf, dyk, dk);
+          if (needs[2]) linearBackwardBias(core, attrs.segments!.grad(b, k).buf, dyk, dk);
         });
         return;
       }
       if (needs[1]) {
         // the engines leave parameter gradients unwritten, so the first write skips zeroing and reading the largest one
-        const dw = w.gradForWrite(d.m <= LINEAR_WEIGHT_WHOLE_ROWS);
+        const dw = w.gradForWrite();
         linearBackwardWeight(core, dw.buf, dy, x.buf, d, { overwrite: dw.overwrite });
       }
       if (needs[2]) linearBackwardBias(core, b.ensureGrad(), dy, d);
@@ -1000,7 +993,6 @@ export const OPS = {
         forward: 'linear_forward',
         backwardData: 'linear_backward_data',
         backwardWeight: 'linear_backward_weight',
-        backwardWeightSegments: 'linear_backward_weight_segments',
         backwardBias: 'linear_backward_bias',
         packWeight: 'linear_pack_weight',
         forwardPacked: 'linear_forward_packed',
@@ -1010,14 +1002,13 @@ export const OPS = {
         forward: linearForward,
         backwardData: linearBackwardData,
         backwardWeight: linearBackwardWeight,
-        backwardWeightSegments: linearBackwardWeightSegments,
         backwardWeightRows: linearBackwardWeightRows,
         backwardBias: linearBackwardBias,
         packWeight: linearPackWeight,
         forwardPacked: linearForwardPacked,
         backwardDataPacked: linearBackwardDataPacked,
       },
-      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardWeightSegments: linearBackwardWeightSegmentsRef, backwardWeightRows: linearBackwardWeightRowsRef, backwardBias: linearBackwardBiasRef },
+      ref: { forward: linearForwardRef, backwardData: linearBackwardDataRef, backwardWeight: linearBackwardWeightRef, backwardWeightRows: linearBackwardWeightRowsRef, backwardBias: linearBackwardBiasRef },
       tolerance: { rtol: 1e-5, scale: 'absolute operands' },
       // batch 1, 1x1, sizes around the GEMM tiles (5/6 x 8), primes, the LeNet fc layers, one large case
       test: {

@@ -50,20 +50,6 @@ export function linearBackwardWeightRowsRef(dy: Float32Array, x: Float32Array, d
   return linearBackwardWeightRef(dy, x, d).slice(r0 * d.inF, r1 * d.inF);
 }
 
-/**
- * dw = Σ over row segments of `seg` rows of dy_sᵀ x_s: mathematically dyᵀx (overwritten), each
- * segment's f64 sum rounded and the segments added left to right in f32, as the kernel adds them.
- */
-export function linearBackwardWeightSegmentsRef(dy: Float32Array, x: Float32Array, d: LinearDims, seg: number): Float32Array {
-  const out = new Float32Array(d.outF * d.inF);
-  for (let s = 0; s < d.m; s += seg) {
-    const n = Math.min(seg, d.m - s);
-    const part = linearBackwardWeightRef(dy.subarray(s * d.outF, (s + n) * d.outF), x.subarray(s * d.inF, (s + n) * d.inF), { ...d, m: n });
-    for (let i = 0; i < out.length; i++) out[i] = s === 0 ? part[i] : Math.fround(out[i] + part[i]);
-  }
-  return out;
-}
-
 /** db += column sums of dy. */
 export function linearBackwardBiasRef(dy: Float32Array, d: LinearDims, db?: Float32Array): Float32Array {
   const { m, outF } = d;

@@ -111,20 +111,15 @@ export class GradStack {
 }
 
 /**
- * Tree operations whose leaves are chunk gradients computed here (chunk results go to `parts`).
- * Inside a left-folded group (reduce_tree.ts) node + chunk k is computed by addChunk: the
- * parameters whose gradient the previous chunk wrote in a single whole write (a dense weight:
- * g + dyᵀx, one addition per element) accumulate straight onto the node, which has the bits of
- * computing chunk k alone and adding it, and skips writing the largest gradient on its own and
- * reading it back; the rest of chunk k goes to `spare` and is added over the other ranges.
- * With `rows` (weight_rows.ts) the passes leave the row weights' gradients to the caller: their
- * windows are never written, zeroed or added here.
+ * Tree operations whose leaves are chunk gradients computed here (chunk results go to `parts`);
+ * a group's chunks run as segments of one batch where the network allows. With `rows`
+ * (weight_rows.ts) the passes leave the row weights' gradients to the caller: their windows are
+ * never written, zeroed or added here.
  */
 export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, stack: GradStack, rows: RowsCollector | null = null): TreeOps<Buf> {
   const { core, params } = model;
   const later = rows?.entries ?? [];
   const summed = gaps(later, params.size);
-  let fused: ParamEntry[] = [];
   return {
     direct: (lo, hi, into) => {
       if (hi - lo > 1 && withinGroup(lo, hi) && ranges[hi - 1][1] - ranges[lo][0] <= SEGMENT_MAX_ROWS && model.segmentable !== false) {
@@ -139,22 +134,10 @@ export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, rang
       }
       if (hi - lo !== 1) return false;
       parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into, rows);
-      fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
       return true;
     },
     addInto: (into, right) => {
       for (const [s, e] of summed) add(core, into.sub(s, e - s), into.sub(s, e - s), right.sub(s, e - s));
-    },
-    addChunk: (into, k, spare) => {
-      params.gradInto(spare, true);
-      for (const e of fused) e.tensor.accumulateInto(into.sub(e.offset, e.size));
-      rows?.leaf(ranges[k][0]);
-      parts[k] = runChunk(model, data, idx, ranges[k], k, step, opts);
-      params.settleGrads(rows?.tensors);
-      const broken = fused.find((e) => !e.tensor.writtenOnceWhole);
-      if (broken) throw new Error(`gradient of ${broken.name}: written once whole in chunk ${k - 1} but not in chunk ${k}, so it cannot be summed in place`);
-      for (const [s, e] of gaps([...fused, ...later], params.size)) add(core, into.sub(s, e - s), into.sub(s, e - s), spare.sub(s, e - s));
-      fused = params.entries.filter((e) => e.trainable && e.tensor.writtenOnceWhole);
     },
   };
 }
@@ -166,40 +149,24 @@ function withinGroup(lo: number, hi: number): boolean {
 
 /**
  * Node [lo, hi) of a group, its chunks run as segments of one batch (BoundModel.gradSegments):
- * the same additions as leafOps' chunk-by-chunk fold. Segment 0 writes into `into` as a chunk
- * does alone; a whole dense-weight write of a later segment accumulates onto it in turn (as
- * addChunk's fused parameters do), or a kernel writes all the segments' sum of it at once
- * (gradAll); every other gradient of segment k goes to spares[k - 1] and is added over the
- * ranges outside those weights, k in order.
+ * the same additions as the tree's chunk-by-chunk fold. Segment 0's gradients go into `into`
+ * as a chunk's do alone, segment k's into spares[k - 1], which are then added in, k in order,
+ * outside the row weights' windows.
  */
 function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[], rows: RowsCollector | null): void {
   const { core, params } = model;
   const later = rows?.entries ?? [];
   const entryOf = new Map(params.entries.filter((e) => e.trainable && !later.includes(e)).map((e) => [e.tensor, e]));
-  const whole = new Set<ParamEntry>();
   const written = Array.from({ length: hi - lo }, () => new Set<ParamEntry>());
-  const grad = (t: Tensor, k: number, isWhole: boolean): { buf: Buf; overwrite: boolean } => {
+  const grad = (t: Tensor, k: number): { buf: Buf; overwrite: boolean } => {
     const e = entryOf.get(t);
     if (!e) throw new Error('a segment gradient asked for a tensor that is not a trainable parameter');
     // a second write of one parameter in a segment (a shared weight) would change the order of the additions
     if (written[k].has(e)) throw new SegmentsUnsupported(`parameter ${e.name} written twice`);
     written[k].add(e);
-    if (isWhole && (k === 0 || whole.has(e))) {
-      whole.add(e);
-      return { buf: into.sub(e.offset, e.size), overwrite: k === 0 };
-    }
-    if (whole.has(e)) throw new SegmentsUnsupported(`parameter ${e.name} written whole in one segment only`);
     const target = (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size);
     fill(core, target, 0);
     return { buf: target, overwrite: false };
-  };
-  const gradAll = (t: Tensor): Buf => {
-    const e = entryOf.get(t);
-    if (!e) throw new Error('a segment gradient asked for a tensor that is not a trainable parameter');
-    if (written.some((w) => w.has(e))) throw new SegmentsUnsupported(`parameter ${e.name} written twice`);
-    for (const w of written) w.add(e);
-    whole.add(e);
-    return into.sub(e.offset, e.size);
   };
   const chunks = ranges.slice(lo, hi).map(([s, e], j) => ({
     idx: idx.subarray(s, e),
@@ -209,12 +176,12 @@ function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, rang
     fill: opts.fill,
   }));
   rows?.leaf(ranges[lo][0]);
-  const results = model.gradSegments(data, chunks, { grad, gradAll });
+  const results = model.gradSegments(data, chunks, { grad });
   results.forEach((r, j) => (parts[lo + j] = { ...r, n: chunks[j].idx.length }));
   // what no gradient reached is zero, as settleGrads leaves it
   for (let k = 0; k < hi - lo; k++)
-    for (const e of entryOf.values()) if (!whole.has(e) && !written[k].has(e)) fill(core, (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size), 0);
-  const rest = gaps([...whole, ...later], params.size);
+    for (const e of entryOf.values()) if (!written[k].has(e)) fill(core, (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size), 0);
+  const rest = gaps(later, params.size);
   for (let k = 1; k < hi - lo; k++) for (const [s, e] of rest) add(core, into.sub(s, e - s), into.sub(s, e - s), spares[k - 1].sub(s, e - s));
 }
 

@@ -7,9 +7,7 @@
 // sums the nodes the workers sent, and this thread's engine walks the whole tree; any split of
 // the chunks between workers gives the minibatch gradient the same bits (STYLE 19). Only the
 // nodes that no single task covers cross shared memory, so a worker with four chunks sends one
-// gradient instead of four. The left fold inside a group is what lets a dense layer's weight
-// gradient accumulate straight onto the running sum (node + chunk is one addition of a complete
-// sum, engine.ts), instead of being written alone and added afterwards.
+// gradient instead of four. A group's chunks can run as segments of one batch (engine.ts).
 
 /** Chunks per left-folded group. */
 export const FOLD = 4;
@@ -68,11 +66,6 @@ export interface TreeOps<B> {
   direct(lo: number, hi: number, into: B): boolean;
   /** into = into + right, elementwise in f32 */
   addInto(into: B, right: B): void;
-  /**
-   * into = into + chunk k, when the right child is chunk k itself and the ops compute chunks:
-   * they may accumulate parts of it straight into `into` (`spare` is theirs for the rest).
-   */
-  addChunk?(into: B, k: number, spare: B): void;
 }
 
 /** Buffers a walk of node [lo, hi) down to its chunks needs (for the tree's nodes, the same as node [0, hi - lo)). */
@@ -93,10 +86,6 @@ export function sumNode<B>(lo: number, hi: number, ops: TreeOps<B>, stack: reado
   if (hi - lo < 2) throw new Error(`reduction tree: node [${lo}, ${hi}) is neither at hand nor divisible`);
   const mid = splitPoint(lo, hi);
   sumNode(lo, mid, ops, stack, depth);
-  if (hi - mid === 1 && ops.addChunk) {
-    ops.addChunk(stack[depth], mid, stack[depth + 1]);
-    return;
-  }
   sumNode(mid, hi, ops, stack, depth + 1);
   ops.addInto(stack[depth], stack[depth + 1]);
 }

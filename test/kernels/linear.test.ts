@@ -8,8 +8,8 @@
 import { describe, it, expect } from 'vitest';
 import { core, FLAVORS, randn, expectClose, withBufs, expectExportsWithTwins } from '../helpers/index.js';
 import {
-  linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightSegments, linearBackwardWeightRows, linearBackwardBias, type LinearDims,
-  linearPackWeight, linearPackedWeightFloats, linearForwardPacked, linearBackwardDataPacked, LINEAR_WEIGHT_WHOLE_ROWS,
+  linearForward, linearBackwardData, linearBackwardWeight, linearBackwardWeightRows, linearBackwardBias, type LinearDims,
+  linearPackWeight, linearPackedWeightFloats, linearForwardPacked, linearBackwardDataPacked,
 } from '../../src/core/kernels/linear.js';
 import { WeightPacks } from '../../src/nn/weight_packs.js';
 import { OPS } from '../../src/ops/table.js';
@@ -83,18 +83,6 @@ describe.each(FLAVORS)('linear on %s', (flavor) => {
         });
       });
 
-      it.each([8, 200, LINEAR_WEIGHT_WHOLE_ROWS])('backward weight over %i rows adds one complete sum: dw0 + (dyᵀx alone) has the bits of accumulating into dw0', (m) => {
-        const cr = core(flavor);
-        const d = { m, inF: 37, outF: 11 };
-        const dy = randn(m * d.outF, 12), x = randn(m * d.inF, 13), dw0 = randn(d.outF * d.inF, 14);
-        withBufs(cr, [dy, x, dw0, dw0], ([DY, X, ACC, ALONE]) => {
-          linearBackwardWeight(cr, ACC, DY, X, d, opts);
-          linearBackwardWeight(cr, ALONE, DY, X, d, { ...opts, overwrite: true });
-          const sum = ALONE.toArray().map((v, i) => Math.fround(dw0[i] + v));
-          expect(Buffer.from(ACC.toArray().buffer).equals(Buffer.from(sum.buffer))).toBe(true);
-        });
-      });
-
       it.each(SHAPES)('backward bias x=[%i,%i] outF=%i accumulates into db', (m, inF, outF) => {
         const cr = core(flavor);
         const d = { m, inF, outF };
@@ -138,37 +126,6 @@ describe.each(FLAVORS)('linear with packed weights on %s', (flavor) => {
         // and the unpacked kernels are right (accumulating into dx0)
         const scale = maxAbs(k.ref.backwardData(abs(dy), abs(w), d, abs(dx0)));
         expectClose(DX2.toArray(), k.ref.backwardData(dy, w, d, Float32Array.from(dx0)), RTOL, name(d), scale);
-      });
-    });
-  }
-});
-
-// The segments kernel against the per-segment calls it replaces (segment 0 overwriting, each later
-// one accumulating): bit for bit, since each segment's products are summed in the same order and
-// the segments are added left to right. Segments that divide the rows or leave a shorter last one,
-// one row each, one segment for all rows, several super-slices (over 256 rows), weights spanning
-// several A row blocks (MC = 240) and B column blocks (NC = 2048), and LeNet fc1 as the engine runs it.
-const SEGMENT_CASES: Array<[number, number, number, number]> = [
-  [1, 1, 1, 1], [7, 5, 3, 2], [5, 4, 6, 1], [9, 9, 9, 9], [33, 37, 11, 8], [32, 17, 250, 8],
-  [450, 7, 5, 100], [600, 3, 4, 256], [6, 2100, 3, 4], [32, 1250, 500, 8],
-];
-
-describe.each(FLAVORS)('linear backward weight over segments on %s', (flavor) => {
-  for (const scalar of [false, true]) {
-    const opts = { scalar };
-    it.each(SEGMENT_CASES)(`${scalar ? 'scalar twin' : 'simd'}: x=[%i,%i] outF=%i in segments of %i rows gives the per-segment bits`, (m, inF, outF, seg) => {
-      const cr = core(flavor);
-      const d = { m, inF, outF };
-      const dy = randn(m * outF, 15), x = randn(m * inF, 16), garbage = new Float32Array(outF * inF).fill(NaN);
-      withBufs(cr, [dy, x, garbage, garbage], ([DY, X, ONE, EACH]) => {
-        k.run.backwardWeightSegments(cr, ONE, DY, X, d, seg, opts);
-        for (let s = 0; s < m; s += seg) {
-          const n = Math.min(seg, m - s);
-          k.run.backwardWeight(cr, EACH, DY.sub(s * outF, n * outF), X.sub(s * inF, n * inF), { ...d, m: n }, { ...opts, overwrite: s === 0 });
-        }
-        expect(Buffer.from(ONE.toArray().buffer).equals(Buffer.from(EACH.toArray().buffer)), `x=[${m},${inF}] outF=${outF} seg ${seg}`).toBe(true);
-        const scale = maxAbs(k.ref.backwardWeightSegments(abs(dy), abs(x), d, seg));
-        expectClose(ONE.toArray(), k.ref.backwardWeightSegments(dy, x, d, seg), RTOL, name(d), scale);
       });
     });
   }
@@ -260,9 +217,6 @@ describe('linear bad input', () => {
       expect(() => linearBackwardData(cr, x, small, w, d)).toThrow(/linearBackwardData: dy holds 5 elements, needs 8/);
       expect(() => linearBackwardWeight(cr, small, y, x, d)).toThrow(/linearBackwardWeight: dw holds 5 elements, needs 12/);
       expect(() => linearBackwardWeight(cr, w, y, small.sub(0, 4), d)).toThrow(/linearBackwardWeight: x holds 4 elements, needs 6/);
-      expect(() => linearBackwardWeightSegments(cr, w, y, x, d, 0)).toThrow(/linearBackwardWeightSegments: seg must be an integer >= 1, got 0/);
-      expect(() => linearBackwardWeightSegments(cr, w, y, x, d, LINEAR_WEIGHT_WHOLE_ROWS + 1)).toThrow(/linearBackwardWeightSegments: seg must be at most 256 rows/);
-      expect(() => linearBackwardWeightSegments(cr, small, y, x, d, 1)).toThrow(/linearBackwardWeightSegments: dw holds 5 elements, needs 12/);
       expect(() => linearBackwardBias(cr, small.sub(0, 2), y, d)).toThrow(/linearBackwardBias: db holds 2 elements, needs 4/);
       expect(() => linearBackwardBias(cr, b, y, { ...d, outF: NaN })).toThrow(/linearBackwardBias: outF must be an integer >= 1, got NaN/);
     });

@@ -9,13 +9,6 @@ import type { KernelOpts } from './elementwise.js';
 import { gemm } from './gemm.js';
 
 
-/**
- * Up to this many rows, linearBackwardWeight adds dyᵀx to dw as one complete sum per element
- * (its k dimension, the rows, fits one k slice of the GEMM: KC in assembly/gemm.ts), so
- * dw + that write has the bits of dw + (the same write into zeros).
- */
-export const LINEAR_WEIGHT_WHOLE_ROWS = 256;
-
 /** Rows (batch), input features, output features. */
 export interface LinearDims {
   m: number;
@@ -29,8 +22,6 @@ type ForwardFn = (y: number, x: number, w: number, b: number, scratch: number, m
 type BackwardFn = (out: number, a: number, b: number, scratch: number, m: number, inF: number, outF: number) => void;
 /** (dw, dy, x, scratch, m, in_f, out_f, accumulate) */
 type WeightFn = (dw: number, dy: number, x: number, scratch: number, m: number, inF: number, outF: number, accumulate: number) => void;
-/** (dw, dy, x, scratch, m, in_f, out_f, seg) */
-type SegmentsFn = (dw: number, dy: number, x: number, scratch: number, m: number, inF: number, outF: number, seg: number) => void;
 /** (db, dy, m, out_f) */
 type BiasFn = (db: number, dy: number, m: number, outF: number) => void;
 /** (wp, w, in_f, out_f, which) */
@@ -44,9 +35,6 @@ export interface LinearExports {
   linear_backward_data_scalar: BackwardFn;
   linear_backward_weight: WeightFn;
   linear_backward_weight_scalar: WeightFn;
-  linear_backward_weight_segments: SegmentsFn;
-  linear_backward_weight_segments_scalar: SegmentsFn;
-  linear_segments_scratch_floats(m: number, inF: number, outF: number, seg: number): number;
   linear_backward_bias: BiasFn;
   linear_backward_bias_scalar: BiasFn;
   linear_scratch_floats(m: number, inF: number, outF: number): number;
@@ -200,28 +188,6 @@ export function linearBackwardWeightRows(core: Core, rows: Buf, dy: Buf, x: Buf,
   // dy's columns r0..r1 are the rows of Aᵀ: A stored m × outF, read from column r0 with stride outF
   const a = dy.sub(r0, (d.m - 1) * d.outF + (r1 - r0));
   gemm(core, rows, a, x, { m: r1 - r0, n: d.inF, k: d.m, transA: true, lda: d.outF }, opts);
-}
-
-/**
- * dw [outF, inF] = Σ over the row segments of `seg` rows (the last may be shorter) of dy_sᵀ x_s,
- * added left to right: the bits of linearBackwardWeight over segment 0 with overwrite and then
- * over each later segment accumulating, with dw written once instead of once per segment (the
- * weight gradient of a group of chunks run as one batch). seg ≤ LINEAR_WEIGHT_WHOLE_ROWS, so each
- * segment is one whole sum. Overwrites dw.
- */
-export function linearBackwardWeightSegments(core: Core, dw: Buf, dy: Buf, x: Buf, d: LinearDims, seg: number, opts: KernelOpts = {}): void {
-  const op = 'linearBackwardWeightSegments';
-  dimsOk(op, d);
-  check.int(op, 'seg', seg);
-  if (seg > LINEAR_WEIGHT_WHOLE_ROWS) throw new Error(`${op}: seg must be at most ${LINEAR_WEIGHT_WHOLE_ROWS} rows (one whole sum per segment), got ${seg}`);
-  check.buf(op, 'dy', dy, d.m * d.outF);
-  check.buf(op, 'x', x, d.m * d.inF);
-  check.buf(op, 'dw', dw, d.outF * d.inF);
-  check.disjoint(op, ['dw', dw], ['dy', dy]);
-  check.disjoint(op, ['dw', dw], ['x', x]);
-  const f = fns(core);
-  const s = core.scratch(f.linear_segments_scratch_floats(d.m, d.inF, d.outF, seg));
-  (opts.scalar ? f.linear_backward_weight_segments_scalar : f.linear_backward_weight_segments)(dw.ptr, dy.ptr, x.ptr, s.ptr, d.m, d.inF, d.outF, seg);
 }
 
 /** db [outF] += column sums of dy [m, outF]. (d.inF is not used but must be valid.) */
