@@ -11,7 +11,7 @@
 import type { Core } from './load.js';
 import type { Buf } from './heap.js';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward, type Conv2dGeom } from './kernels/conv2d.js';
-import { linearBackwardWeight, linearForward, type LinearDims } from './kernels/linear.js';
+import { linearBackwardWeightRows, linearForward, type LinearDims } from './kernels/linear.js';
 
 /** The relaxed build must be at least this much faster (median of the pairwise ratios) to be chosen; see decide(). */
 export const RELAXED_MIN_SPEEDUP = 1.03;
@@ -163,11 +163,16 @@ export interface MeasureOptions {
 
 /**
  * The LeNet's conv2 and fc1 at the default chunk of the default batch (8 images of 64: see
- * defaultChunkSize in src/train/engine.ts): the shapes that dominate a training step.
+ * defaultChunkSize in src/train/engine.ts): the shapes that dominate a training step. fc1's
+ * weight gradient is one GEMM over the whole batch per step (src/train/weight_rows.ts): a
+ * chunk's share of it is an eighth of its output rows over the 64 examples.
  */
 const CHUNK = 8;
+const BATCH = 64;
 const CONV2: Conv2dGeom = { n: CHUNK, c: 20, h: 14, w: 14, oc: 50, kh: 5, kw: 5, sh: 1, sw: 1, ph: 0, pw: 0 };
 const FC1: LinearDims = { m: CHUNK, inF: 1250, outF: 500 };
+const FC1_BATCH: LinearDims = { m: BATCH, inF: 1250, outF: 500 };
+const FC1_ROWS = Math.ceil(FC1.outF / (BATCH / CHUNK) / 8) * 8; // in whole 8-row groups, as the reduce splits it
 
 /**
  * Alternating windows of the same training-shaped workload on the two builds; each round's
@@ -233,18 +238,19 @@ function workload(core: Core): { run: () => void; free: () => void } {
   const fx = buf(FC1.m * FC1.inF);
   const fw = buf(FC1.outF * FC1.inF);
   const fy = buf(FC1.m * FC1.outF);
-  const fdw = buf(fw.length);
+  const bx = buf(FC1_BATCH.m * FC1_BATCH.inF);
+  const bdy = buf(FC1_BATCH.m * FC1_BATCH.outF);
+  const fdw = buf(FC1_ROWS * FC1.inF);
   return {
     run() {
       conv2dForward(core, y, x, w, null, CONV2);
       conv2dBackwardData(core, dx, y, w, CONV2);
       conv2dBackwardFilter(core, dw, y, x, CONV2);
       linearForward(core, fy, fx, fw, null, FC1);
-      linearBackwardWeight(core, fdw, fy, fx, FC1);
+      linearBackwardWeightRows(core, fdw, bdy, bx, FC1_BATCH, 0, FC1_ROWS);
       // the backward kernels accumulate: keep the sums from growing towards Inf over many calls
       dx.view().fill(0);
       dw.view().fill(0);
-      fdw.view().fill(0);
     },
     free() {
       for (const b of bufs) b.free();
