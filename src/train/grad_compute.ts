@@ -81,7 +81,7 @@ export class GradCompute {
   private readonly slots: Float32Array;
   private readonly idx: Uint32Array;
   private readonly reduced: Float32Array;
-  private state: { core: Core; model: BoundModel; data: Dataset; P: number; rows: RowsCollector | null; summed: Array<[number, number]> } | null = null;
+  private state: { core: Core; model: BoundModel; data: Dataset; P: number; rows: RowsCollector | null; store: Float32Array | null; summed: Array<[number, number]> } | null = null;
   private stack: GradStack | null = null;
   private reduceBuf: Buf | null = null;
   private version = -1;
@@ -112,7 +112,7 @@ export class GradCompute {
     const data: Dataset = { name: init.name, sampleShape: [...net.inputShape], n: init.n, x: new Float32Array(init.x), targets: targetsOf(init.targets) };
     const store = init.rows ? new Float32Array(init.rows.store) : null;
     const rows = init.rows ? new RowsCollector(model, init.rows.layout, () => store!) : null;
-    this.state = { core, model, data, P, rows, summed: treeRanges(init.rows?.layout ?? null, P) };
+    this.state = { core, model, data, P, rows, store, summed: treeRanges(init.rows?.layout ?? null, P) };
     return this.state;
   }
 
@@ -153,23 +153,24 @@ export class GradCompute {
    */
   reduce(task: ReduceTask): void {
     const { summed } = this.setup();
+    const at = new Map(task.nodes.map(([a, b]) => [`${a},${b}`, a]));
+    // two nodes (two tasks) need two buffers, not the whole tree's depth
+    const depth = walkDepth(0, task.k, (a, b) => at.has(`${a},${b}`));
     for (const [s, e] of summed) {
       const lo = Math.max(s, task.lo);
       const hi = Math.min(e, task.hi);
-      if (hi > lo) this.reduceRange(task, lo, hi);
+      if (hi > lo) this.reduceRange(task.k, at, depth, lo, hi);
     }
     for (const [i, r0, r1] of task.rows) this.weightBlock(i, task.batch, r0, r1);
   }
 
-  private reduceRange(task: ReduceTask, lo: number, hi: number): void {
+  /** Parameters [lo, hi) of the tree over k chunks, the nodes `at` hand taken from their slots (node key → slot). */
+  private reduceRange(k: number, at: ReadonlyMap<string, number>, depth: number, lo: number, hi: number): void {
     const n = hi - lo;
     const { core, P } = this.setup();
-    const at = new Map(task.nodes.map(([a, b]) => [`${a},${b}`, a]));
-    // two nodes (two tasks) need two buffers, not the whole tree's depth
-    const depth = walkDepth(0, task.k, (a, b) => at.has(`${a},${b}`));
     const buf = this.heapBuf(depth * n);
     const stack = Array.from({ length: depth }, (_, d) => buf.sub(d * n, n));
-    sumNode(0, task.k, {
+    sumNode(0, k, {
       direct: (a, b, into) => {
         const slot = at.get(`${a},${b}`);
         if (slot === undefined) return false;
@@ -183,11 +184,10 @@ export class GradCompute {
 
   /** Rows [r0, r1) of row weight i's gradient over the minibatch's `batch` examples, into `reduced`. */
   private weightBlock(i: number, batch: number, r0: number, r1: number): void {
-    const { core, rows } = this.setup();
+    const { core, rows, store } = this.setup();
     const w = rows?.layout.weights[i];
-    if (!w || !this.init.rows) throw new Error(`grad worker: reduce task names row weight ${i}, the layout has ${rows?.layout.weights.length ?? 0}`);
+    if (!w || !store) throw new Error(`grad worker: reduce task names row weight ${i}, the layout has ${rows?.layout.weights.length ?? 0}`);
     // the rows into this worker's heap: x [batch, inF] then dy [batch, outF], then the block after them
-    const store = new Float32Array(this.init.rows.store);
     const xs = batch * w.inF;
     const ys = batch * w.outF;
     const buf = this.heapBuf(xs + ys + (r1 - r0) * w.inF);
