@@ -16,7 +16,7 @@ import { FOLD, stackDepth, sumNode, type TreeOps } from './reduce_tree.js';
 import { SEGMENT_MAX_ROWS, SegmentsUnsupported } from '../ops/segments.js';
 import type { Tensor } from '../tensor.js';
 import type { ParamEntry } from '../nn/params.js';
-import { findRowWeights, rowsLayout, RowsCollector, weightGradRows, type FoundWeight } from './weight_rows.js';
+import { findRowWeights, outside, rowsLayout, RowsCollector, weightGradRows, type FoundWeight } from './weight_rows.js';
 
 export interface StepOptions {
   seed: number;
@@ -119,7 +119,7 @@ export class GradStack {
 export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, stack: GradStack, rows: RowsCollector | null = null): TreeOps<Buf> {
   const { core, params } = model;
   const later = rows?.entries ?? [];
-  const summed = gaps(later, params.size);
+  const summed = outside(later, params.size);
   return {
     direct: (lo, hi, into) => {
       if (hi - lo > 1 && withinGroup(lo, hi) && ranges[hi - 1][1] - ranges[lo][0] <= SEGMENT_MAX_ROWS && model.segmentable !== false) {
@@ -181,20 +181,8 @@ function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, rang
   // what no gradient reached is zero, as settleGrads leaves it
   for (let k = 0; k < hi - lo; k++)
     for (const e of entryOf.values()) if (!written[k].has(e)) fill(core, (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size), 0);
-  const rest = gaps(later, params.size);
+  const rest = outside(later, params.size);
   for (let k = 1; k < hi - lo; k++) for (const [s, e] of rest) add(core, into.sub(s, e - s), into.sub(s, e - s), spares[k - 1].sub(s, e - s));
-}
-
-/** The ranges of [0, size) outside the entries' windows, in order. */
-function gaps(entries: readonly ParamEntry[], size: number): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  let at = 0;
-  for (const e of [...entries].sort((a, b) => a.offset - b.offset)) {
-    if (e.offset > at) out.push([at, e.offset]);
-    at = Math.max(at, e.offset + e.size);
-  }
-  if (at < size) out.push([at, size]);
-  return out;
 }
 
 /** All chunks in this thread, summed along the whole tree into model.params.grad. */

@@ -87,16 +87,21 @@ export function rowBlock(outF: number, t: number, tasks: number): [r0: number, r
   return [Math.min(outF, t * per), Math.min(outF, (t + 1) * per)];
 }
 
-/** The ranges of [0, size) outside the row weights' gradient windows, in order: what the reduction tree still sums. */
-export function treeRanges(layout: RowsLayout | null, size: number): Array<[number, number]> {
+/** The ranges of [0, size) outside the given windows, in order. */
+export function outside(windows: ReadonlyArray<{ offset: number; size: number }>, size: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let at = 0;
-  for (const w of [...(layout?.weights ?? [])].sort((a, b) => a.offset - b.offset)) {
+  for (const w of [...windows].sort((a, b) => a.offset - b.offset)) {
     if (w.offset > at) out.push([at, w.offset]);
-    at = Math.max(at, w.offset + w.outF * w.inF);
+    at = Math.max(at, w.offset + w.size);
   }
   if (at < size) out.push([at, size]);
   return out;
+}
+
+/** The ranges of [0, size) outside the row weights' gradient windows, in order: what the reduction tree still sums. */
+export function treeRanges(layout: RowsLayout | null, size: number): Array<[number, number]> {
+  return outside((layout?.weights ?? []).map((w) => ({ offset: w.offset, size: w.outF * w.inF })), size);
 }
 
 /**
