@@ -6,6 +6,8 @@
 /** One event of a timeline, in the order it was measured. */
 export type TimelineEvent =
   | { kind: 'peak'; gflops: number }
+  /** the madd peak of `threads` threads running at once (bench/peak_gang.ts), their GFLOP/s together */
+  | { kind: 'gang'; gflops: number; threads: number }
   | { kind: 'window'; config: number; imagesPerSec: number };
 
 export interface WindowRatio {
@@ -26,18 +28,57 @@ export function windowRatios(timeline: TimelineEvent[], flopsPerImage: number, w
   const out: WindowRatio[] = [];
   timeline.forEach((e, i) => {
     if (e.kind !== 'window') return;
-    const near = [nearestPeak(timeline, i, -1), nearestPeak(timeline, i, 1)].filter((p): p is number => p !== null);
-    if (near.length === 0) throw new Error('windowRatios: the timeline has no peak sample');
-    const peak = near.reduce((a, b) => a + b, 0) / near.length;
+    const peak = neighbourMean(timeline, i, 'peak');
+    if (peak === null) throw new Error('windowRatios: the timeline has no peak sample');
     out.push({ config: e.config, imagesPerSec: e.imagesPerSec, peak, ratio: (e.imagesPerSec * flopsPerImage) / 1e9 / (workersOf(e.config) * peak) });
   });
   return out;
 }
 
-function nearestPeak(timeline: TimelineEvent[], from: number, dir: -1 | 1): number | null {
+/**
+ * The windows of configurations with as many workers as the gang has threads, each against the
+ * mean of its neighbouring gang samples: achieved GFLOP/s ÷ what that many threads reached
+ * together (`peak` is that gang figure). Other windows are left out; so is everything when the
+ * timeline has no gang sample.
+ */
+export function gangRatios(timeline: TimelineEvent[], flopsPerImage: number, workersOf: (config: number) => number): WindowRatio[] {
+  const gang = timeline.find((g): g is Extract<TimelineEvent, { kind: 'gang' }> => g.kind === 'gang');
+  const out: WindowRatio[] = [];
+  timeline.forEach((e, i) => {
+    if (!gang || e.kind !== 'window' || workersOf(e.config) !== gang.threads) return;
+    const peak = neighbourMean(timeline, i, 'gang')!;
+    out.push({ config: e.config, imagesPerSec: e.imagesPerSec, peak, ratio: (e.imagesPerSec * flopsPerImage) / 1e9 / peak });
+  });
+  return out;
+}
+
+/**
+ * What the threads of a gang add over one: each gang sample over its neighbouring 1-core
+ * sample(s) (the mean of the nearest before and after), as a median with its range. Two threads
+ * on two free cores read about 2; two hyperthreads of one core about 1.
+ */
+export function gangScale(timeline: TimelineEvent[]): { median: number; min: number; max: number; threads: number } | null {
+  const q: number[] = [];
+  let threads = 0;
+  timeline.forEach((e, i) => {
+    if (e.kind !== 'gang') return;
+    threads = e.threads;
+    const one = neighbourMean(timeline, i, 'peak');
+    if (one !== null) q.push(e.gflops / one);
+  });
+  return q.length ? { median: median(q), min: Math.min(...q), max: Math.max(...q), threads } : null;
+}
+
+/** The mean of the nearest sample of `kind` before event i and the nearest after (the one there is at either end). */
+function neighbourMean(timeline: TimelineEvent[], i: number, kind: 'peak' | 'gang'): number | null {
+  const near = [nearestPeak(timeline, i, -1, kind), nearestPeak(timeline, i, 1, kind)].filter((p): p is number => p !== null);
+  return near.length ? near.reduce((a, b) => a + b, 0) / near.length : null;
+}
+
+function nearestPeak(timeline: TimelineEvent[], from: number, dir: -1 | 1, kind: 'peak' | 'gang'): number | null {
   for (let j = from + dir; j >= 0 && j < timeline.length; j += dir) {
     const e = timeline[j];
-    if (e.kind === 'peak') return e.gflops;
+    if (e.kind === kind) return e.gflops;
   }
   return null;
 }

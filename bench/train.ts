@@ -17,7 +17,8 @@ import { defaultChunkSize } from '../src/train/engine.js';
 import { helpText, parseFlags, num, runCli } from '../src/cli/common.js';
 import { lenetSteps, imagesPerSecond } from './lenet_steps.js';
 import { peakGflops, peakSample } from './peak.js';
-import { pairwise, summarise, windowRatios, type TimelineEvent } from './peak_ratio.js';
+import { gangRatios, gangScale, pairwise, summarise, windowRatios, type TimelineEvent } from './peak_ratio.js';
+import { PeakGang } from './peak_gang.js';
 
 const FLAGS = {
   'max-workers': { type: 'string', arg: 'N', default: String(availableParallelism()), help: 'measure 1..N workers' },
@@ -85,22 +86,34 @@ async function measureAll(flavor: Flavor, batch: number, configs: Config[], seco
   const peakCore = loadCoreSync({ flavor });
   peakGflops(peakCore, 3); // tiers the probe up
   const iters = { n: 10_000 };
+  // the most workers measured, all running the probe at once: what they can reach together
+  const threads = Math.max(...configs.map((c) => c.workers));
+  const gang = threads > 1 ? await PeakGang.start(flavor, threads) : null;
+  const gangIters = { n: 10_000 };
   const runs = [];
   for (const c of configs) runs.push(await setup(flavor, batch, c.workers, c.chunk, data));
   // warm-up: V8 tiers WASM functions up between calls, in every worker's instance
   for (const r of runs) await r.time(1500);
-  const timeline: TimelineEvent[] = [{ kind: 'peak', gflops: peakSample(peakCore, PEAK_MS, iters) }];
+  const timeline: TimelineEvent[] = [];
+  const samplePeaks = () => {
+    timeline.push({ kind: 'peak', gflops: peakSample(peakCore, PEAK_MS, iters) });
+    if (gang) timeline.push({ kind: 'gang', gflops: gang.sample(PEAK_MS, gangIters), threads });
+  };
+  samplePeaks();
   for (let round = 0; round < rounds; round++) {
     const order = configs.map((_, i) => i);
     if (round % 2) order.reverse();
     for (const i of order) {
       timeline.push({ kind: 'window', config: i, imagesPerSec: await runs[i].time((seconds * 1000) / rounds) });
-      timeline.push({ kind: 'peak', gflops: peakSample(peakCore, PEAK_MS, iters) });
+      samplePeaks();
     }
   }
   for (const r of runs) await r.close();
-  const summary = summarise(windowRatios(timeline, fpi, (i) => configs[i].workers));
-  return configs.map((c, i) => ({ ...c, ...summary.get(i)! }));
+  await gang?.stop();
+  const workersOf = (i: number) => configs[i].workers;
+  const summary = summarise(windowRatios(timeline, fpi, workersOf));
+  const ofGang = summarise(gangRatios(timeline, fpi, workersOf));
+  return { rows: configs.map((c, i) => ({ ...c, ...summary.get(i)!, gang: ofGang.get(i) ?? null })), scale: gangScale(timeline) };
 }
 
 /** Milliseconds of one peak sample between windows. */
@@ -121,15 +134,20 @@ async function main(argv: string[]) {
   const rounds = num('rounds', f.rounds, { int: true, min: 1 });
   const data: Dataset = f.synthetic ? syntheticMnist(8192) : loadDataset('mnist').train;
   const rows: Record<string, unknown>[] = [];
+  const scales: Record<string, unknown>[] = [];
   const fpi = flopsPerImage(loadCoreSync({ flavor: 'simd' }));
   console.log(`LeNet training FLOPs per image (op table): ${(fpi / 1e6).toFixed(2)} MFLOP; machine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), load average ${loadavg()[0].toFixed(2)}`);
-  console.log(`${rounds} interleaved rounds of ${((seconds * 1000) / rounds).toFixed(0)} ms windows per configuration, a ${PEAK_MS} ms sample of the 1-core peak between windows`);
+  console.log(`${rounds} interleaved rounds of ${((seconds * 1000) / rounds).toFixed(0)} ms windows per configuration, a ${PEAK_MS} ms sample of the 1-core peak between windows (and one of the peak of the most workers measured, all at once)`);
   for (const flavor of flavors) {
     console.log(`\n${flavor} build`);
     console.log('batch  chunk  workers  images/s    (best)  speed-up  GFLOP/s  peak/core  of peak: median (min-max) of the per-window ratios to workers x neighbouring 1-core peak');
     for (const batch of batches) {
       const configs = chunksFor(batch).flatMap((chunk) => workers.map((w) => ({ workers: w, chunk })));
-      const res = await measureAll(flavor, batch, configs, seconds, rounds, data, fpi);
+      const { rows: res, scale } = await measureAll(flavor, batch, configs, seconds, rounds, data, fpi);
+      if (scale) {
+        scales.push({ flavor, batch, threads: scale.threads, median: scale.median, min: scale.min, max: scale.max });
+        console.log(`  batch ${batch}: ${scale.threads} threads running the probe at once reached ${scale.median.toFixed(2)}x the 1-core peak (${scale.min.toFixed(2)}-${scale.max.toFixed(2)}; median of the samples between windows)`);
+      }
       for (const r of res) {
         const one = res.find((x) => x.chunk === r.chunk && x.workers === 1);
         // several chunk sizes: each against the first one, same workers, window by window
@@ -142,17 +160,18 @@ async function main(argv: string[]) {
           images_per_sec: r.imagesPerSec, best_images_per_sec: r.imagesPerSecBest, speedup, gflops,
           peak_gflops_per_core: r.peak, fraction_of_peak: r.ratio, fraction_of_peak_min: r.ratioMin, fraction_of_peak_max: r.ratioMax, windows: r.windows,
           window_images_per_sec: r.windowImagesPerSec,
+          ...(r.gang ? { gang_peak_gflops: r.gang.peak, fraction_of_gang_peak: r.gang.ratio, fraction_of_gang_peak_min: r.gang.ratioMin, fraction_of_gang_peak_max: r.gang.ratioMax } : {}),
           ...(vs ? { versus_chunk: first.chunk, versus_ratio_median: vs.median, versus_ratio_min: vs.min, versus_ratio_max: vs.max } : {}),
         });
         console.log(
-          `${String(batch).padStart(5)}  ${String(r.chunk).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(0).padStart(8)}  ${r.imagesPerSecBest.toFixed(0).padStart(8)}  ${speedup === null ? '       ' : speedup.toFixed(2).padStart(7) + 'x'}  ${gflops.toFixed(1).padStart(7)}  ${r.peak.toFixed(1).padStart(9)}  ${(100 * r.ratio).toFixed(1).padStart(6)}% (${(100 * r.ratioMin).toFixed(0)}-${(100 * r.ratioMax).toFixed(0)}%)${vs ? `  vs chunk ${first.chunk}: ${vs.median.toFixed(3)}x (${vs.min.toFixed(2)}-${vs.max.toFixed(2)}), median of the pairwise ratios` : ''}`,
+          `${String(batch).padStart(5)}  ${String(r.chunk).padStart(5)}  ${String(r.workers).padStart(7)}  ${r.imagesPerSec.toFixed(0).padStart(8)}  ${r.imagesPerSecBest.toFixed(0).padStart(8)}  ${speedup === null ? '       ' : speedup.toFixed(2).padStart(7) + 'x'}  ${gflops.toFixed(1).padStart(7)}  ${r.peak.toFixed(1).padStart(9)}  ${(100 * r.ratio).toFixed(1).padStart(6)}% (${(100 * r.ratioMin).toFixed(0)}-${(100 * r.ratioMax).toFixed(0)}%)${r.gang ? `  of the ${r.workers}-thread peak: ${(100 * r.gang.ratio).toFixed(1)}% (${(100 * r.gang.ratioMin).toFixed(0)}-${(100 * r.gang.ratioMax).toFixed(0)}%)` : ''}${vs ? `  vs chunk ${first.chunk}: ${vs.median.toFixed(3)}x (${vs.min.toFixed(2)}-${vs.max.toFixed(2)}), median of the pairwise ratios` : ''}`,
         );
       }
     }
   }
   const out = resolve(f.json ?? 'bench/results/train.json');
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), cpu: cpus()[0]?.model ?? null, data: f.synthetic ? 'synthetic' : 'mnist', flops_per_image: fpi, rounds, peak_sample_ms: PEAK_MS, rows }, null, 2) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, cores: availableParallelism(), cpu: cpus()[0]?.model ?? null, data: f.synthetic ? 'synthetic' : 'mnist', flops_per_image: fpi, rounds, peak_sample_ms: PEAK_MS, gang_scale: scales, rows }, null, 2) + '\n');
   console.log(`\nwrote ${out}`);
 }
 

@@ -2,10 +2,11 @@
 // against the mean of the peak samples on either side of it, and a configuration reports the
 // median of its windows' ratios.
 import { describe, it, expect } from 'vitest';
-import { median, pairwise, summarise, windowRatios, type TimelineEvent } from '../bench/peak_ratio.js';
+import { gangRatios, gangScale, median, pairwise, summarise, windowRatios, type TimelineEvent } from '../bench/peak_ratio.js';
 
 const peak = (gflops: number): TimelineEvent => ({ kind: 'peak', gflops });
 const win = (config: number, imagesPerSec: number): TimelineEvent => ({ kind: 'window', config, imagesPerSec });
+const gang = (gflops: number, threads = 2): TimelineEvent => ({ kind: 'gang', gflops, threads });
 
 describe('bench:train ratios against neighbouring peak samples', () => {
   // 1e9 FLOPs per image: images/s reads as GFLOP/s
@@ -71,5 +72,38 @@ describe('bench:train side-by-side chunk comparison', () => {
     const s = summarise(windowRatios(t, 1e9, () => 1));
     expect(s.get(0)!.windowImagesPerSec).toEqual([3, 4]);
     expect(s.get(1)!.windowImagesPerSec).toEqual([5, 6]);
+  });
+});
+
+describe('bench:train against the peak of its threads running at once', () => {
+  const FPI = 1e9;
+
+  it('sets windows with as many workers as the gang has threads against the neighbouring gang samples', () => {
+    // config 0 has 1 worker, config 1 has 2; the gang is 2 threads
+    const t = [peak(40), gang(60), win(0, 20), peak(40), gang(40), win(1, 30), peak(20), gang(20)];
+    const r = gangRatios(t, FPI, (c) => (c === 0 ? 1 : 2));
+    expect(r.map((x) => x.config)).toEqual([1]);
+    expect(r[0].peak).toBe(30);
+    expect(r[0].ratio).toBeCloseTo(30 / 30, 12);
+    // the gang samples do not move the 1-core ratios
+    const w = windowRatios(t, FPI, (c) => (c === 0 ? 1 : 2));
+    expect(w.map((x) => x.peak)).toEqual([40, 30]);
+    expect(w[1].ratio).toBeCloseTo(30 / (2 * 30), 12);
+  });
+
+  it('gives no gang ratio without gang samples', () => {
+    expect(gangRatios([peak(40), win(0, 20), peak(40)], FPI, () => 2)).toEqual([]);
+    expect(gangScale([peak(40), win(0, 20), peak(40)])).toBeNull();
+  });
+
+  it('reports what the gang adds over one thread: each gang sample over its neighbouring 1-core samples', () => {
+    // two free cores (2x), then hyperthreads of one core (1.1x), then a sample after the last 1-core one
+    const t = [peak(50), gang(100), win(0, 10), peak(50), gang(55), win(0, 10), peak(30), gang(45)];
+    const s = gangScale(t)!;
+    expect(s.threads).toBe(2);
+    // 100 / mean(50, 50), 55 / mean(50, 30), 45 / 30
+    expect(s.min).toBeCloseTo(55 / 40, 12);
+    expect(s.max).toBeCloseTo(2, 12);
+    expect(s.median).toBeCloseTo(1.5, 12);
   });
 });
