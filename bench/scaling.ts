@@ -2,8 +2,8 @@
 // parts measured on this machine: each pool task as a worker runs it (GradCompute on this thread:
 // the parameters loaded, its chunks computed the way the engine computes them, as segments of one
 // batch inside a group, with packed weights, the dense layers' rows left for the reduce, the tree nodes it completes
-// copied to shared memory), one thread's whole minibatch (the local engine), a message round trip
-// and the main thread's cost per task, the reduction of the nodes the tasks sent (copied into the
+// copied to shared memory), one thread's whole minibatch (the local engine), a message round trip,
+// the main thread's cost per task and a wake-up at the step tasks' meeting point, the reduction of the nodes the tasks sent (copied into the
 // worker's heap and added, per float), the optimizer step and the parameter copies. From them it
 // projects images/s and efficiency (images/s ÷ (workers × one thread's images/s at its fastest
 // chunk for that batch), and against one thread at the same chunk) for 4..64 workers at batch
@@ -103,6 +103,8 @@ export interface Parts {
   perTask: number;
   /** the default task at batch 64 (chunks 0-3 of 8) with a second thread computing, over its time alone */
   contention2: number;
+  /** a thread waiting at the step tasks' meeting point (Atomics.wait) resuming after the last arrival's notify */
+  wake: number;
 }
 
 /** What a projection needs measured: the tasks of each configuration and one thread's minibatches. */
@@ -258,8 +260,9 @@ async function measureParts(core: Core, data: Dataset, needs: Needs, flavor: Fla
   const optimizer = await timeCheap(() => opt.step(0.01), ms);
   const { roundTrip, perTask } = await messaging(ms);
   const contention2 = await contention(data, flavor, ms);
+  const wake = await wakeLatency();
   const rowWeights = layout.weights.map(({ inF, outF }) => ({ inF, outF }));
-  const parts: Parts = { P, tasks, local, copyP, reducePerFloat: reduced / (K * P), treeP, rowWeights, rows, rowsCopy, optimizer, roundTrip, perTask, contention2 };
+  const parts: Parts = { P, tasks, local, copyP, reducePerFloat: reduced / (K * P), treeP, rowWeights, rows, rowsCopy, optimizer, roundTrip, perTask, contention2, wake };
   opt.free();
   inBuf.free();
   model.free();
@@ -336,6 +339,42 @@ async function messaging(ms: number): Promise<{ roundTrip: number; perTask: numb
   }
 }
 
+/**
+ * The median time from Atomics.notify to the waiting thread running again, over 41 wake-ups of
+ * a thread that had slept for 2 ms each time (as a step task that finished first does).
+ */
+async function wakeLatency(): Promise<number> {
+  const ctl = new Int32Array(new SharedArrayBuffer(8));
+  const stamp = new Float64Array(new SharedArrayBuffer(8));
+  const code = `const { workerData: [c, s] } = require('node:worker_threads');
+    const ctl = new Int32Array(c), stamp = new Float64Array(s);
+    for (let seen = 0; ; ) {
+      Atomics.wait(ctl, 0, seen);
+      seen = Atomics.load(ctl, 0);
+      if (seen < 0) break;
+      stamp[0] = performance.timeOrigin + performance.now();
+      Atomics.store(ctl, 1, seen);
+    }`;
+  const w = new Worker(code, { eval: true, workerData: [ctl.buffer, stamp.buffer] });
+  try {
+    const waits: number[] = [];
+    for (let i = 1; i <= 41; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      const t0 = performance.timeOrigin + performance.now();
+      Atomics.store(ctl, 0, i);
+      Atomics.notify(ctl, 0);
+      while (Atomics.load(ctl, 1) !== i) Atomics.wait(ctl, 1, Atomics.load(ctl, 1), 1);
+      waits.push((stamp[0] - t0) / 1000);
+    }
+    waits.sort((a, b) => a - b);
+    return waits[waits.length >> 1];
+  } finally {
+    Atomics.store(ctl, 0, -1);
+    Atomics.notify(ctl, 0);
+    await w.terminate();
+  }
+}
+
 export interface Projection {
   seconds: number;
   images_per_sec: number;
@@ -360,19 +399,20 @@ export function projectPool(p: Parts, batch: number, chunk: number, W: number, s
   const tasks = poolTasks(batch, chunk, W);
   const nodes = tasks.flatMap(([a, b]) => nodesWithin(K, a, b));
   const tree = nodes.length > 1;
-  const slice = Math.ceil(p.treeP / W / 16) * 16;
+  // each step task reduces one slice once all have their gradients (src/train/grad_step.ts)
+  const n = tasks.length;
+  const slice = Math.ceil(p.treeP / n / 16) * 16;
   const total = p.rowWeights.reduce((a, w) => a + w.inF * w.outF, 0);
   const blockFloats = (t: number) => p.rowWeights.reduce((a, w) => {
-    const [r0, r1] = rowBlock(w.outF, t, W);
+    const [r0, r1] = rowBlock(w.outF, t, n);
     return a + Math.max(0, r1 - r0) * w.inF;
   }, 0);
-  const blocks = Array.from({ length: W }, (_, t) => blockFloats(t));
-  const withRows = blocks.filter((f) => f > 0).length;
-  const R = Math.max(tree ? Math.ceil(p.treeP / slice) : 0, withRows);
+  const blocks = Array.from({ length: n }, (_, t) => blockFloats(t));
   const rows = total > 0 ? p.rowsCopy[batch] + (measured(p.rows, String(batch)) - p.rowsCopy[batch]) * (Math.max(...blocks) / total) : 0;
+  const meets = n > 1 && (tree || total > 0);
   const terms = {
     compute: slow * Math.max(...tasks.map(([a, b]) => measured(p.tasks, taskKey(batch, chunk, a, b)))),
-    messaging: 2 * p.roundTrip + (tasks.length + R) * p.perTask,
+    messaging: p.roundTrip + n * p.perTask + (meets ? p.wake : 0),
     reduce: (tree ? nodes.length * Math.min(slice, p.treeP) * p.reducePerFloat : p.copyP) + rows,
     serial: 2 * p.copyP + p.optimizer, // publishing the parameters, taking the reduced gradient
   };
@@ -398,7 +438,7 @@ function limit(pr: Projection, batch: number, chunk: number, W: number): string 
   const idle = K < W ? `; only ${K} chunks for ${W} workers, ${W - K} idle` : '';
   const what: Record<string, string> = {
     compute: 'the busiest worker\'s chunks',
-    messaging: 'messaging (the main thread handles one message per task and per reduce slice)',
+    messaging: 'messaging (the main thread handles one message per task; the tasks meet before their reduce slices)',
     reduce: 'the reduction (every worker copies and adds the tree nodes the tasks sent over its slice, and forms its block of the dense weight gradients)',
     serial: 'the serial main-thread work (parameter copies, optimizer step)',
   };
@@ -462,7 +502,7 @@ async function main(argv: string[]) {
   console.log(`  copy P to shared memory: ${us(parts.copyP)}`);
   console.log(`  reduction: ${(parts.reducePerFloat * 1e9).toFixed(2)} ns per node-slot float over the tree's ${parts.treeP} floats; optimizer step: ${us(parts.optimizer)}`);
   console.log(`  dense weight gradients from rows, all in one task: ${Object.entries(parts.rows).map(([b, s]) => `batch ${b}: ${msOf(s)} (rows copied in: ${msOf(parts.rowsCopy[b])})`).join(', ')}`);
-  console.log(`  messaging: round trip ${us(parts.roundTrip)}, main-thread cost per task ${us(parts.perTask)}`);
+  console.log(`  messaging: round trip ${us(parts.roundTrip)}, main-thread cost per task ${us(parts.perTask)}, a waiting task woken at the meeting point ${us(parts.wake)}`);
   console.log(`  the default task at batch 64 (chunks 0-3 of 8) with a second thread computing: ${parts.contention2.toFixed(2)}x its time alone (shared caches, memory, other tenants)`);
 
   const rows: Record<string, unknown>[] = [];

@@ -26,7 +26,7 @@ describe('bench:scaling', () => {
       expect(out.parts.tasks['c8 8+8+8']).toBeGreaterThan(0);
       expect(out.parts.tasks['c8 8 8']).toBeGreaterThan(0);
       for (const [k, t] of Object.entries(out.parts.tasks)) expect(t, k).toBeGreaterThan(0);
-      for (const k of ['copyP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2']) expect(out.parts[k], k).toBeGreaterThan(0);
+      for (const k of ['copyP', 'reducePerFloat', 'optimizer', 'roundTrip', 'perTask', 'contention2', 'wake']) expect(out.parts[k], k).toBeGreaterThan(0);
       // the dense weights' gradients come from rows (fc1, fc2), timed per batch; the tree sums the rest
       expect(out.parts.rowWeights).toEqual([{ inF: 1250, outF: 500 }, { inF: 500, outF: 10 }]);
       expect(out.parts.treeP).toBe(out.parts.P - 1250 * 500 - 500 * 10);

@@ -6,6 +6,8 @@ import { describe, it, expect, afterAll } from 'vitest';
 import { FOLD, nodesWithin, splitPoint, stackDepth, sumNode, taskRanges, walkDepth, type TreeNode } from '../src/train/reduce_tree.js';
 import { chunkRanges, chunkSeed, LocalEngine } from '../src/train/engine.js';
 import { PoolEngine } from '../src/train/pool.js';
+import { gradInit, SharedGradStep, type RunTask } from '../src/train/grad_step.js';
+import { GradCompute, type ReduceTask, type StepTask } from '../src/train/grad_compute.js';
 import { findRowWeights } from '../src/train/weight_rows.js';
 import { BoundModel } from '../src/train/model.js';
 import { lenet, LENET_SPEC, MNIST_SHAPE } from '../src/nn/lenet.js';
@@ -203,6 +205,37 @@ describe('engines on the tree', () => {
       expect(Buffer.from(pooled.params.grad.view().buffer, pooled.params.grad.ptr, pooled.params.size * 4).equals(Buffer.from(local.params.grad.view().buffer, local.params.grad.ptr, local.params.size * 4))).toBe(true);
     } finally {
       await pe.close();
+      await le.close();
+    }
+  }, 60_000);
+
+  // the step tasks run here one after another, each on its own worker state, with no wait: the
+  // first two find the others missing and leave their reduce slices to reduce tasks, the last
+  // finds everyone and reduces its own
+  it('a step task that waits in vain leaves its slice to a reduce task, to the same bits', async () => {
+    const idx = Uint32Array.from({ length: 60 }, (_, i) => (i * 29) % n);
+    const local = model();
+    const le = new LocalEngine(local, data, 11, opts);
+    const want = await le.minibatch(idx, 4);
+    const pooled = model();
+    const cfg = { workers: 3, chunkSize: 11, batchSize: 60 };
+    const init = gradInit(core, pooled, LENET_SPEC, data, cfg, opts);
+    const workers = Array.from({ length: 3 }, () => new GradCompute(init, () => loadCoreSync({ flavor: 'simd' })));
+    const seen: string[] = [];
+    let next = 0;
+    const run = (async (task: unknown, name: string) => {
+      seen.push(name);
+      const w = workers[next++ % workers.length];
+      if (name === 'step') return w.step({ ...(task as StepTask), waitMs: 0 });
+      if (name === 'reduce') return w.reduce(task as ReduceTask);
+      throw new Error(`unexpected task ${name}`);
+    }) as RunTask;
+    try {
+      const got = await new SharedGradStep(pooled, cfg, init).minibatch(idx, 4, run);
+      expect(seen).toEqual(['step', 'step', 'step', 'reduce', 'reduce']);
+      expect(got.lossSum).toBe(want.lossSum);
+      expect(Buffer.from(pooled.params.grad.view().buffer, pooled.params.grad.ptr, pooled.params.size * 4).equals(Buffer.from(local.params.grad.view().buffer, local.params.grad.ptr, local.params.size * 4))).toBe(true);
+    } finally {
       await le.close();
     }
   }, 60_000);

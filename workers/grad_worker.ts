@@ -8,12 +8,12 @@ import { threadId } from 'node:worker_threads';
 import { loadCoreSync } from '../src/core/load.js';
 import { pinThisThread } from '../src/train/affinity.js';
 import type { ChunkResult } from '../src/train/model.js';
-import { GradCompute, type WorkerInit, type ChunkTask, type ReduceTask } from '../src/train/grad_compute.js';
+import { GradCompute, type WorkerInit, type ChunkTask, type ReduceTask, type StepTask, type StepResult } from '../src/train/grad_compute.js';
 import { PredictCompute, type EvalTask } from '../src/train/predict_compute.js';
 import type { Core } from '../src/core/load.js';
 
 export type { SharedTargets } from '../src/train/shared_data.js';
-export type { WorkerInit, ChunkTask, ReduceTask } from '../src/train/grad_compute.js';
+export type { WorkerInit, ChunkTask, ReduceTask, StepTask, StepResult } from '../src/train/grad_compute.js';
 
 const init = workerData as WorkerInit;
 // before the first task: a thread pinned later would already have run where the kernel put it
@@ -27,13 +27,24 @@ export default grad;
 
 /** Computes a run of chunks' gradients into their tree nodes' slots (after an injected fault, when one is due). */
 export function grad(task: ChunkTask): ChunkResult[] {
+  injectFaults(task);
+  return compute.grad(task);
+}
+
+/** A step task: the chunks, then the task's reduce slice with the others (see GradCompute.step). */
+export function step(task: StepTask): StepResult {
+  injectFaults(task);
+  return compute.step(task);
+}
+
+/** Fails on purpose where the pool's test hook asks (IRUKA_TEST_FAULTS, src/train/pool.ts). */
+function injectFaults(task: ChunkTask): void {
   for (const f of init.faults ?? []) {
     if (f.step === task.step && f.chunk >= task.first && f.chunk < task.last && Atomics.add(new Int32Array(f.counter), 0, 1) < f.times) {
       if (f.mode === 'exit') process.exit(3); // ends this worker thread, as a crash would
       throw new Error(`injected fault at step ${task.step}, chunk ${f.chunk}`);
     }
   }
-  return compute.grad(task);
 }
 
 /** Reduces a slice of the parameters over the chunk slots (see GradCompute.reduce). */

@@ -38,7 +38,7 @@ async function start(m: WebWorkerInit): Promise<void> {
     if (m.role === 'grad') {
       const c = new GradCompute(m.init, () => core);
       const ev = new PredictCompute(m.init.predict, () => core);
-      handlers = { grad: (t) => c.grad(t), reduce: (t) => c.reduce(t), evaluate: (t) => ev.evaluate(t) };
+      handlers = { grad: (t) => c.grad(t), step: (t) => c.step(t), reduce: (t) => c.reduce(t), evaluate: (t) => ev.evaluate(t) };
     } else {
       const c = new PredictCompute(m.init, () => core);
       handlers = { predict: (t) => c.predict(t), evaluate: (t) => c.evaluate(t) };

@@ -4,7 +4,8 @@
 // per task for a run of consecutive chunks, summed in its memory along the reduction tree
 // (reduce_tree.ts) into the largest tree nodes inside the run, each written to the slot of its
 // first chunk (the dense weights' windows excepted: their chunks leave x and dy rows in a shared
-// store instead, src/train/weight_rows.ts); then it reduces a slice of the parameters over the
+// store instead, src/train/weight_rows.ts); then, once every task of the step has done so (a
+// step task; or in a reduce task of its own), it reduces a slice of the parameters over the
 // nodes every task sent, and forms a block of the dense weights' gradients from the rows. Every
 // large array is shared: the normalised training set and its targets, the current parameters,
 // the node slots and the reduced gradient live in SharedArrayBuffers; a task carries only
@@ -43,6 +44,11 @@ export interface WorkerInit {
   seed: number;
   augment: Augment;
   fill: number[];
+  /**
+   * i32: [arrivals, then one word per task of a step]: the step tasks' meeting point. A task
+   * writes the step's version into its word when its gradients are in shared memory.
+   */
+  barrier: SharedArrayBuffer;
   /** the Piscina pool's CPU pinning (src/train/affinity.ts); absent: unpinned */
   pin?: PinPlan;
   /** test hook of the Piscina pool: fail on purpose (see src/train/pool.ts) */
@@ -73,6 +79,26 @@ export interface ChunkTask {
   batch: number;
   chunk: number;
   version: number;
+}
+
+/**
+ * A step task: the chunks of a ChunkTask, then, once every task of the step has written its
+ * gradients, the reduce of slice `index` of `tasks` (`reduce`; null: nothing to reduce there).
+ * A task that has waited `waitMs` for the others returns without reducing and the main thread
+ * runs that slice as a ReduceTask: the same computation, so the same bits, and no task can
+ * wait for one that failed or was never started.
+ */
+export interface StepTask extends ChunkTask {
+  index: number;
+  tasks: number;
+  reduce: ReduceTask | null;
+  waitMs: number;
+}
+
+/** What a step task returns: its chunks' results in order, and whether it ran its reduce. */
+export interface StepResult {
+  chunks: ChunkResult[];
+  reduced: boolean;
 }
 
 /** One worker's gradient state: its core (loaded by the caller, sync in Node, async in a page), the model, the shared views. */
@@ -146,6 +172,22 @@ export class GradCompute {
   }
 
   /**
+   * A step task (StepTask): its chunks, then its reduce slice once every task's gradients are
+   * in shared memory, or, after waitMs without them, nothing more (the main thread reduces it).
+   */
+  step(task: StepTask): StepResult {
+    const chunks = this.grad(task);
+    if (!task.reduce) return { chunks, reduced: false };
+    const barrier = new Int32Array(this.init.barrier);
+    Atomics.store(barrier, 1 + task.index, task.version);
+    Atomics.add(barrier, 0, 1);
+    Atomics.notify(barrier, 0);
+    if (!allArrived(barrier, task.tasks, task.version, task.waitMs)) return { chunks, reduced: false };
+    this.reduce(task.reduce);
+    return { chunks, reduced: true };
+  }
+
+  /**
    * Sums a slice of the parameters along the tree from the nodes in the slots, with the same
    * f32 additions (and so the same bits) as this thread's engine; the workers split the
    * parameter range, so the reduction runs in parallel instead of on the main thread. Then the
@@ -206,5 +248,19 @@ export class GradCompute {
       this.reduceBuf = this.setup().core.heap.alloc(floats);
     }
     return this.reduceBuf;
+  }
+}
+
+/** Whether the `tasks` tasks of step `version` all arrive within `ms` (waiting idle, woken by each arrival). */
+function allArrived(barrier: Int32Array, tasks: number, version: number, ms: number): boolean {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const seen = Atomics.load(barrier, 0);
+    let all = true;
+    for (let t = 0; t < tasks && all; t++) all = Atomics.load(barrier, 1 + t) === version;
+    if (all) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    Atomics.wait(barrier, 0, seen, left);
   }
 }

@@ -1,7 +1,7 @@
 // The data-parallel gradient engine in Node: a Piscina pool of workers (workers/grad_worker.ts),
 // each with its own WASM instance and its own copy of the model, rebuilt from the spec it is
-// sent, each pinned to a CPU of its own where that helps (src/train/affinity.ts). The step itself (publish the parameters, one task per chunk, the parallel reduce in
-// slices, the chunk results summed in order) is SharedGradStep (src/train/grad_step.ts), which
+// sent, each pinned to a CPU of its own where that helps (src/train/affinity.ts). The step itself (publish the parameters, one step task per worker that
+// computes its chunks and then its slice of the reduce, the chunk results summed in order) is SharedGradStep (src/train/grad_step.ts), which
 // the browser's Web Worker pool runs too, so any pool and worker count give the same bits. A task
 // whose worker throws or dies is retried once (Piscina replaces a worker that died); a second
 // failure rejects the step's promise with a clear error, and so does a pool that fails.
@@ -12,7 +12,7 @@ import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import type { GradEngine, StepOptions } from './engine.js';
 import type { WorkerMemory } from '../../workers/grad_worker.js';
-import type { WorkerInit, ChunkTask, ReduceTask } from './grad_compute.js';
+import type { WorkerInit, ChunkTask, ReduceTask, StepTask } from './grad_compute.js';
 import { gradInit, poolEvaluator, SharedGradStep, type PoolConfig } from './grad_step.js';
 import type { PredictService } from './predict_step.js';
 import type { EvalTask } from './predict_compute.js';
@@ -89,7 +89,7 @@ export class PoolEngine implements GradEngine {
   }
 
   /** Runs a task; a failure (the worker threw or died) is retried once. */
-  private async run<R>(task: ChunkTask | ReduceTask | EvalTask, name: 'grad' | 'reduce' | 'evaluate', what: string): Promise<R> {
+  private async run<R>(task: ChunkTask | StepTask | ReduceTask | EvalTask, name: 'grad' | 'step' | 'reduce' | 'evaluate', what: string): Promise<R> {
     try {
       return await this.pool.run(task, { name });
     } catch (first) {
