@@ -182,63 +182,51 @@ async function measureRows(core: Core, data: Dataset, batches: number[], flavor:
 }
 
 /** Rounds of interleaved windows: a moment of a busy neighbour then slows one window of a part, not the part. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 /**
- * Seconds of pool tasks as the workers run them, each timed on this thread through GradCompute:
- * every configuration's worker state built and warmed first, then ROUNDS rounds over all the
- * tasks, each keeping its best window.
+ * Seconds of pool tasks as the workers run them, each timed on this thread through GradCompute,
+ * and of one thread's minibatch gradient (LocalEngine), by `batch/chunk`: every worker state and
+ * engine built and warmed first, then ROUNDS rounds over all of them, each keeping its best
+ * window. Both sides of an efficiency (the tasks and the one-thread baseline) are timed in the
+ * same rounds, so a slow stretch of the host cannot land on one side alone.
  */
-async function measureTasks(data: Dataset, needs: Needs['tasks'], flavor: Flavor, ms: number): Promise<Record<string, number>> {
+async function measureCompute(core: Core, data: Dataset, needs: Needs, flavor: Flavor, ms: number): Promise<{ tasks: Record<string, number>; local: Record<string, number> }> {
   const runners = new Map<string, ReturnType<typeof taskRunner>>();
-  for (const t of needs.values()) {
+  for (const t of needs.tasks.values()) {
     const cfg = `${t.batch}/${t.chunk}`;
     if (!runners.has(cfg)) runners.set(cfg, taskRunner(data, t.batch, t.chunk, flavor, Math.min(1000, 2 * ms)));
   }
-  const out: Record<string, number> = {};
-  try {
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const [key, t] of needs) {
-        const runner = runners.get(`${t.batch}/${t.chunk}`)!;
-        const s = await timeIt(() => runner.run(t.first, t.last), ms / (2 * ROUNDS));
-        out[key] = Math.min(out[key] ?? Infinity, s);
-      }
-    }
-  } finally {
-    for (const r of runners.values()) r.free();
-  }
-  return out;
-}
-
-/** Seconds of one minibatch's gradient on this thread (LocalEngine), by `batch/chunk`. */
-async function measureLocal(core: Core, data: Dataset, configs: Needs['local'], ms: number): Promise<Record<string, number>> {
   const model = new BoundModel(core, lenet(), MNIST_SHAPE);
   model.params.init(1);
   const idx = permutation(data.n, 1, 0);
-  const out: Record<string, number> = {};
-  const engines = configs.map((c) => ({ ...c, engine: new LocalEngine(model, data, c.chunk, { seed: 1, augment: {}, fill: [0] }) }));
+  const engines = needs.local.map((c) => ({ ...c, engine: new LocalEngine(model, data, c.chunk, { seed: 1, augment: {}, fill: [0] }) }));
+  const tasks: Record<string, number> = {};
+  const local: Record<string, number> = {};
   try {
     // warm-up: V8 tiers the WASM functions up after their first calls (baseline code is slower)
     const warm = performance.now();
     while (performance.now() - warm < Math.min(3000, 6 * ms)) await engines[0].engine.minibatch(idx.subarray(0, engines[0].batch), 0);
-    // interleaved rounds, each configuration keeping its best: a busy neighbour then disturbs no configuration alone
     for (let round = 0; round < ROUNDS; round++) {
       for (const e of engines) {
-        const t = await timeIt(() => e.engine.minibatch(idx.subarray(0, e.batch), 0), ms / ROUNDS);
         const key = `${e.batch}/${e.chunk}`;
-        out[key] = Math.min(out[key] ?? Infinity, t);
+        local[key] = Math.min(local[key] ?? Infinity, await timeIt(() => e.engine.minibatch(idx.subarray(0, e.batch), 0), ms / ROUNDS));
+      }
+      for (const [key, t] of needs.tasks) {
+        const runner = runners.get(`${t.batch}/${t.chunk}`)!;
+        tasks[key] = Math.min(tasks[key] ?? Infinity, await timeIt(() => runner.run(t.first, t.last), ms / (2 * ROUNDS)));
       }
     }
   } finally {
+    for (const r of runners.values()) r.free();
     for (const e of engines) await e.engine.close();
     model.free();
   }
-  return out;
+  return { tasks, local };
 }
 
 async function measureParts(core: Core, data: Dataset, needs: Needs, flavor: Flavor, ms: number): Promise<Parts> {
-  const local = await measureLocal(core, data, needs.local, ms);
-  const tasks = await measureTasks(data, needs.tasks, flavor, ms);
+  const { tasks, local } = await measureCompute(core, data, needs, flavor, ms);
   const { rows, rowsCopy } = await measureRows(core, data, [...new Set(needs.local.map((l) => l.batch))], flavor, ms);
   const model = new BoundModel(core, lenet(), MNIST_SHAPE);
   model.params.init(1);
