@@ -7,7 +7,6 @@ import { workerData } from 'piscina';
 import { threadId } from 'node:worker_threads';
 import { loadCoreSync } from '../src/core/load.js';
 import { pinThisThread } from '../src/train/affinity.js';
-import type { ChunkResult } from '../src/train/model.js';
 import { GradCompute, type WorkerInit, type ChunkTask, type ReduceTask, type StepTask, type StepResult } from '../src/train/grad_compute.js';
 import { PredictCompute, type EvalTask } from '../src/train/predict_compute.js';
 import type { Core } from '../src/core/load.js';
@@ -23,15 +22,9 @@ const coreOnce = (): Core => (core ??= loadCoreSync({ flavor: init.flavor }));
 const compute = new GradCompute(init, coreOnce);
 const evaluator = new PredictCompute(init.predict, coreOnce);
 
-export default grad;
+export default step;
 
-/** Computes a run of chunks' gradients into their tree nodes' slots (after an injected fault, when one is due). */
-export function grad(task: ChunkTask): ChunkResult[] {
-  injectFaults(task);
-  return compute.grad(task);
-}
-
-/** A step task: the chunks, then the task's reduce slice with the others (see GradCompute.step). */
+/** A step task: the chunks, then the task's reduce slice with the others (see GradCompute.step), after an injected fault when one is due. */
 export function step(task: StepTask): StepResult {
   injectFaults(task);
   return compute.step(task);

@@ -11,7 +11,7 @@ import { PredictCompute, type PredictInit } from '../src/train/predict_compute.j
 /** The first message a pool sends its worker. */
 export type WebWorkerInit = { coreUrl: string; flavor: Flavor } & ({ role: 'grad'; init: WorkerInit } | { role: 'predict'; init: PredictInit });
 
-/** A task: `name` is a method of the role's compute (grad/reduce, predict/evaluate). */
+/** A task: `name` is a method of the role's compute (step/reduce/evaluate, predict/evaluate). */
 export interface WebTaskMessage {
   id: number;
   name: string;
@@ -38,7 +38,7 @@ async function start(m: WebWorkerInit): Promise<void> {
     if (m.role === 'grad') {
       const c = new GradCompute(m.init, () => core);
       const ev = new PredictCompute(m.init.predict, () => core);
-      handlers = { grad: (t) => c.grad(t), step: (t) => c.step(t), reduce: (t) => c.reduce(t), evaluate: (t) => ev.evaluate(t) };
+      handlers = { step: (t) => c.step(t), reduce: (t) => c.reduce(t), evaluate: (t) => ev.evaluate(t) };
     } else {
       const c = new PredictCompute(m.init, () => core);
       handlers = { predict: (t) => c.predict(t), evaluate: (t) => c.evaluate(t) };

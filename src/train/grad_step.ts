@@ -15,7 +15,7 @@
 import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import { chunkRanges, sumChunks, type StepOptions } from './engine.js';
-import type { WorkerInit, ChunkTask, ReduceTask, StepTask, StepResult } from './grad_compute.js';
+import type { WorkerInit, ReduceTask, StepTask, StepResult } from './grad_compute.js';
 import type { EvalTask } from './predict_compute.js';
 import { PredictService, predictInit } from './predict_step.js';
 import { asShared, shared, sharedTargets } from './shared_data.js';
@@ -34,7 +34,7 @@ export interface PoolConfig {
 }
 
 /** Runs one task on some worker; `what` names it in errors. */
-export type RunTask = <R>(task: ChunkTask | StepTask | ReduceTask | EvalTask, name: 'grad' | 'step' | 'reduce' | 'evaluate', what: string) => Promise<R>;
+export type RunTask = <R>(task: StepTask | ReduceTask | EvalTask, name: 'step' | 'reduce' | 'evaluate', what: string) => Promise<R>;
 
 /**
  * How long a step task that has its gradients waits for the others before leaving its reduce

@@ -12,7 +12,7 @@ import type { Core } from '../core/load.js';
 import type { BoundModel, ChunkResult } from './model.js';
 import type { GradEngine, StepOptions } from './engine.js';
 import type { WorkerMemory } from '../../workers/grad_worker.js';
-import type { WorkerInit, ChunkTask, ReduceTask, StepTask } from './grad_compute.js';
+import type { WorkerInit, ReduceTask, StepTask } from './grad_compute.js';
 import { gradInit, poolEvaluator, SharedGradStep, type PoolConfig } from './grad_step.js';
 import type { PredictService } from './predict_step.js';
 import type { EvalTask } from './predict_compute.js';
@@ -89,7 +89,7 @@ export class PoolEngine implements GradEngine {
   }
 
   /** Runs a task; a failure (the worker threw or died) is retried once. */
-  private async run<R>(task: ChunkTask | StepTask | ReduceTask | EvalTask, name: 'grad' | 'step' | 'reduce' | 'evaluate', what: string): Promise<R> {
+  private async run<R>(task: StepTask | ReduceTask | EvalTask, name: 'step' | 'reduce' | 'evaluate', what: string): Promise<R> {
     try {
       return await this.pool.run(task, { name });
     } catch (first) {
