@@ -344,6 +344,7 @@ async function wakeLatency(): Promise<number> {
       Atomics.store(ctl, 1, seen);
     }`;
   const w = new Worker(code, { eval: true, workerData: [ctl.buffer, stamp.buffer] });
+  await new Promise((r) => w.once('online', r));
   try {
     const waits: number[] = [];
     for (let i = 1; i <= 41; i++) {
