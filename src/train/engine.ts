@@ -120,11 +120,14 @@ export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, rang
   const { core, params } = model;
   const later = rows?.entries ?? [];
   const summed = outside(later, params.size);
+  const addInto = (into: Buf, right: Buf): void => {
+    for (const [s, e] of summed) add(core, into.sub(s, e - s), into.sub(s, e - s), right.sub(s, e - s));
+  };
   return {
     direct: (lo, hi, into) => {
       if (hi - lo > 1 && withinGroup(lo, hi) && ranges[hi - 1][1] - ranges[lo][0] <= SEGMENT_MAX_ROWS && model.segmentable !== false) {
         try {
-          segmentedGroup(model, data, idx, ranges, lo, hi, step, opts, parts, into, stack.extras(hi - lo - 1), rows);
+          segmentedGroup(model, data, idx, ranges, lo, hi, step, opts, parts, into, stack.extras(hi - lo - 1), rows, addInto);
           model.segmentable = true;
           return true;
         } catch (e) {
@@ -136,9 +139,7 @@ export function leafOps(model: BoundModel, data: Dataset, idx: Uint32Array, rang
       parts[lo] = chunkGradient(model, data, idx, ranges[lo], lo, step, opts, into, rows);
       return true;
     },
-    addInto: (into, right) => {
-      for (const [s, e] of summed) add(core, into.sub(s, e - s), into.sub(s, e - s), right.sub(s, e - s));
-    },
+    addInto,
   };
 }
 
@@ -151,9 +152,9 @@ function withinGroup(lo: number, hi: number): boolean {
  * Node [lo, hi) of a group, its chunks run as segments of one batch (BoundModel.gradSegments):
  * the same additions as the tree's chunk-by-chunk fold. Segment 0's gradients go into `into`
  * as a chunk's do alone, segment k's into spares[k - 1], which are then added in, k in order,
- * outside the row weights' windows.
+ * by the tree's own addition (`addInto`: outside the row weights' windows).
  */
-function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[], rows: RowsCollector | null): void {
+function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, ranges: Array<[number, number]>, lo: number, hi: number, step: number, opts: StepOptions, parts: Array<ChunkResult & { n: number }>, into: Buf, spares: Buf[], rows: RowsCollector | null, addInto: TreeOps<Buf>['addInto']): void {
   const { core, params } = model;
   const later = rows?.entries ?? [];
   const entryOf = new Map(params.entries.filter((e) => e.trainable && !later.includes(e)).map((e) => [e.tensor, e]));
@@ -181,8 +182,7 @@ function segmentedGroup(model: BoundModel, data: Dataset, idx: Uint32Array, rang
   // what no gradient reached is zero, as settleGrads leaves it
   for (let k = 0; k < hi - lo; k++)
     for (const e of entryOf.values()) if (!written[k].has(e)) fill(core, (k === 0 ? into : spares[k - 1]).sub(e.offset, e.size), 0);
-  const rest = outside(later, params.size);
-  for (let k = 1; k < hi - lo; k++) for (const [s, e] of rest) add(core, into.sub(s, e - s), into.sub(s, e - s), spares[k - 1].sub(s, e - s));
+  for (let k = 1; k < hi - lo; k++) addInto(into, spares[k - 1]);
 }
 
 /** All chunks in this thread, summed along the whole tree into model.params.grad. */
