@@ -11,16 +11,17 @@
 // Every non-1x1 pass runs as implicit GEMM (section "Implicit GEMM" below, tiles in
 // conv2d_tiles.ts): forward and backward-filter never write col, their tiles splat-load x where
 // it lies; backward-data computes dcol one input-channel block at a time into L1 and adds it
-// back at once. A short-depth forward (K < IMPLICIT_MIN_K) keeps the im2col + GEMM path, which
-// puts the columns of G images side by side (N = G*P >= GROUP_N) so small images still make
-// long GEMMs. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i, and
+// back at once. A short-depth forward (K < IMPLICIT_MIN_K) at stride 1 along rows of 8 or more
+// pixels swaps the roles (forwardLanes: channels as tile rows, pixels as lanes, stored straight
+// into y); any other short-depth forward keeps the im2col + GEMM path, which puts the columns
+// of G images side by side (N = G*P >= GROUP_N) so small images still make long GEMMs. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i, and
 // all three passes call gemm.ts on it. Forward kernels overwrite y; backward kernels accumulate
 // (+=) into dx, dW and db. Scratch (conv2d_scratch_floats) is the largest any path needs.
 import { ldf, stf, ldv, stv } from './common';
 import { gemm_nn, gemm_nt, gemm_tn, gemm_scratch_floats } from './gemm';
 import { GEMM_MR, gemm_5x8, gemm_6x8 } from './gemm_tiles';
 import { pack_a_t, pack_b_n, pack_b_t } from './pack';
-import { conv_tile_5x8, conv_tile_6x8, conv_tile_6x4, conv_run_tile } from './conv2d_tiles';
+import { conv_tile_5x8, conv_tile_6x8, conv_tile_6x4, conv_run_tile, conv_lane_row } from './conv2d_tiles';
 
 // ---------------------------------------------------------------------------------------------
 // Geometry helpers
@@ -250,7 +251,9 @@ function col2im(dx: usize, dcol: usize, ldcol: i32, c: i32, h: i32, w: i32, kh: 
 /**
  * Shortest depth the implicit forward takes: below it the transposed store of each tile (its
  * rows are pixels, y's rows are channels) outweighs the gather it saves (LeNet's conv1, K = 25,
- * ran ~25% slower than im2col + GEMM; conv2, K = 500, ~7% faster).
+ * ran ~25% slower than im2col + GEMM; conv2, K = 500, ~7% faster). Below it forwardLanes
+ * takes what it can (conv1: ~1.2x the im2col + GEMM path in the relaxed build, ~1.08x in the
+ * plain one; bench/conv_ab.ts, this machine).
  */
 const IMPLICIT_MIN_K: i32 = 64;
 /** Steps a backward-filter tile runs over (pixels of whole images): long enough that its scatter into dW is noise. */
@@ -457,6 +460,80 @@ function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize,
     }
     xi += xStep;
     yi += yStep;
+  }
+}
+
+/** Whether the lane-tile forward runs a geometry: short depth, stride 1 along rows, rows of 8 pixels or more. */
+// @ts-ignore: decorator
+@inline function lanesApply(k: i32, sw: i32, ow: i32): bool {
+  return k < IMPLICIT_MIN_K && sw == 1 && ow >= 8;
+}
+
+/** Output channels per lane tile (conv_lane_tile). */
+const LANE_ROWS: i32 = 4;
+
+/** Scratch floats of forwardLanes. */
+function forwardLanesFloats(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, ph: i32, pw: i32): i32 {
+  const k = c * kh * kw;
+  const img = (ph | pw) != 0 ? c * (h + 2 * ph) * (w + 2 * pw) : 0;
+  return align16(k * (oc + LANE_ROWS)) + align16(k) + align16(LANE_ROWS * (w + 2 * pw)) + 16 + align16(img);
+}
+
+/**
+ * y = conv(x, w) + b for a short depth at stride 1 (lanesApply), blocks of 4 output channels as
+ * tile rows and 8 pixels of an output row as lanes (conv_lane_tile): W packed once per call
+ * into panels [k][4], x read where it lies (a zero-padded copy when padded). A row's last tile
+ * starts at ow - 8, overlapping the one before: the pixels both cover get the same sums.
+ */
+function forwardLanes(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
+  const k = c * kh * kw;
+  const p = oh * ow;
+  const padded = (ph | pw) != 0;
+  const hp = h + 2 * ph, wp = w_ + 2 * pw;
+  const panels = scratch;
+  const tab = panels + (<usize>align16(k * (oc + LANE_ROWS)) << 2);
+  const tbuf = tab + (<usize>align16(k) << 2);
+  const bpad = tbuf + (<usize>align16(LANE_ROWS * wp) << 2);
+  const ximg = bpad + 64;
+  for (let o0 = 0; o0 < oc; o0 += LANE_ROWS) packLanePanel(panels + (<usize>(o0 * k) << 2), w + (<usize>(o0 * k) << 2), k, min(LANE_ROWS, oc - o0));
+  tapOffsets(tab, c, kh, kw, hp, wp);
+  const ldy = <usize>p << 2;
+  const xStep = <usize>(c * h * w_) << 2;
+  let xi = x;
+  let yi = y;
+  for (let i = 0; i < n; i++) {
+    let src = xi;
+    if (padded) {
+      padImages(ximg, xi, 1, c, h, w_, ph, pw);
+      src = ximg;
+    }
+    for (let o0 = 0; o0 < oc; o0 += LANE_ROWS) {
+      const valid = min(LANE_ROWS, oc - o0);
+      const panel = panels + (<usize>(o0 * k) << 2);
+      // the block's biases, zeros past oc (the tile reads four)
+      for (let r = 0; r < LANE_ROWS; r++) stf(bpad, r, b != 0 && r < valid ? ldf(b, o0 + r) : 0);
+      const yo = yi + <usize>o0 * ldy;
+      for (let oy = 0; oy < oh; oy++) {
+        const row = src + (<usize>(oy * sh * wp) << 2);
+        const yr = yo + (<usize>(oy * ow) << 2);
+        if (valid == LANE_ROWS) {
+          conv_lane_row(ow, k, tab, panel, row, bpad, yr, ldy);
+        } else {
+          // a short block: the row into a 4-row buffer, then its valid rows
+          conv_lane_row(ow, k, tab, panel, row, bpad, tbuf, <usize>ow << 2);
+          for (let r = 0; r < valid; r++) copySpan(yr + <usize>r * ldy, tbuf + (<usize>(r * ow) << 2), ow);
+        }
+      }
+    }
+    xi += xStep;
+    yi += <usize>oc * ldy;
+  }
+}
+
+/** dst[s*4 + r] = w[r*k + s] for r < valid, zeros for the rows past it: one block's panel. */
+function packLanePanel(dst: usize, w: usize, k: i32, valid: i32): void {
+  for (let s = 0; s < k; s++) {
+    for (let r = 0; r < LANE_ROWS; r++) stf(dst, s * LANE_ROWS + r, r < valid ? ldf(w, r * k + s) : 0);
   }
 }
 
@@ -756,7 +833,8 @@ export function conv2d_scratch_floats(n: i32, c: i32, h: i32, w_: i32, oc: i32, 
   const prod = g > 1 ? align16(oc * p * g) : 0;
   // forward (OC, G*P, K), backward-filter (OC, K, P), backward-data (K, G*P, OC)
   const gemm = max(gemm_scratch_floats(oc, p * g, k), max(gemm_scratch_floats(oc, k, p), gemm_scratch_floats(k, p * g, oc)));
-  const implicit = max(forwardImplicitFloats(c, h, w_, oc, kh, kw, ph, pw), max(filterImplicitFloats(n, c, h, w_, oc, kh, kw, ph, pw, p), dataImplicitFloats(n, c, oc, kh, kw, p)));
+  const lanes = forwardLanesFloats(c, h, w_, oc, kh, kw, ph, pw);
+  const implicit = max(max(lanes, forwardImplicitFloats(c, h, w_, oc, kh, kw, ph, pw)), max(filterImplicitFloats(n, c, h, w_, oc, kh, kw, ph, pw, p), dataImplicitFloats(n, c, oc, kh, kw, p)));
   return max(col + prod + align16(gemm), implicit);
 }
 
@@ -780,6 +858,10 @@ export function conv2d_forward(y: usize, x: usize, w: usize, b: usize, scratch: 
   const direct = isPointwise(kh, kw, sh, sw, ph, pw);
   if (!direct && k >= IMPLICIT_MIN_K) {
     forwardImplicit(y, x, w, b, scratch, n, c, h, w_, oc, kh, kw, sh, sw, ph, pw, oh, ow);
+    return;
+  }
+  if (!direct && lanesApply(k, sw, ow)) {
+    forwardLanes(y, x, w, b, scratch, n, c, h, w_, oc, kh, kw, sh, ph, pw, oh, ow);
     return;
   }
   const gmax = imagesPerGemm(n, k, p, direct);

@@ -277,3 +277,51 @@ export function conv_run_tile(wide: bool, H: i32, S: i32, steps: i32, tab: usize
   }
   unreachable();
 }
+
+// Lane tiles: the forward of a short-depth, stride-1 conv (LeNet's conv1, K = 25). The roles
+// swap: tile rows are 4 output channels, splat-loaded from a packed W panel [steps][4], and the
+// 8 lanes are 8 consecutive output pixels of one output row, two vectors loaded from x itself
+// at each tap's offset (tab). The tile is already in y's layout (a channel's pixels side by
+// side), so it stores straight into y with the bias: no transposed store, which is what made
+// the pixels-as-rows tiles lose to im2col + GEMM at this depth. Four rows, not five or six:
+// TurboFan loads every splat of a step before its multiply-adds, and with 5 or 6 rows that
+// leaves too few xmm registers, so two accumulators went to the stack and the tile ran at
+// less than half the speed of this one (~100% of the probe on L1 data).
+
+/**
+ * One output row of a block of 4 channels: for each tile of 8 pixels starting at ox (0, 8, ...,
+ * the last at ow - 8, overlapping), c[r][ox:ox+8] = bias[r] + sum over s < steps of
+ * a[s][r] * src[tab[s] + 4 ox:...] (tab in bytes), rows ldc bytes apart. OVERWRITES c; reads 4
+ * biases (the caller pads a short block's). The row loop lives here so that a tile's stores
+ * overlap the next tile's multiply-adds (at K = 25 a tile is only 25 steps).
+ */
+export function conv_lane_row(ow: i32, steps: i32, tab: usize, a: usize, src: usize, bias: usize, c: usize, ldc: usize): void {
+  const bv0 = v128.load32_splat(bias), bv1 = v128.load32_splat(bias, 4), bv2 = v128.load32_splat(bias, 8), bv3 = v128.load32_splat(bias, 12);
+  const end = tab + (<usize>steps << 2);
+  for (let ox0 = 0; ox0 < ow; ox0 += 8) {
+    const ox = <usize>min(ox0, ow - 8) << 2;
+    const s0 = src + ox;
+    let c00 = f32x4.splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+    let t = tab;
+    let ap = a;
+    while (t < end) {
+      const q = s0 + <usize>load<u32>(t);
+      const b0 = v128.load(q), b1 = v128.load(q, 16);
+      let av = v128.load32_splat(ap);
+      c00 = madd(av, b0, c00); c01 = madd(av, b1, c01);
+      av = v128.load32_splat(ap, 4);
+      c10 = madd(av, b0, c10); c11 = madd(av, b1, c11);
+      av = v128.load32_splat(ap, 8);
+      c20 = madd(av, b0, c20); c21 = madd(av, b1, c21);
+      av = v128.load32_splat(ap, 12);
+      c30 = madd(av, b0, c30); c31 = madd(av, b1, c31);
+      t += 4;
+      ap += 16;
+    }
+    let d = c + ox;
+    row8(d, f32x4.add(c00, bv0), f32x4.add(c01, bv0)); d += ldc;
+    row8(d, f32x4.add(c10, bv1), f32x4.add(c11, bv1)); d += ldc;
+    row8(d, f32x4.add(c20, bv2), f32x4.add(c21, bv2)); d += ldc;
+    row8(d, f32x4.add(c30, bv3), f32x4.add(c31, bv3));
+  }
+}

@@ -4,6 +4,9 @@
 //     (ow 9, 13, 20), pointer tiles (stride 2 along w; ow = 3, where a chunk breaks twice; a
 //     last chunk under 4 rows), channel panels of 8, a 4-wide remainder (1, 2 or 4 valid lanes)
 //     and a padded 8-wide one (5 or 6 valid), zero-padded input copies;
+//   forward (K < 64, stride 1 along w, ow >= 8): lane tiles, 4 channels x 8 pixels of a row
+//     (ow 8 exactly, ow 14 and 19 with an overlapping last tile), short channel blocks of 1 and
+//     2, row stride 2, padding on one axis only;
 //   backward-filter: taps as run tiles (kw 5, 7: chunks break across kernel rows and input
 //     channels) or pointer tiles (kw 2), several image blocks with a short last one;
 //   backward-data: 1, 2 and 8 images per block (P % 8), a short last block, odd channel counts
@@ -47,6 +50,9 @@ const CASES: Conv2dGeom[] = [
   geom([2, 6, 13, 12], [11, 6, 3, 4], [2, 1], [1, 2]), // stride 2 x 1: runs jump sh rows; rows of 13
   geom([3, 20, 14, 14], [50, 20, 5, 5]), // LeNet conv2 with an odd batch: a short data block
   geom([1, 12, 7, 7], [4, 12, 3, 3]), // oc 4 alone: one full 4-wide panel
+  geom([3, 2, 9, 8], [5, 2, 4, 1]), // lane tiles: K 8, ow 8 exactly, oc 5 = 4 + a block of 1
+  geom([2, 3, 10, 19], [6, 3, 3, 3], [2, 1], [1, 1]), // lane tiles: K 27, stride 2 x 1, ow 19 (last tile at 11); oc 6 = 4 + 2
+  geom([1, 7, 6, 12], [9, 7, 3, 3], [1, 1], [0, 2]), // lane tiles: K 63, padded along w only, ow 14; oc 9 = 4 + 4 + 1
 ];
 
 /**
