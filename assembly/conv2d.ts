@@ -14,8 +14,9 @@
 // back at once. A short-depth forward (K < IMPLICIT_MIN_K) at stride 1 along rows of 8 or more
 // pixels swaps the roles (forwardLanes: channels as tile rows, pixels as lanes, stored straight
 // into y); any other short-depth forward keeps the im2col + GEMM path, which puts the columns
-// of G images side by side (N = G*P >= GROUP_N) so small images still make long GEMMs. A 1x1, stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i, and
-// all three passes call gemm.ts on it. Forward kernels overwrite y; backward kernels accumulate
+// of G images side by side (N = G*P >= GROUP_N) so small images still make long GEMMs. A 1x1,
+// stride-1, unpadded conv needs no columns at all: x_i (C,H*W) is col_i, and all three passes
+// call gemm.ts on it. Forward kernels overwrite y; backward kernels accumulate
 // (+=) into dx, dW and db. Scratch (conv2d_scratch_floats) is the largest any path needs.
 import { ldf, stf, ldv, stv } from './common';
 import { gemm_nn, gemm_nt, gemm_tn, gemm_scratch_floats } from './gemm';
@@ -334,6 +335,14 @@ function tapOffsets(tab: usize, c: i32, kh: i32, kw: i32, hp: i32, wp: i32): voi
   v128.store(d + 3 * stride, f32x4.shuffle(u1, u3, 2, 3, 6, 7));
 }
 
+/** The image at xi as the tiles read it: itself when unpadded, else its zero-padded copy in ximg. */
+// @ts-ignore: decorator
+@inline function paddedImage(ximg: usize, xi: usize, c: i32, h: i32, w: i32, ph: i32, pw: i32): usize {
+  if ((ph | pw) == 0) return xi;
+  padImages(ximg, xi, 1, c, h, w, ph, pw);
+  return ximg;
+}
+
 /** Copies g images (c, h, w) into (c, h + 2ph, w + 2pw) with zero borders. */
 function padImages(dst: usize, x: usize, g: i32, c: i32, h: i32, w: i32, ph: i32, pw: i32): void {
   const wp = w + 2 * pw;
@@ -411,7 +420,6 @@ function forwardImplicitFloats(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32
 function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
   const k = c * kh * kw;
   const p = oh * ow;
-  const padded = (ph | pw) != 0;
   const hp = h + 2 * ph, wp = w_ + 2 * pw;
   const panels = scratch;
   const tab = panels + (<usize>align16(k * channelSlots(oc)) << 2);
@@ -428,11 +436,7 @@ function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize,
   let xi = x;
   let yi = y;
   for (let i = 0; i < n; i++) {
-    let src = xi;
-    if (padded) {
-      padImages(ximg, xi, 1, c, h, w_, ph, pw);
-      src = ximg;
-    }
+    const src = paddedImage(ximg, xi, c, h, w_, ph, pw);
     for (let o0 = 0; o0 < oc; o0 += 8) {
       const wq = panelWidth(oc, o0);
       const valid = min(wq, oc - o0);
@@ -488,7 +492,6 @@ function forwardLanesFloats(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, p
 function forwardLanes(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
   const k = c * kh * kw;
   const p = oh * ow;
-  const padded = (ph | pw) != 0;
   const hp = h + 2 * ph, wp = w_ + 2 * pw;
   const panels = scratch;
   const tab = panels + (<usize>align16(k * (oc + LANE_ROWS)) << 2);
@@ -502,11 +505,7 @@ function forwardLanes(y: usize, x: usize, w: usize, b: usize, scratch: usize, n:
   let xi = x;
   let yi = y;
   for (let i = 0; i < n; i++) {
-    let src = xi;
-    if (padded) {
-      padImages(ximg, xi, 1, c, h, w_, ph, pw);
-      src = ximg;
-    }
+    const src = paddedImage(ximg, xi, c, h, w_, ph, pw);
     for (let o0 = 0; o0 < oc; o0 += LANE_ROWS) {
       const valid = min(LANE_ROWS, oc - o0);
       const panel = panels + (<usize>(o0 * k) << 2);
