@@ -473,20 +473,20 @@ function forwardImplicit(y: usize, x: usize, w: usize, b: usize, scratch: usize,
   return k < IMPLICIT_MIN_K && sw == 1 && ow >= 8;
 }
 
-/** Output channels per lane tile (conv_lane_tile). */
+/** Output channels per lane tile (conv_lane_row). */
 const LANE_ROWS: i32 = 4;
 
 /** Scratch floats of forwardLanes. */
 function forwardLanesFloats(c: i32, h: i32, w: i32, oc: i32, kh: i32, kw: i32, ph: i32, pw: i32): i32 {
   const k = c * kh * kw;
   const img = (ph | pw) != 0 ? c * (h + 2 * ph) * (w + 2 * pw) : 0;
-  return align16(k * (oc + LANE_ROWS)) + align16(k) + align16(LANE_ROWS * (w + 2 * pw)) + 16 + align16(img);
+  return align16(k * (oc + LANE_ROWS)) + align16(k) + align16(LANE_ROWS * (w + 2 * pw)) + align16(oc + LANE_ROWS) + align16(img);
 }
 
 /**
  * y = conv(x, w) + b for a short depth at stride 1 (lanesApply), blocks of 4 output channels as
- * tile rows and 8 pixels of an output row as lanes (conv_lane_tile): W packed once per call
- * into panels [k][4], x read where it lies (a zero-padded copy when padded). A row's last tile
+ * tile rows and 8 pixels of an output row as lanes (conv_lane_row): W and the biases (zeros
+ * past oc) packed once per call, W into panels [k][4], x read where it lies (a zero-padded copy when padded). A row's last tile
  * starts at ow - 8, overlapping the one before: the pixels both cover get the same sums.
  */
 function forwardLanes(y: usize, x: usize, w: usize, b: usize, scratch: usize, n: i32, c: i32, h: i32, w_: i32, oc: i32, kh: i32, kw: i32, sh: i32, ph: i32, pw: i32, oh: i32, ow: i32): void {
@@ -497,7 +497,9 @@ function forwardLanes(y: usize, x: usize, w: usize, b: usize, scratch: usize, n:
   const tab = panels + (<usize>align16(k * (oc + LANE_ROWS)) << 2);
   const tbuf = tab + (<usize>align16(k) << 2);
   const bpad = tbuf + (<usize>align16(LANE_ROWS * wp) << 2);
-  const ximg = bpad + 64;
+  const ximg = bpad + (<usize>align16(oc + LANE_ROWS) << 2);
+  // the tile reads four biases: zeros past oc (and everywhere without a bias)
+  for (let o = 0; o < oc + LANE_ROWS; o++) stf(bpad, o, b != 0 && o < oc ? ldf(b, o) : 0);
   for (let o0 = 0; o0 < oc; o0 += LANE_ROWS) packLanePanel(panels + (<usize>(o0 * k) << 2), w + (<usize>(o0 * k) << 2), k, min(LANE_ROWS, oc - o0));
   tapOffsets(tab, c, kh, kw, hp, wp);
   const ldy = <usize>p << 2;
@@ -509,17 +511,16 @@ function forwardLanes(y: usize, x: usize, w: usize, b: usize, scratch: usize, n:
     for (let o0 = 0; o0 < oc; o0 += LANE_ROWS) {
       const valid = min(LANE_ROWS, oc - o0);
       const panel = panels + (<usize>(o0 * k) << 2);
-      // the block's biases, zeros past oc (the tile reads four)
-      for (let r = 0; r < LANE_ROWS; r++) stf(bpad, r, b != 0 && r < valid ? ldf(b, o0 + r) : 0);
+      const bias = bpad + (<usize>o0 << 2);
       const yo = yi + <usize>o0 * ldy;
       for (let oy = 0; oy < oh; oy++) {
         const row = src + (<usize>(oy * sh * wp) << 2);
         const yr = yo + (<usize>(oy * ow) << 2);
         if (valid == LANE_ROWS) {
-          conv_lane_row(ow, k, tab, panel, row, bpad, yr, ldy);
+          conv_lane_row(ow, k, tab, panel, row, bias, yr, ldy);
         } else {
           // a short block: the row into a 4-row buffer, then its valid rows
-          conv_lane_row(ow, k, tab, panel, row, bpad, tbuf, <usize>ow << 2);
+          conv_lane_row(ow, k, tab, panel, row, bias, tbuf, <usize>ow << 2);
           for (let r = 0; r < valid; r++) copySpan(yr + <usize>r * ldy, tbuf + (<usize>(r * ow) << 2), ow);
         }
       }
